@@ -1,0 +1,416 @@
+//! A real WebSocket target on 127.0.0.1 with selectable faults: the app's built-in demo (so a
+//! newcomer sees every check run with no setup) and the servers the integration tests probe.
+//! It speaks HTTP/1.1 and WebSocket over real sockets, with or without TLS.
+
+pub mod certs;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rustls::ServerConfig;
+use rustls::pki_types::CertificateDer;
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+use tokio_rustls::TlsAcceptor;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
+
+use self::certs::{CertError, Pki, Served};
+use crate::probe::ResolvePin;
+
+/// The host name the demo target answers to (pinned to 127.0.0.1, never looked up).
+pub const DEMO_HOST: &str = "demo.stream-doctor.test";
+/// The path of the demo stream, shaped like the one in the troubleshooting page.
+pub const DEMO_PATH: &str = "/api/calls/123/audio";
+
+const REQUEST_LIMIT_BYTES: usize = 16 * 1024;
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// How the target answers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Behavior {
+    /// Upgrades any path, answers pings, accepts a provider stream.
+    Healthy,
+    /// Answers every request with these raw bytes (status line, headers, body).
+    Respond(String),
+    /// Switches protocols with a wrong `Sec-WebSocket-Accept`.
+    WrongAccept,
+    /// Upgrades, then closes at once (1008).
+    CloseOnConnect,
+    /// Upgrades, then closes (1003) when the provider's `start` arrives.
+    CloseAfterStart,
+    /// Upgrades only this literal path and answers 400 elsewhere, as Node `ws` with `path` does.
+    ExactPath(String),
+    /// Upgrades only requests carrying this `x-telnyx-streaming-auth-token`, and closes (1008)
+    /// a stream whose `connected` message does not carry it too.
+    RequireToken(String),
+    /// Accepts TCP and never says a word.
+    Silent,
+    /// Answers with bytes that are not HTTP.
+    Garbage,
+    /// Answers with a 10 MB header block.
+    HugeHeaders,
+    /// Answers a 101 one byte a second.
+    Trickle,
+}
+
+impl Behavior {
+    /// A canned HTTP answer with `status` and a short body.
+    pub fn status(status: u16, reason: &str, extra_headers: &str) -> Behavior {
+        let body = format!("{status} {reason}");
+        Behavior::Respond(format!(
+            "HTTP/1.1 {status} {reason}\r\n{extra_headers}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        ))
+    }
+}
+
+/// The demo's modes a person can flip between to watch a diagnosis happen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DemoMode {
+    Healthy,
+    /// Routes only the literal `/api/calls/:id/audio` (Node `ws` exact-match `path`).
+    PathMismatch,
+    /// A proxy that drops the `Upgrade` header: 200 instead of 101.
+    NoUpgrade,
+    /// Demands an `Authorization` header the provider never sends.
+    AuthRequired,
+    /// Closes the stream when the provider's `start` arrives.
+    ClosesStream,
+}
+
+impl DemoMode {
+    pub const ALL: [DemoMode; 5] = [
+        DemoMode::Healthy,
+        DemoMode::PathMismatch,
+        DemoMode::NoUpgrade,
+        DemoMode::AuthRequired,
+        DemoMode::ClosesStream,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DemoMode::Healthy => "healthy",
+            DemoMode::PathMismatch => "path-mismatch",
+            DemoMode::NoUpgrade => "no-upgrade",
+            DemoMode::AuthRequired => "auth-required",
+            DemoMode::ClosesStream => "closes-stream",
+        }
+    }
+
+    pub fn behavior(self) -> Behavior {
+        match self {
+            DemoMode::Healthy => Behavior::Healthy,
+            DemoMode::PathMismatch => Behavior::ExactPath("/api/calls/:id/audio".into()),
+            DemoMode::NoUpgrade => Behavior::status(200, "OK", ""),
+            DemoMode::AuthRequired => {
+                Behavior::status(401, "Unauthorized", "WWW-Authenticate: Bearer\r\n")
+            }
+            DemoMode::ClosesStream => Behavior::CloseAfterStart,
+        }
+    }
+}
+
+impl std::str::FromStr for DemoMode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        DemoMode::ALL
+            .into_iter()
+            .find(|m| m.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = DemoMode::ALL.iter().map(|m| m.name()).collect();
+                format!("unknown demo mode '{s}' (one of: {})", names.join(", "))
+            })
+    }
+}
+
+/// A running target; dropping it stops the listener and every connection.
+pub struct DemoServer {
+    addr: SocketAddr,
+    task: JoinHandle<()>,
+}
+
+impl DemoServer {
+    /// Listens on 127.0.0.1 on a port the OS picks; TLS when `tls` is given.
+    pub async fn start(
+        behavior: Behavior,
+        tls: Option<Arc<ServerConfig>>,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0").await?;
+        let addr = listener.local_addr()?;
+        let behavior = Arc::new(behavior);
+        let acceptor = tls.map(TlsAcceptor::from);
+        let task = tokio::spawn(async move {
+            let mut connections = JoinSet::new();
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => {
+                        if let Ok((tcp, _)) = accepted {
+                            connections.spawn(serve(tcp, behavior.clone(), acceptor.clone()));
+                        }
+                    }
+                    Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                }
+            }
+        });
+        Ok(Self { addr, task })
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+}
+
+impl Drop for DemoServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The built-in demo: a TLS target under a private root the checks are told to trust.
+pub struct DemoTarget {
+    pub server: DemoServer,
+    pub url: String,
+    pub pin: ResolvePin,
+    pub root: CertificateDer<'static>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum DemoError {
+    #[error(transparent)]
+    Certs(#[from] CertError),
+    #[error("the demo target could not listen: {0}")]
+    Listen(#[from] std::io::Error),
+}
+
+impl DemoTarget {
+    pub async fn start(behavior: Behavior) -> Result<Self, DemoError> {
+        let pki = Pki::generate()?;
+        let config =
+            certs::server_config(pki.serve(DEMO_HOST, Served::FullChain)?, &[b"http/1.1"])?;
+        let server = DemoServer::start(behavior, Some(config)).await?;
+        let port = server.addr().port();
+        Ok(Self {
+            url: format!("wss://{DEMO_HOST}:{port}{DEMO_PATH}"),
+            pin: ResolvePin {
+                host: DEMO_HOST.to_string(),
+                port,
+                addr: server.addr().ip(),
+            },
+            root: pki.root_der(),
+            server,
+        })
+    }
+}
+
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+async fn serve(tcp: TcpStream, behavior: Arc<Behavior>, tls: Option<TlsAcceptor>) {
+    if *behavior == Behavior::Silent {
+        let mut tcp = tcp;
+        let mut sink = [0u8; 1024];
+        while let Ok(n) = tcp.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+        return;
+    }
+    let _ = tcp.set_nodelay(true);
+    match tls {
+        Some(acceptor) => {
+            if let Ok(Ok(stream)) =
+                tokio::time::timeout(REQUEST_TIMEOUT, acceptor.accept(tcp)).await
+            {
+                http(Box::new(stream), &behavior).await;
+            }
+        }
+        None => http(Box::new(tcp), &behavior).await,
+    }
+}
+
+struct Request {
+    path: String,
+    key: Option<String>,
+    token: Option<String>,
+    leftover: Vec<u8>,
+}
+
+async fn read_request(stream: &mut Box<dyn Stream>) -> Option<Request> {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 2048];
+    let reading = async {
+        loop {
+            let n = stream.read(&mut chunk).await.ok()?;
+            if n == 0 {
+                return None;
+            }
+            buf.extend_from_slice(&chunk[..n]);
+            let mut headers = [httparse::EMPTY_HEADER; 64];
+            let mut request = httparse::Request::new(&mut headers);
+            match request.parse(&buf) {
+                Ok(httparse::Status::Complete(used)) => {
+                    let key = request
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Key"))
+                        .map(|h| String::from_utf8_lossy(h.value).into_owned());
+                    let token = request
+                        .headers
+                        .iter()
+                        .find(|h| h.name.eq_ignore_ascii_case(crate::probe::AUTH_TOKEN_HEADER))
+                        .map(|h| String::from_utf8_lossy(h.value).into_owned());
+                    return Some(Request {
+                        path: request.path.unwrap_or("/").to_string(),
+                        key,
+                        token,
+                        leftover: buf[used..].to_vec(),
+                    });
+                }
+                Ok(httparse::Status::Partial) if buf.len() < REQUEST_LIMIT_BYTES => {}
+                // Not HTTP (a TLS ClientHello, say): answer as an HTTP server would.
+                _ => {
+                    return Some(Request {
+                        path: String::new(),
+                        key: None,
+                        token: None,
+                        leftover: Vec::new(),
+                    });
+                }
+            }
+        }
+    };
+    tokio::time::timeout(REQUEST_TIMEOUT, reading)
+        .await
+        .ok()
+        .flatten()
+}
+
+async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
+    let Some(request) = read_request(&mut stream).await else {
+        return;
+    };
+    let bare_path = request.path.split('?').next().unwrap_or_default();
+    match behavior {
+        Behavior::Respond(raw) => {
+            let _ = stream.write_all(raw.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+        Behavior::Garbage => {
+            let mut state: u32 = 0x9e37_79b9;
+            let noise: Vec<u8> = (0..2048)
+                .map(|_| {
+                    state ^= state << 13;
+                    state ^= state >> 17;
+                    state ^= state << 5;
+                    state.to_le_bytes()[0]
+                })
+                .collect();
+            let _ = stream.write_all(&noise).await;
+            let _ = stream.shutdown().await;
+        }
+        Behavior::HugeHeaders => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 101 Switching Protocols\r\n")
+                .await;
+            let line = format!("X-Filler: {}\r\n", "a".repeat(1000));
+            for _ in 0..10_000 {
+                if stream.write_all(line.as_bytes()).await.is_err() {
+                    return;
+                }
+            }
+            let _ = stream.write_all(b"\r\n").await;
+        }
+        Behavior::Trickle => {
+            for byte in b"HTTP/1.1 101 Switching Protocols\r\n\r\n" {
+                if stream.write_all(&[*byte]).await.is_err() {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+        Behavior::ExactPath(only) if bare_path != only => {
+            // What Node `ws` writes from abortHandshake when `path` does not match.
+            let body = "Bad Request";
+            let answer = format!(
+                "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(answer.as_bytes()).await;
+            let _ = stream.shutdown().await;
+        }
+        Behavior::RequireToken(token) if request.token.as_ref() != Some(token) => {
+            let answer = Behavior::status(401, "Unauthorized", "");
+            if let Behavior::Respond(raw) = answer {
+                let _ = stream.write_all(raw.as_bytes()).await;
+            }
+            let _ = stream.shutdown().await;
+        }
+        _ => upgrade(stream, request, behavior).await,
+    }
+}
+
+async fn upgrade(mut stream: Box<dyn Stream>, request: Request, behavior: &Behavior) {
+    let Some(key) = request.key else {
+        let body = "Upgrade Required";
+        let answer = format!(
+            "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        );
+        let _ = stream.write_all(answer.as_bytes()).await;
+        return;
+    };
+    let accept = if *behavior == Behavior::WrongAccept {
+        derive_accept_key(b"not the client's key")
+    } else {
+        derive_accept_key(key.as_bytes())
+    };
+    let answer = format!(
+        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
+    );
+    if stream.write_all(answer.as_bytes()).await.is_err() {
+        return;
+    }
+    let mut ws =
+        WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, None).await;
+    if *behavior == Behavior::CloseOnConnect {
+        let frame = CloseFrame {
+            code: CloseCode::Policy,
+            reason: "no session for this call".into(),
+        };
+        let _ = ws.close(Some(frame)).await;
+    }
+    while let Ok(Some(Ok(message))) = tokio::time::timeout(Duration::from_secs(60), ws.next()).await
+    {
+        let Message::Text(text) = &message else {
+            continue;
+        };
+        let refusal = match behavior {
+            Behavior::CloseAfterStart if text.contains("\"event\":\"start\"") => {
+                Some((CloseCode::Unsupported, "unsupported media format"))
+            }
+            Behavior::RequireToken(token)
+                if text.contains("\"event\":\"connected\"") && !text.contains(token.as_str()) =>
+            {
+                Some((CloseCode::Policy, "auth token missing from connected"))
+            }
+            _ => None,
+        };
+        if let Some((code, reason)) = refusal {
+            let _ = ws
+                .close(Some(CloseFrame {
+                    code,
+                    reason: reason.into(),
+                }))
+                .await;
+        }
+    }
+}

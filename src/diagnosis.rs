@@ -1,0 +1,459 @@
+//! The diagnosis: a pure function from check results to the causes, ordered so that the first
+//! is the verdict, each with the evidence summary and a fix a person can act on. Cause ids are a
+//! public contract (docs/diagnosis.md): add new ones, never rename or reuse one.
+
+use serde::{Deserialize, Serialize};
+
+use crate::check::{CheckId, CheckResult, Status};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The provider cannot stream.
+    Fail,
+    /// Risky, or only true from where the check ran.
+    Warn,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fail => "fail",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+}
+
+macro_rules! causes {
+    ($($variant:ident = $id:literal, $check:ident, $severity:ident, $title:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum CauseId {
+            $(#[serde(rename = $id)] $variant,)*
+        }
+
+        impl CauseId {
+            pub const ALL: &'static [CauseId] = &[$(CauseId::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(CauseId::$variant => $id,)* }
+            }
+
+            /// The check that finds this cause.
+            pub fn check(self) -> CheckId {
+                match self { $(CauseId::$variant => CheckId::$check,)* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(CauseId::$variant => Severity::$severity,)* }
+            }
+
+            /// The verdict in plain words, as the first line of every rendering shows it.
+            pub fn title(self) -> &'static str {
+                match self { $(CauseId::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+causes! {
+    UrlInvalid = "url.invalid", Url, Fail, "the stream URL is not a usable WebSocket URL";
+    UrlTemplateUnexpanded = "url.template_unexpanded", Url, Fail, "the stream URL still holds a template placeholder";
+    UrlInsecureScheme = "url.insecure_scheme", Url, Warn, "the stream URL is unencrypted (ws://)";
+    UrlQueryString = "url.query_string", Url, Warn, "the stream URL carries a query string";
+    DnsNoRecords = "dns.no_records", Dns, Fail, "the host name does not resolve";
+    DnsTimeout = "dns.timeout", Dns, Fail, "the name resolver did not answer in time";
+    DnsPrivateAddress = "dns.private_address", Dns, Warn, "the host resolves to a private address the provider cannot reach";
+    TcpRefused = "tcp.refused", Tcp, Fail, "nothing listens on that port (connection refused)";
+    TcpTimeout = "tcp.timeout", Tcp, Fail, "the server does not answer connection attempts";
+    TcpUnreachable = "tcp.unreachable", Tcp, Fail, "there is no network route to the server";
+    TlsHandshakeFailed = "tls.handshake_failed", Tls, Fail, "a secure (TLS) connection could not be set up";
+    TlsHandshakeTimeout = "tls.handshake_timeout", Tls, Fail, "the server accepted the connection but never completed TLS";
+    TlsExpired = "tls.expired", Tls, Fail, "the certificate has expired (or is not valid yet)";
+    TlsHostnameMismatch = "tls.hostname_mismatch", Tls, Fail, "the certificate is for another host name";
+    TlsSelfSigned = "tls.self_signed", Tls, Fail, "the certificate is self-signed";
+    TlsUntrustedRoot = "tls.untrusted_root", Tls, Fail, "the certificate comes from a private authority the provider does not trust";
+    TlsIncompleteChain = "tls.incomplete_chain", Tls, Fail, "the certificate chain is incomplete";
+    TlsNoHttp11 = "tls.no_http11", Tls, Fail, "the server speaks only HTTP/2, where WebSocket upgrades do not exist";
+    HttpRedirect = "http.redirect", Upgrade, Fail, "the server answers with a redirect, which providers do not follow";
+    HttpNotFound = "http.not_found", Upgrade, Fail, "the server has no route for this path (404)";
+    HttpAuthRequired = "http.auth_required", Upgrade, Fail, "the server demands credentials the provider does not send";
+    HttpUpgradeIgnored = "http.upgrade_ignored", Upgrade, Fail, "the server answered without switching to WebSocket";
+    HttpUpgradeRejected = "http.upgrade_rejected", Upgrade, Fail, "the server rejects the WebSocket upgrade";
+    HttpServerError = "http.server_error", Upgrade, Fail, "the server fails with an internal error (5xx)";
+    HttpMalformedResponse = "http.malformed_response", Upgrade, Fail, "the server's answer is not valid HTTP";
+    WsBadAccept = "ws.bad_accept", Upgrade, Fail, "the server's WebSocket handshake is wrong (Sec-WebSocket-Accept)";
+    WsHandshakeTimeout = "ws.handshake_timeout", Upgrade, Fail, "the server never answered the WebSocket upgrade";
+    WsPathMismatch = "ws.path_mismatch", Paths, Fail, "the server's route does not match this path";
+    WsClosedOnConnect = "ws.closed_on_connect", Websocket, Fail, "the server closes the WebSocket right after it opens";
+    WsNoPong = "ws.no_pong", Websocket, Warn, "the server does not answer WebSocket pings";
+    StreamRejected = "stream.rejected", Provider, Fail, "the server drops the stream once the provider's messages arrive";
+    OkReachable = "ok.reachable", Provider, Info, "the server accepts a provider-style stream from here";
+}
+
+/// One named cause with its evidence and fix.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Cause {
+    pub id: CauseId,
+    pub check: CheckId,
+    pub severity: Severity,
+    pub title: String,
+    pub summary: String,
+    pub fix: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Diagnosis {
+    /// True when no cause stops the provider and no probe broke.
+    pub reachable: bool,
+    pub causes: Vec<Cause>,
+}
+
+impl Diagnosis {
+    /// The first cause is the verdict.
+    pub fn verdict(&self) -> Option<&Cause> {
+        self.causes.first()
+    }
+}
+
+/// Causes that only describe the symptom of a route mismatch, and give way to it.
+const ROUTING_SYMPTOMS: [CauseId; 3] = [
+    CauseId::HttpNotFound,
+    CauseId::HttpUpgradeRejected,
+    CauseId::HttpUpgradeIgnored,
+];
+
+pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
+    let path_mismatch = checks
+        .iter()
+        .flat_map(|c| &c.findings)
+        .any(|f| f.cause == CauseId::WsPathMismatch);
+    let mut causes: Vec<Cause> = Vec::new();
+    for check in checks {
+        for finding in &check.findings {
+            if path_mismatch && ROUTING_SYMPTOMS.contains(&finding.cause) {
+                continue;
+            }
+            if causes.iter().any(|c| c.id == finding.cause) {
+                continue;
+            }
+            causes.push(Cause {
+                id: finding.cause,
+                check: check.id,
+                severity: finding.cause.severity(),
+                title: finding.cause.title().to_string(),
+                summary: finding.summary.clone(),
+                fix: fix(finding.cause, checks),
+            });
+        }
+    }
+    causes.sort_by_key(|c| (c.severity, c.check));
+    let broken = checks.iter().find(|c| c.status == Status::Error);
+    let fails = causes.iter().any(|c| c.severity == Severity::Fail);
+    let spoke_websocket = checks
+        .iter()
+        .any(|c| c.id == CheckId::Websocket && c.status == Status::Pass);
+    if !fails && broken.is_none() && spoke_websocket {
+        causes.push(Cause {
+            id: CauseId::OkReachable,
+            check: CheckId::Provider,
+            severity: Severity::Info,
+            title: CauseId::OkReachable.title().to_string(),
+            summary: reachable_summary(checks),
+            fix: fix(CauseId::OkReachable, checks),
+        });
+    }
+    Diagnosis {
+        reachable: !fails && broken.is_none(),
+        causes,
+    }
+}
+
+fn reachable_summary(checks: &[CheckResult]) -> String {
+    match checks.iter().find(|c| c.id == CheckId::Provider) {
+        Some(provider) if provider.status == Status::Pass => provider.summary.clone(),
+        _ => "the WebSocket upgrade and session succeed from here".to_string(),
+    }
+}
+
+fn details(checks: &[CheckResult], id: CheckId) -> Option<&serde_json::Value> {
+    checks.iter().find(|c| c.id == id).map(|c| &c.details)
+}
+
+fn upgrade_status(checks: &[CheckResult]) -> Option<u64> {
+    details(checks, CheckId::Upgrade)?.get("status")?.as_u64()
+}
+
+fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
+    use CauseId::*;
+    match cause {
+        UrlInvalid => "Give the provider a full URL of the form wss://host[:port]/path (https:// and http:// are not WebSocket URLs).".into(),
+        UrlTemplateUnexpanded => "Fill in the placeholder before calling streaming_start: build the URL with the real id (e.g. `wss://host/api/calls/${callSessionId}/audio` in a JavaScript template literal with backticks), and log the exact stream_url you send.".into(),
+        UrlInsecureScheme => "Use wss:// on port 443 with a publicly trusted certificate; hosting platforms route TLS there, and some providers accept only wss.".into(),
+        UrlQueryString => "Pass values as custom_parameters on streaming_start (they arrive in the `start` message) instead of in the query string.".into(),
+        DnsNoRecords => "Check the spelling of the host, and that its DNS record (A/AAAA or CNAME to your platform) exists publicly: `dig +short HOST`.".into(),
+        DnsTimeout => "The resolver here did not answer; retry, or pin the address with --resolve HOST:PORT:ADDR to check the server itself.".into(),
+        DnsPrivateAddress => "The provider connects from the internet: give it a public host name (a tunnel such as `ngrok http PORT` for a local server), not a loopback or private address.".into(),
+        TcpRefused => "Start the server, or check the port: the platform may expose the app on 443 while it listens on $PORT internally; make the app listen on the port the platform forwards.".into(),
+        TcpTimeout => "Open the port in the firewall or security group for inbound traffic from the internet, and check the host and port are the ones the platform exposes.".into(),
+        TcpUnreachable => "Check the address and the network path (VPN, routing); the provider needs a publicly routable address.".into(),
+        TlsHandshakeFailed => tls_handshake_fix(checks),
+        TlsHandshakeTimeout => "Something accepts TCP but does not speak TLS: check the port is the TLS port, and that the proxy or load balancer in front terminates TLS (or passes it through) for WebSocket traffic.".into(),
+        TlsExpired => "Renew the certificate and reload the server (certbot renew && nginx -s reload, or let the platform re-issue it).".into(),
+        TlsHostnameMismatch => "Issue a certificate that covers this host name (add it to the certificate's names), or give the provider the host name the certificate covers.".into(),
+        TlsSelfSigned => "Use a certificate from a public authority (Let's Encrypt, or the platform's managed certificate); providers reject self-signed ones.".into(),
+        TlsUntrustedRoot => "Use a certificate from a public authority; a private or corporate CA is not in the provider's trust store.".into(),
+        TlsIncompleteChain => "Serve the full chain (leaf + intermediates): in nginx `ssl_certificate /etc/letsencrypt/live/HOST/fullchain.pem;` (not cert.pem); in Node `https.createServer({ cert: fs.readFileSync('fullchain.pem'), key })`.".into(),
+        TlsNoHttp11 => "Allow HTTP/1.1 in ALPN on the WebSocket host: WebSocket upgrades need it (nginx: do not restrict to `http2 only`; Node http2 servers: `allowHTTP1: true`).".into(),
+        HttpRedirect => "Give the provider the final URL (after the redirect); check http→https and trailing-slash redirects in the proxy and the framework.".into(),
+        HttpNotFound => "Register a WebSocket route for this exact path, or give the provider the path the server does route (the `paths` check shows which answer).".into(),
+        HttpAuthRequired => "Let the upgrade through without Authorization or cookies: Telnyx sends no Authorization header. Authenticate with stream_auth_token instead (it arrives as the `x-telnyx-streaming-auth-token` header and in the `connected` message).".into(),
+        HttpUpgradeIgnored => "Pass the upgrade through the proxy: nginx needs `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";` on this location; in Node attach the WebSocket server to the same http server (`server.on('upgrade', ...)`), not only to Express routes.".into(),
+        HttpUpgradeRejected => upgrade_rejected_fix(checks),
+        HttpServerError => "The app crashed or the proxy could not reach it: read the platform's logs at the time of the check for the exception, and check the upstream address in the proxy.".into(),
+        HttpMalformedResponse => "Something other than an HTTP server answers on this port (another protocol, a broken proxy): check what listens there and the proxy's upstream.".into(),
+        WsBadAccept => "Let the WebSocket library answer the handshake: Sec-WebSocket-Accept must be base64(SHA-1(key + 258EAFA5-E914-47DA-95CA-C5AB0DC85B11)); a proxy that rewrites headers can also break it.".into(),
+        WsHandshakeTimeout => "The server holds the upgrade request without answering: check the app's upgrade handler calls handleUpgrade (or destroys the socket), and the proxy's upgrade timeout.".into(),
+        WsPathMismatch => path_mismatch_fix(checks),
+        WsClosedOnConnect => "Read the server's logs for why it closes new connections: often an auth check on the upgrade or on the first message, or a handler that throws. The close code and reason in the evidence say which.".into(),
+        WsNoPong => "Answer pings (most libraries do by default); a proxy with an idle timeout may drop streams that never see traffic back.".into(),
+        StreamRejected => "The server rejects the provider's messages: check its parser against the provider's shapes (Telnyx: `stream_id` is top level, `sequence_number` is a string, `media_format` is in `start`) and the codec it expects.".into(),
+        OkReachable => "The server answers as the provider needs from here. Check the provider side: the exact stream_url sent to streaming_start, that the host is reachable from the public internet, and the `failure_reason` of a `streaming.failed` webhook.".into(),
+    }
+}
+
+fn tls_handshake_fix(checks: &[CheckResult]) -> String {
+    let plain_http = details(checks, CheckId::Tls)
+        .and_then(|d| d.get("plain_http_answer"))
+        .is_some_and(|v| !v.is_null());
+    if plain_http {
+        "The port speaks plain HTTP, not TLS: terminate TLS there (listen 443 ssl in nginx, or the platform's HTTPS endpoint), or use ws:// to a plain port for a local test.".into()
+    } else {
+        "Allow TLS 1.2 or 1.3 with modern ciphers, and check the certificate and key the server loads; `openssl s_client -connect HOST:443 -servername HOST` shows the server's side.".into()
+    }
+}
+
+fn upgrade_rejected_fix(checks: &[CheckResult]) -> String {
+    if upgrade_status(checks) == Some(400) {
+        "A 400 to a well-formed upgrade usually means the WebSocket server did not match the path: Node `ws` with `path: '/api/calls/:id/audio'` compares the path exactly (no parameters). Use `new WebSocketServer({ noServer: true })` and route in `server.on('upgrade', (req, socket, head) => ...)` by matching req.url.".into()
+    } else {
+        "Read what the server's upgrade handler checks (origin, headers, subprotocol) in its logs; the provider sends only the standard upgrade headers.".into()
+    }
+}
+
+fn path_mismatch_fix(checks: &[CheckResult]) -> String {
+    let upgraded: Vec<String> = details(checks, CheckId::Paths)
+        .and_then(|d| d.get("variants"))
+        .and_then(|v| v.as_array())
+        .map(|variants| {
+            variants
+                .iter()
+                .filter(|v| v.get("upgraded").and_then(|u| u.as_bool()) == Some(true))
+                .filter_map(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
+                .collect()
+        })
+        .unwrap_or_default();
+    let has = |kind: &str| upgraded.iter().any(|k| k == kind);
+    if has("route_pattern") {
+        "The server routes the literal pattern, not the ids it stands for. Node `ws`'s `path` option is an exact match: `new WebSocketServer({ server, path: '/api/calls/:id/audio' })` only accepts that literal text. Use `new WebSocketServer({ noServer: true })` and in `server.on('upgrade', (req, socket, head) => { if (/^\\/api\\/calls\\/[^/]+\\/audio$/.test(new URL(req.url, 'http://x').pathname)) wss.handleUpgrade(req, socket, head, ws => wss.emit('connection', ws, req)); else socket.destroy(); })`.".into()
+    } else if has("trailing_slash") {
+        "The route differs by a trailing slash: accept both forms, or give the provider the form the server routes.".into()
+    } else if has("root") {
+        "The WebSocket server listens only at `/`: mount it at the target path, or give the provider the root URL and pass ids as custom_parameters.".into()
+    } else if has("other_id") {
+        "The route accepts other ids but not this one: the server looks the id up before upgrading; make sure the call exists on the server (same instance, same store) when the provider connects.".into()
+    } else {
+        "Route the WebSocket upgrade for the exact path the provider is given.".into()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::Finding;
+
+    fn check(id: CheckId, status: Status, findings: &[(CauseId, &str)]) -> CheckResult {
+        CheckResult {
+            id,
+            status,
+            summary: String::new(),
+            duration_ms: 1.0,
+            details: serde_json::json!({}),
+            findings: findings
+                .iter()
+                .map(|(cause, summary)| Finding {
+                    cause: *cause,
+                    summary: summary.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn fail_comes_before_warn_and_earlier_layers_first() {
+        let checks = vec![
+            check(
+                CheckId::Url,
+                Status::Warn,
+                &[(CauseId::UrlQueryString, "q")],
+            ),
+            check(
+                CheckId::Dns,
+                Status::Warn,
+                &[(CauseId::DnsPrivateAddress, "p")],
+            ),
+            check(
+                CheckId::Tls,
+                Status::Fail,
+                &[(CauseId::TlsIncompleteChain, "c")],
+            ),
+            check(
+                CheckId::Upgrade,
+                Status::Fail,
+                &[(CauseId::HttpNotFound, "n")],
+            ),
+        ];
+        let diagnosis = diagnose(&checks);
+        let ids: Vec<_> = diagnosis.causes.iter().map(|c| c.id).collect();
+        assert_eq!(
+            ids,
+            [
+                CauseId::TlsIncompleteChain,
+                CauseId::HttpNotFound,
+                CauseId::UrlQueryString,
+                CauseId::DnsPrivateAddress
+            ]
+        );
+        assert!(!diagnosis.reachable);
+    }
+
+    #[test]
+    fn path_mismatch_replaces_its_symptom() {
+        let mut paths = check(
+            CheckId::Paths,
+            Status::Fail,
+            &[(CauseId::WsPathMismatch, "only ':id' upgrades")],
+        );
+        paths.details = serde_json::json!({"variants": [
+            {"path": "/api/calls/:id/audio", "kind": "route_pattern", "upgraded": true}
+        ]});
+        let checks = vec![
+            check(
+                CheckId::Upgrade,
+                Status::Fail,
+                &[(CauseId::HttpUpgradeRejected, "400")],
+            ),
+            paths,
+        ];
+        let diagnosis = diagnose(&checks);
+        assert_eq!(diagnosis.causes.len(), 1);
+        let verdict = diagnosis.verdict().map(|c| c.id);
+        assert_eq!(verdict, Some(CauseId::WsPathMismatch));
+        assert!(diagnosis.causes[0].fix.contains("noServer"));
+    }
+
+    #[test]
+    fn healthy_run_is_reachable_with_warnings_kept() {
+        let checks = vec![
+            check(
+                CheckId::Dns,
+                Status::Warn,
+                &[(CauseId::DnsPrivateAddress, "127.0.0.1")],
+            ),
+            check(CheckId::Websocket, Status::Pass, &[]),
+            check(CheckId::Provider, Status::Pass, &[]),
+        ];
+        let diagnosis = diagnose(&checks);
+        assert!(diagnosis.reachable);
+        let ids: Vec<_> = diagnosis.causes.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [CauseId::DnsPrivateAddress, CauseId::OkReachable]);
+    }
+
+    #[test]
+    fn a_broken_probe_is_never_reachable() {
+        let checks = vec![
+            check(CheckId::Websocket, Status::Pass, &[]),
+            check(CheckId::Provider, Status::Error, &[]),
+        ];
+        let diagnosis = diagnose(&checks);
+        assert!(!diagnosis.reachable);
+        assert!(diagnosis.causes.is_empty());
+    }
+
+    #[test]
+    fn duplicate_causes_are_reported_once() {
+        let checks = vec![
+            check(
+                CheckId::Upgrade,
+                Status::Fail,
+                &[(CauseId::HttpAuthRequired, "401 here")],
+            ),
+            check(
+                CheckId::Provider,
+                Status::Fail,
+                &[(CauseId::HttpAuthRequired, "401 there")],
+            ),
+        ];
+        let diagnosis = diagnose(&checks);
+        assert_eq!(diagnosis.causes.len(), 1);
+        assert_eq!(diagnosis.causes[0].summary, "401 here");
+    }
+
+    /// Every cause the contract names can be produced, has a fix, and keeps its id.
+    #[test]
+    fn every_cause_id_is_produced_with_a_fix() {
+        for &cause in CauseId::ALL {
+            let diagnosis = if cause == CauseId::OkReachable {
+                diagnose(&[check(CheckId::Websocket, Status::Pass, &[])])
+            } else {
+                diagnose(&[check(cause.check(), Status::Fail, &[(cause, "seen")])])
+            };
+            let found = diagnosis.causes.iter().find(|c| c.id == cause);
+            let Some(found) = found else {
+                panic!("{} not produced", cause.as_str());
+            };
+            assert!(!found.fix.is_empty(), "{} has no fix", cause.as_str());
+            let json = serde_json::to_value(found.id).unwrap_or_default();
+            assert_eq!(json.as_str(), Some(cause.as_str()));
+        }
+    }
+
+    #[test]
+    fn contract_ids_are_stable() {
+        let ids: Vec<_> = CauseId::ALL.iter().map(|c| c.as_str()).collect();
+        for id in [
+            "url.invalid",
+            "url.template_unexpanded",
+            "url.insecure_scheme",
+            "url.query_string",
+            "dns.no_records",
+            "dns.private_address",
+            "tcp.refused",
+            "tcp.timeout",
+            "tls.handshake_failed",
+            "tls.handshake_timeout",
+            "tls.expired",
+            "tls.hostname_mismatch",
+            "tls.self_signed",
+            "tls.untrusted_root",
+            "tls.incomplete_chain",
+            "tls.no_http11",
+            "http.redirect",
+            "http.not_found",
+            "http.auth_required",
+            "http.upgrade_ignored",
+            "http.upgrade_rejected",
+            "http.server_error",
+            "ws.bad_accept",
+            "ws.handshake_timeout",
+            "ws.path_mismatch",
+            "ws.closed_on_connect",
+            "ws.no_pong",
+            "stream.rejected",
+            "ok.reachable",
+        ] {
+            assert!(ids.contains(&id), "{id} missing");
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! The `paths` check: the upgrade at the target path beside variants of it, all at once, to
+//! expose routing that matches a literal or a different pattern (the Node `ws` `path` option
+//! is an exact match, so `'/api/calls/:id/audio'` upgrades only that literal text).
+//! Certificates are not judged here (the `tls` check does that), so a certificate fault does
+//! not hide the routing.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use serde_json::json;
+
+use super::CheckOptions;
+use super::connect::{self, Verify};
+use super::upgrade::{self, Exchange};
+use super::url::Target;
+use crate::check::{CheckId, CheckResult, Finding, Status, millis};
+use crate::diagnosis::CauseId;
+
+/// Route patterns people register by mistake in place of the value they stand for.
+const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Variant {
+    pub path: String,
+    /// `target`, `other_id`, `route_pattern`, `trailing_slash` or `root`.
+    pub kind: &'static str,
+}
+
+fn looks_like_id(segment: &str) -> bool {
+    let digits = !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit());
+    let uuid = segment.len() == 36
+        && segment.chars().enumerate().all(|(i, c)| {
+            if [8, 13, 18, 23].contains(&i) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        });
+    let token = segment.len() >= 16
+        && segment
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        && segment.chars().any(|c| c.is_ascii_digit());
+    let template = segment.starts_with('{')
+        || segment.starts_with(':')
+        || segment.starts_with("%7B")
+        || segment.starts_with("%7b");
+    digits || uuid || token || template || segment == "undefined" || segment == "null"
+}
+
+fn other_value(segment: &str) -> String {
+    if !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit()) {
+        if segment == "1" {
+            "2".into()
+        } else {
+            "1".into()
+        }
+    } else if segment.len() == 36 && segment.matches('-').count() == 4 {
+        "00000000-0000-4000-8000-000000000000".into()
+    } else {
+        "test-connection".into()
+    }
+}
+
+/// The target path and its variants, without duplicates, target first.
+pub fn variants(path: &str) -> Vec<Variant> {
+    let mut out = vec![Variant {
+        path: path.to_string(),
+        kind: "target",
+    }];
+    let mut push = |path: String, kind: &'static str| {
+        if !out.iter().any(|v| v.path == path) {
+            out.push(Variant { path, kind });
+        }
+    };
+    let segments: Vec<&str> = path.split('/').collect();
+    for (i, segment) in segments.iter().enumerate() {
+        if !looks_like_id(segment) {
+            continue;
+        }
+        let with = |value: &str| {
+            let mut replaced = segments.clone();
+            replaced[i] = value;
+            replaced.join("/")
+        };
+        push(with(&other_value(segment)), "other_id");
+        for pattern in ROUTE_PATTERNS {
+            push(with(pattern), "route_pattern");
+        }
+    }
+    let toggled = match path.strip_suffix('/') {
+        Some(stripped) if !stripped.is_empty() => stripped.to_string(),
+        Some(_) => String::new(),
+        None => format!("{path}/"),
+    };
+    if !toggled.is_empty() {
+        push(toggled, "trailing_slash");
+    }
+    push("/".into(), "root");
+    out
+}
+
+pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
+    let started = Instant::now();
+    let path = target.url.path();
+    let query = target
+        .url
+        .query()
+        .map(|q| format!("?{q}"))
+        .unwrap_or_default();
+    let headers = options.request_headers();
+    let variants = variants(path);
+    let attempts = variants.iter().map(|variant| {
+        let full = format!("{}{query}", variant.path);
+        let headers = &headers;
+        async move {
+            match connect::open(addr, target, Verify::Nothing, options.timeout).await {
+                Ok(io) => Ok(upgrade::exchange(io, target, &full, headers, options.timeout).await),
+                Err(e) => Err(e.to_string()),
+            }
+        }
+    });
+    let outcomes: Vec<Result<Exchange, String>> = futures_util::future::join_all(attempts).await;
+    let rows: Vec<serde_json::Value> = variants
+        .iter()
+        .zip(&outcomes)
+        .map(|(variant, outcome)| match outcome {
+            Ok(x) => json!({
+                "path": variant.path,
+                "kind": variant.kind,
+                "status": x.status,
+                "status_line": x.status_line,
+                "upgraded": x.upgraded(),
+                "problem": x.problem,
+            }),
+            Err(e) => json!({"path": variant.path, "kind": variant.kind, "status": null, "upgraded": false, "problem": e}),
+        })
+        .collect();
+    let answered = |o: &Result<Exchange, String>| o.as_ref().is_ok_and(|x| x.status.is_some());
+    let upgraded = |o: &Result<Exchange, String>| o.as_ref().is_ok_and(Exchange::upgraded);
+    let target_status = outcomes
+        .first()
+        .and_then(|o| o.as_ref().ok())
+        .and_then(|x| x.status_line.clone());
+    let winners: Vec<&Variant> = variants
+        .iter()
+        .zip(&outcomes)
+        .skip(1)
+        .filter(|(_, o)| upgraded(o))
+        .map(|(v, _)| v)
+        .collect();
+    let details = json!({ "variants": rows });
+    let elapsed = millis(started.elapsed());
+    if outcomes.first().is_some_and(upgraded) {
+        let summary = format!(
+            "the target path upgrades ({} variant(s) also tried)",
+            variants.len() - 1
+        );
+        return CheckResult::from_findings(CheckId::Paths, summary, elapsed, details, Vec::new());
+    }
+    if !winners.is_empty() {
+        let listed: Vec<String> = winners.iter().map(|v| format!("'{}'", v.path)).collect();
+        let mut summary = format!(
+            "'{path}' gets '{}', while {} upgrades",
+            target_status.unwrap_or_else(|| "no answer".into()),
+            listed.join(", ")
+        );
+        if winners.iter().any(|v| v.kind == "route_pattern") {
+            summary
+                .push_str(": the server routes the literal pattern (Node ws exact-match `path`)");
+        }
+        let finding = Finding {
+            cause: CauseId::WsPathMismatch,
+            summary: summary.clone(),
+        };
+        return CheckResult::from_findings(
+            CheckId::Paths,
+            summary,
+            elapsed,
+            details,
+            vec![finding],
+        );
+    }
+    if !outcomes.iter().any(answered) {
+        let mut result = CheckResult::skipped(
+            CheckId::Paths,
+            "no path got an HTTP answer (see the upgrade check)",
+        );
+        result.duration_ms = elapsed;
+        result.details = details;
+        return result;
+    }
+    let mut result = CheckResult::from_findings(
+        CheckId::Paths,
+        format!(
+            "no variant of the path upgrades either ({} tried): routing by path is not the difference",
+            variants.len()
+        ),
+        elapsed,
+        details,
+        Vec::new(),
+    );
+    result.status = Status::Pass;
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variants_of_an_id_path() {
+        let got: Vec<(String, &str)> = variants("/api/calls/123/audio")
+            .into_iter()
+            .map(|v| (v.path, v.kind))
+            .collect();
+        let expected = [
+            ("/api/calls/123/audio", "target"),
+            ("/api/calls/1/audio", "other_id"),
+            ("/api/calls/:id/audio", "route_pattern"),
+            ("/api/calls/{id}/audio", "route_pattern"),
+            ("/api/calls/*/audio", "route_pattern"),
+            ("/api/calls/123/audio/", "trailing_slash"),
+            ("/", "root"),
+        ];
+        let expected: Vec<(String, &str)> =
+            expected.iter().map(|(p, k)| (p.to_string(), *k)).collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
+    fn uuids_tokens_and_templates_count_as_ids() {
+        assert!(looks_like_id("32de0dea-53cb-4b21-89a4-9e1819c043bc"));
+        assert!(looks_like_id("v2T02llQabc123def456"));
+        assert!(looks_like_id("{callSessionId}"));
+        assert!(!looks_like_id("audio"));
+        assert!(!looks_like_id(""));
+        let root = variants("/");
+        assert_eq!(root.len(), 1, "{root:?}");
+        let slash = variants("/stream/");
+        assert!(
+            slash
+                .iter()
+                .any(|v| v.path == "/stream" && v.kind == "trailing_slash")
+        );
+    }
+}

@@ -1,0 +1,220 @@
+//! The `websocket` check: a real WebSocket session with tokio-tungstenite on a fresh
+//! connection: a ping/pong round trip, then a watch (`--observe`) for the server closing on
+//! its own before any provider message was sent.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
+
+use super::CheckOptions;
+use super::connect::{self, Verify};
+use super::url::Target;
+use crate::check::{CheckId, CheckResult, Finding, Status, millis};
+use crate::diagnosis::CauseId;
+
+const PING_PAYLOAD: &[u8] = b"stream-doctor";
+
+/// A client request for the target's URL with the given extra headers.
+pub fn request(target: &Target, headers: &[(String, String)]) -> Result<Request<()>, String> {
+    let mut request = target
+        .url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| format!("cannot build the request: {e}"))?;
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|e| format!("header name '{name}': {e}"))?;
+        let value = HeaderValue::from_str(value).map_err(|e| format!("header value: {e}"))?;
+        request.headers_mut().append(name, value);
+    }
+    Ok(request)
+}
+
+/// A close frame as evidence.
+pub fn close_json(
+    frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>,
+) -> serde_json::Value {
+    match frame {
+        Some(f) => json!({"code": u16::from(f.code), "reason": f.reason.as_str()}),
+        None => json!({"code": null, "reason": ""}),
+    }
+}
+
+pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
+    let started = Instant::now();
+    let timeout = options.timeout;
+    let error = |message: String| CheckResult {
+        id: CheckId::Websocket,
+        status: Status::Error,
+        summary: message,
+        duration_ms: millis(started.elapsed()),
+        details: serde_json::Value::Null,
+        findings: Vec::new(),
+    };
+    let request = match request(target, &options.request_headers()) {
+        Ok(r) => r,
+        Err(e) => return error(e),
+    };
+    let io = match connect::open(
+        addr,
+        target,
+        Verify::Provider(&options.extra_roots),
+        timeout,
+    )
+    .await
+    {
+        Ok(io) => io,
+        Err(e) => {
+            let finding = Finding {
+                cause: CauseId::WsClosedOnConnect,
+                summary: format!("a second connection failed: {e}"),
+            };
+            return CheckResult::from_findings(
+                CheckId::Websocket,
+                finding.summary.clone(),
+                millis(started.elapsed()),
+                json!({}),
+                vec![finding],
+            );
+        }
+    };
+    let handshake =
+        tokio::time::timeout(timeout, tokio_tungstenite::client_async(request, io)).await;
+    let mut ws = match handshake {
+        Ok(Ok((ws, _response))) => ws,
+        Ok(Err(e)) => {
+            let finding = Finding {
+                cause: CauseId::HttpUpgradeRejected,
+                summary: format!("the WebSocket handshake failed on a second connection: {e}"),
+            };
+            return CheckResult::from_findings(
+                CheckId::Websocket,
+                finding.summary.clone(),
+                millis(started.elapsed()),
+                json!({}),
+                vec![finding],
+            );
+        }
+        Err(_) => {
+            let finding = Finding {
+                cause: CauseId::WsHandshakeTimeout,
+                summary: format!("no handshake on a second connection within {timeout:?}"),
+            };
+            return CheckResult::from_findings(
+                CheckId::Websocket,
+                finding.summary.clone(),
+                millis(started.elapsed()),
+                json!({}),
+                vec![finding],
+            );
+        }
+    };
+    let opened = Instant::now();
+    let mut received: Vec<String> = Vec::new();
+    let mut closed: Option<(serde_json::Value, Duration)> = None;
+    let mut rtt = None;
+    let ping_sent = Instant::now();
+    if let Err(e) = ws.send(Message::Ping(PING_PAYLOAD.to_vec().into())).await {
+        closed = Some((json!({"error": e.to_string()}), opened.elapsed()));
+    }
+    let observe_until = tokio::time::Instant::now() + options.observe;
+    let pong_deadline = tokio::time::Instant::now() + timeout;
+    while closed.is_none() {
+        let waiting_for_pong = rtt.is_none();
+        let until = if waiting_for_pong {
+            pong_deadline.max(observe_until)
+        } else {
+            observe_until
+        };
+        let next = match tokio::time::timeout_at(until, ws.next()).await {
+            Err(_) => break,
+            Ok(next) => next,
+        };
+        match next {
+            Some(Ok(Message::Pong(payload))) if payload.as_ref() == PING_PAYLOAD => {
+                rtt = Some(ping_sent.elapsed());
+                if tokio::time::Instant::now() >= observe_until {
+                    break;
+                }
+            }
+            Some(Ok(Message::Close(frame))) => {
+                closed = Some((close_json(frame.as_ref()), opened.elapsed()));
+            }
+            Some(Ok(Message::Text(text))) => received.push(text.chars().take(200).collect()),
+            Some(Ok(Message::Binary(bytes))) => {
+                received.push(format!("<{} binary bytes>", bytes.len()))
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => closed = Some((json!({"error": e.to_string()}), opened.elapsed())),
+            None => {
+                closed = Some((
+                    json!({"error": "connection ended without a close frame"}),
+                    opened.elapsed(),
+                ))
+            }
+        }
+    }
+    if closed.is_none() {
+        let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(None)).await;
+    }
+    let mut findings = Vec::new();
+    let summary = if let Some((how, after)) = &closed {
+        let summary = format!(
+            "the server closed the session after {:.0} ms: {}",
+            millis(*after),
+            describe_close(how)
+        );
+        findings.push(Finding {
+            cause: CauseId::WsClosedOnConnect,
+            summary: summary.clone(),
+        });
+        summary
+    } else if let Some(rtt) = rtt {
+        format!(
+            "session open, ping/pong {:.1} ms, no close in {:.1} s",
+            millis(rtt),
+            options.observe.as_secs_f64()
+        )
+    } else {
+        let summary = format!("no pong to a ping within {timeout:?}");
+        findings.push(Finding {
+            cause: CauseId::WsNoPong,
+            summary: summary.clone(),
+        });
+        summary
+    };
+    let details = json!({
+        "ping_rtt_ms": rtt.map(millis),
+        "observe_secs": options.observe.as_secs_f64(),
+        "closed_by_server": closed.as_ref().map(|(how, after)| json!({"close": how, "after_ms": millis(*after)})),
+        "received": received,
+    });
+    CheckResult::from_findings(
+        CheckId::Websocket,
+        summary,
+        millis(started.elapsed()),
+        details,
+        findings,
+    )
+}
+
+/// "code 1008 'reason'" or the error that ended the connection.
+pub fn describe_close(how: &serde_json::Value) -> String {
+    if let Some(error) = how.get("error").and_then(|e| e.as_str()) {
+        return error.to_string();
+    }
+    let code = how.get("code").and_then(|c| c.as_u64());
+    let reason = how
+        .get("reason")
+        .and_then(|r| r.as_str())
+        .unwrap_or_default();
+    match code {
+        Some(code) => format!("close code {code} '{reason}'"),
+        None => "close frame without a code".into(),
+    }
+}

@@ -1,0 +1,452 @@
+//! Every scenario of the diagnosis table against a real server on 127.0.0.1: the first cause
+//! each one reports, and that hostile servers end within the deadline.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use stream_doctor::check::{CheckId, Status};
+use stream_doctor::demo::Behavior;
+use stream_doctor::demo::certs::{Pki, Served};
+use stream_doctor::diagnosis::CauseId;
+use stream_doctor::probe::CheckOptions;
+use support::{HOST, Scenario, dump, first_cause, first_failure, run_url};
+
+async fn expect_failure(scenario: &Scenario, cause: CauseId) -> stream_doctor::check::CheckReport {
+    let report = scenario.run().await;
+    assert_eq!(first_cause(&report), Some(cause), "{}", dump(&report));
+    assert!(!report.diagnosis.reachable);
+    assert_eq!(report.exit_code(), 1);
+    report
+}
+
+#[tokio::test]
+async fn healthy_tls_server_passes_every_check() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
+    let report = scenario.run().await;
+    assert!(report.diagnosis.reachable, "{}", dump(&report));
+    assert_eq!(report.exit_code(), 0);
+    for check in &report.checks {
+        let expected = if check.id == CheckId::Dns {
+            Status::Warn
+        } else {
+            Status::Pass
+        };
+        assert_eq!(
+            check.status,
+            expected,
+            "{}: {}",
+            check.id.as_str(),
+            check.summary
+        );
+    }
+    // The loopback warning comes first; the all-clear follows it.
+    let ids: Vec<_> = report.diagnosis.causes.iter().map(|c| c.id).collect();
+    assert_eq!(ids, [CauseId::DnsPrivateAddress, CauseId::OkReachable]);
+    let tls = report.check(CheckId::Tls).unwrap();
+    assert_eq!(tls.details["chain"].as_array().map(Vec::len), Some(2));
+    assert_eq!(tls.details["trusted_only_via_ca_file"], true);
+    assert_eq!(tls.details["alpn"], "http/1.1");
+    let provider = report.check(CheckId::Provider).unwrap();
+    assert_eq!(provider.details["sent"]["media"], 50);
+    assert_eq!(provider.details["close"]["close"]["code"], 1000);
+}
+
+#[tokio::test]
+async fn healthy_plain_server_passes_with_an_insecure_scheme_warning() {
+    let scenario = Scenario::plain(Behavior::Healthy).await;
+    let report = scenario.run().await;
+    assert!(report.diagnosis.reachable, "{}", dump(&report));
+    assert_eq!(report.check(CheckId::Tls).unwrap().status, Status::Skip);
+    assert_eq!(first_cause(&report), Some(CauseId::UrlInsecureScheme));
+}
+
+#[tokio::test]
+async fn private_root_is_untrusted_without_the_ca_file() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
+    let mut options = scenario.options();
+    options.extra_roots.clear();
+    let report = scenario.run_with(options).await;
+    assert_eq!(
+        first_cause(&report),
+        Some(CauseId::TlsUntrustedRoot),
+        "{}",
+        dump(&report)
+    );
+    assert_eq!(report.check(CheckId::Upgrade).unwrap().status, Status::Skip);
+}
+
+#[tokio::test]
+async fn leaf_without_intermediate_is_an_incomplete_chain() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::LeafOnly).await;
+    let report = expect_failure(&scenario, CauseId::TlsIncompleteChain).await;
+    let cause = &report.diagnosis.causes[0];
+    assert!(
+        cause.summary.contains("Stream Doctor Demo Intermediate"),
+        "{}",
+        cause.summary
+    );
+    assert!(cause.fix.contains("fullchain.pem"));
+}
+
+#[tokio::test]
+async fn self_signed_leaf() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::SelfSigned).await;
+    expect_failure(&scenario, CauseId::TlsSelfSigned).await;
+}
+
+#[tokio::test]
+async fn expired_leaf() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::Expired).await;
+    let report = expect_failure(&scenario, CauseId::TlsExpired).await;
+    assert!(
+        report.diagnosis.causes[0].summary.contains("2021-01-01"),
+        "{}",
+        dump(&report)
+    );
+}
+
+#[tokio::test]
+async fn certificate_for_another_name() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::WrongName).await;
+    let report = expect_failure(&scenario, CauseId::TlsHostnameMismatch).await;
+    assert!(
+        report.diagnosis.causes[0]
+            .summary
+            .contains("wrong-name.example")
+    );
+}
+
+#[tokio::test]
+async fn http2_only_alpn() {
+    let scenario = Scenario::tls_alpn(Behavior::Healthy, Served::FullChain, &[b"h2"]).await;
+    expect_failure(&scenario, CauseId::TlsNoHttp11).await;
+}
+
+#[tokio::test]
+async fn plain_http_on_the_tls_port() {
+    let scenario = Scenario::plain_probed_as_tls(Behavior::status(400, "Bad Request", "")).await;
+    let report = expect_failure(&scenario, CauseId::TlsHandshakeFailed).await;
+    let tls = report.check(CheckId::Tls).unwrap();
+    assert_eq!(tls.details["plain_http_answer"], "HTTP/1.1 400 Bad Request");
+    assert!(report.diagnosis.causes[0].fix.contains("plain HTTP"));
+}
+
+#[tokio::test]
+async fn certificate_that_does_not_parse() {
+    let pki = Pki::generate().unwrap();
+    let config = garbage_certificate_config();
+    let scenario = Scenario::with_config(Behavior::Healthy, pki, config).await;
+    let report = expect_failure(&scenario, CauseId::TlsHandshakeFailed).await;
+    let tls = report.check(CheckId::Tls).unwrap();
+    assert!(tls.summary.contains("does not parse"), "{}", tls.summary);
+    assert!(tls.details["chain"][0]["error"].is_string());
+}
+
+/// A server whose "certificate" is bytes that are not DER, with a real key behind it.
+fn garbage_certificate_config() -> Arc<rustls::ServerConfig> {
+    #[derive(Debug)]
+    struct Garbage(Arc<rustls::sign::CertifiedKey>);
+    impl rustls::server::ResolvesServerCert for Garbage {
+        fn resolve(
+            &self,
+            _: rustls::server::ClientHello<'_>,
+        ) -> Option<Arc<rustls::sign::CertifiedKey>> {
+            Some(self.0.clone())
+        }
+    }
+    let real = Pki::generate()
+        .unwrap()
+        .serve(HOST, Served::SelfSigned)
+        .unwrap();
+    let provider = stream_doctor::probe::connect::crypto();
+    let key = provider.key_provider.load_private_key(real.key).unwrap();
+    let bogus = rustls::pki_types::CertificateDer::from(b"this is not a certificate".to_vec());
+    let certified = rustls::sign::CertifiedKey::new(vec![bogus], key);
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(Garbage(Arc::new(certified))));
+    Arc::new(config)
+}
+
+#[tokio::test]
+async fn silence_after_tcp_accept_is_a_tls_handshake_timeout() {
+    let scenario = Scenario::tls(Behavior::Silent, Served::FullChain).await;
+    let mut options = scenario.options();
+    options.timeout = Duration::from_millis(500);
+    let started = Instant::now();
+    let report = scenario.run_with(options).await;
+    assert_eq!(
+        first_cause(&report),
+        Some(CauseId::TlsHandshakeTimeout),
+        "{}",
+        dump(&report)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn silence_after_tcp_accept_on_plain_ws_is_a_handshake_timeout() {
+    let scenario = Scenario::plain(Behavior::Silent).await;
+    let mut options = scenario.options();
+    options.timeout = Duration::from_millis(500);
+    let report = scenario.run_with(options).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::WsHandshakeTimeout),
+        "{}",
+        dump(&report)
+    );
+}
+
+#[tokio::test]
+async fn redirect() {
+    let answer = Behavior::status(
+        301,
+        "Moved Permanently",
+        "Location: https://elsewhere.test/\r\n",
+    );
+    let scenario = Scenario::tls(answer, Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::HttpRedirect).await;
+    assert!(
+        report.diagnosis.causes[0]
+            .summary
+            .contains("elsewhere.test")
+    );
+}
+
+#[tokio::test]
+async fn unauthorized() {
+    let answer = Behavior::status(401, "Unauthorized", "WWW-Authenticate: Bearer\r\n");
+    let scenario = Scenario::tls(answer, Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::HttpAuthRequired).await;
+    assert!(
+        report.diagnosis.causes[0]
+            .fix
+            .contains("x-telnyx-streaming-auth-token")
+    );
+}
+
+#[tokio::test]
+async fn not_found() {
+    let scenario = Scenario::tls(Behavior::status(404, "Not Found", ""), Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::HttpNotFound).await;
+    let upgrade = report.check(CheckId::Upgrade).unwrap();
+    assert_eq!(upgrade.details["status_line"], "HTTP/1.1 404 Not Found");
+    assert_eq!(upgrade.details["body_excerpt"], "404 Not Found");
+}
+
+#[tokio::test]
+async fn bad_request_to_the_upgrade() {
+    let scenario = Scenario::tls(Behavior::status(400, "Bad Request", ""), Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::HttpUpgradeRejected).await;
+    assert!(report.diagnosis.causes[0].fix.contains("noServer"));
+}
+
+#[tokio::test]
+async fn upgrade_required_without_switching() {
+    let scenario = Scenario::tls(
+        Behavior::status(426, "Upgrade Required", ""),
+        Served::FullChain,
+    )
+    .await;
+    expect_failure(&scenario, CauseId::HttpUpgradeIgnored).await;
+}
+
+#[tokio::test]
+async fn proxy_answering_200() {
+    let scenario = Scenario::plain(Behavior::status(200, "OK", "")).await;
+    let report = scenario.run().await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::HttpUpgradeIgnored),
+        "{}",
+        dump(&report)
+    );
+}
+
+#[tokio::test]
+async fn server_error() {
+    let scenario = Scenario::tls(Behavior::status(502, "Bad Gateway", ""), Served::FullChain).await;
+    expect_failure(&scenario, CauseId::HttpServerError).await;
+}
+
+#[tokio::test]
+async fn wrong_accept_key() {
+    let scenario = Scenario::tls(Behavior::WrongAccept, Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::WsBadAccept).await;
+    assert_eq!(
+        report.check(CheckId::Websocket).unwrap().status,
+        Status::Skip
+    );
+}
+
+#[tokio::test]
+async fn close_on_connect() {
+    let scenario = Scenario::tls(Behavior::CloseOnConnect, Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::WsClosedOnConnect).await;
+    assert!(
+        report.diagnosis.causes[0].summary.contains("1008"),
+        "{}",
+        dump(&report)
+    );
+}
+
+#[tokio::test]
+async fn close_after_start() {
+    let scenario = Scenario::tls(Behavior::CloseAfterStart, Served::FullChain).await;
+    let report = expect_failure(&scenario, CauseId::StreamRejected).await;
+    let summary = &report.diagnosis.causes[0].summary;
+    assert!(
+        summary.contains("`start`") && summary.contains("1003"),
+        "{summary}"
+    );
+}
+
+#[tokio::test]
+async fn exact_match_path_route() {
+    let scenario = Scenario::tls(
+        Behavior::ExactPath("/api/calls/:id/audio".into()),
+        Served::FullChain,
+    )
+    .await;
+    let report = expect_failure(&scenario, CauseId::WsPathMismatch).await;
+    let cause = &report.diagnosis.causes[0];
+    assert!(
+        cause.summary.contains("/api/calls/:id/audio"),
+        "{}",
+        cause.summary
+    );
+    assert!(cause.fix.contains("exact match"), "{}", cause.fix);
+    // The 400 is the symptom; the mismatch replaces it.
+    assert!(
+        !report
+            .diagnosis
+            .causes
+            .iter()
+            .any(|c| c.id == CauseId::HttpUpgradeRejected)
+    );
+}
+
+#[tokio::test]
+async fn refused_port() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let report = run_url(
+        &format!("ws://127.0.0.1:{port}/audio"),
+        &CheckOptions::default(),
+    )
+    .await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::TcpRefused),
+        "{}",
+        dump(&report)
+    );
+    assert_eq!(report.check(CheckId::Upgrade).unwrap().status, Status::Skip);
+}
+
+#[tokio::test]
+async fn template_left_in_the_url() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
+    let url = format!(
+        "wss://{HOST}:{}/api/calls/{{callSessionId}}/audio",
+        scenario.server.addr().port()
+    );
+    let report = run_url(&url, &scenario.options()).await;
+    assert_eq!(
+        first_cause(&report),
+        Some(CauseId::UrlTemplateUnexpanded),
+        "{}",
+        dump(&report)
+    );
+    // The other checks still ran: the server itself is fine.
+    assert_eq!(report.check(CheckId::Upgrade).unwrap().status, Status::Pass);
+}
+
+#[tokio::test]
+async fn unresolvable_name() {
+    let report = run_url("wss://no-such-host.invalid/audio", &CheckOptions::default()).await;
+    assert_eq!(
+        first_cause(&report),
+        Some(CauseId::DnsNoRecords),
+        "{}",
+        dump(&report)
+    );
+    assert_eq!(report.check(CheckId::Tcp).unwrap().status, Status::Skip);
+}
+
+#[tokio::test]
+async fn not_a_url() {
+    for raw in ["not a url", "https://example.com/audio", "wss://"] {
+        let report = run_url(raw, &CheckOptions::default()).await;
+        assert_eq!(
+            first_cause(&report),
+            Some(CauseId::UrlInvalid),
+            "{raw}: {}",
+            dump(&report)
+        );
+        assert!(report.checks[1..].iter().all(|c| c.status == Status::Skip));
+    }
+}
+
+#[tokio::test]
+async fn auth_token_is_sent_as_telnyx_sends_it() {
+    let scenario = Scenario::tls(
+        Behavior::RequireToken("tok-123-secret".into()),
+        Served::FullChain,
+    )
+    .await;
+    let without = scenario.run().await;
+    assert_eq!(
+        first_failure(&without),
+        Some(CauseId::HttpAuthRequired),
+        "{}",
+        dump(&without)
+    );
+    let mut options = scenario.options();
+    options.auth_token = Some(stream_doctor::secret::Secret::new("tok-123-secret"));
+    let with = scenario.run_with(options).await;
+    assert!(with.diagnosis.reachable, "{}", dump(&with));
+    assert!(
+        !dump(&with).contains("tok-123-secret"),
+        "the token leaked into the report"
+    );
+}
+
+/// Hostile servers end in a named cause within the deadline, never a hang or a panic.
+#[tokio::test]
+async fn hostile_servers_end_in_a_named_cause() {
+    let cases = [
+        (Behavior::Garbage, CauseId::HttpMalformedResponse),
+        (Behavior::HugeHeaders, CauseId::HttpMalformedResponse),
+        (Behavior::Trickle, CauseId::WsHandshakeTimeout),
+    ];
+    for (behavior, cause) in cases {
+        let scenario = Scenario::tls(behavior.clone(), Served::FullChain).await;
+        let mut options = scenario.options();
+        options.timeout = Duration::from_secs(1);
+        let started = Instant::now();
+        let report = scenario.run_with(options).await;
+        assert_eq!(
+            first_cause(&report),
+            Some(cause),
+            "{behavior:?}: {}",
+            dump(&report)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(6),
+            "{behavior:?} took {:?}",
+            started.elapsed()
+        );
+    }
+}
