@@ -306,7 +306,7 @@ pub async fn check(
                 attempt.chain.len()
             );
             if via_extra {
-                summary.push_str("; trusted only through --ca-file, not a public root");
+                summary.push_str("; trusted only through an extra root (--ca-file, or the demo's own), not a public one");
             }
             (summary, Some(Box::new(stream) as BoxedIo))
         }

@@ -1,0 +1,144 @@
+//! `stream-doctor check` as a person or a script runs it: the real binary against real servers
+//! on 127.0.0.1, its exit codes, its JSON contract and its other formats.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::process::{Command, Output};
+
+use stream_doctor::demo::Behavior;
+use stream_doctor::demo::certs::Served;
+use support::{HOST, Scenario};
+
+fn bin() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_stream-doctor"))
+}
+
+/// Runs the binary off the async runtime so the test's servers keep serving meanwhile.
+async fn run(args: Vec<String>) -> Output {
+    tokio::task::spawn_blocking(move || bin().args(args).env_remove("STREAM_DOCTOR_AUTH_TOKEN").output().unwrap())
+        .await
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The arguments that point the binary at a scenario: pin, CA file, short deadlines.
+fn args_for(scenario: &Scenario, dir: &tempfile::TempDir, extra: &[&str]) -> Vec<String> {
+    let ca = dir.path().join("root.pem");
+    std::fs::write(&ca, scenario.pki.root_pem()).unwrap();
+    let port = scenario.server.addr().port();
+    let mut args: Vec<String> = vec![
+        "check".into(),
+        scenario.url(),
+        "--resolve".into(),
+        format!("{HOST}:{port}:127.0.0.1"),
+        "--ca-file".into(),
+        ca.display().to_string(),
+        "--timeout".into(),
+        "2".into(),
+        "--observe".into(),
+        "0".into(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn healthy_json_follows_the_contract_and_exits_0() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(args_for(&scenario, &dir, &["--format", "json"])).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["tool"]["name"], "stream-doctor");
+    assert_eq!(json["target"], scenario.url());
+    assert!(json["started_at"].as_str().unwrap().ends_with('Z'));
+    let ids: Vec<&str> = json["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, ["url", "dns", "tcp", "tls", "upgrade", "websocket", "paths", "provider"]);
+    for check in json["checks"].as_array().unwrap() {
+        for field in ["status", "summary", "duration_ms", "details"] {
+            assert!(check.get(field).is_some(), "{field} missing in {check}");
+        }
+    }
+    assert_eq!(json["diagnosis"]["reachable"], true);
+    let cause = &json["diagnosis"]["causes"][0];
+    for field in ["id", "check", "severity", "summary", "fix"] {
+        assert!(cause.get(field).is_some(), "{field} missing in {cause}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_cause_exits_1_with_the_verdict_first() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::LeafOnly).await;
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(args_for(&scenario, &dir, &[])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let stdout = text(&out.stdout);
+    let first = stdout.lines().next().unwrap();
+    assert!(first.contains("tls.incomplete_chain"), "{stdout}");
+    assert!(!stdout.contains('\x1b'), "colour codes in a pipe: {stdout:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn markdown_and_html_go_to_the_out_file() {
+    let scenario = Scenario::tls(Behavior::ExactPath("/api/calls/:id/audio".into()), Served::FullChain).await;
+    let dir = tempfile::tempdir().unwrap();
+    for (format, marker) in [("markdown", "| ✗ fail | paths |"), ("html", "<!DOCTYPE html>")] {
+        let file = dir.path().join(format!("report.{format}"));
+        let out = run(args_for(&scenario, &dir, &["--format", format, "--out", file.to_str().unwrap()])).await;
+        assert_eq!(out.status.code(), Some(1));
+        assert!(out.stdout.is_empty(), "the report went to the file, not stdout");
+        let written = std::fs::read_to_string(&file).unwrap();
+        assert!(written.contains(marker), "{format}: {written}");
+        assert!(written.contains("ws.path_mismatch"), "{format}: {written}");
+        assert!(text(&out.stderr).contains("ws.path_mismatch"), "the verdict is echoed");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_built_in_demo_needs_no_setup() {
+    let healthy = run(vec!["check".into(), "--demo".into(), "--observe".into(), "0".into()]).await;
+    assert_eq!(healthy.status.code(), Some(0), "{}", text(&healthy.stdout));
+    let faulty = run(vec!["check".into(), "--demo".into(), "path-mismatch".into(), "--format".into(), "json".into()]).await;
+    assert_eq!(faulty.status.code(), Some(1));
+    let json: serde_json::Value = serde_json::from_slice(&faulty.stdout).unwrap();
+    assert_eq!(json["diagnosis"]["causes"][0]["id"], "ws.path_mismatch");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_usage_exits_2_with_a_message() {
+    let cases: [&[&str]; 7] = [
+        &["check"],
+        &["check", "wss://x.test/a", "--timeout", "soon"],
+        &["check", "wss://x.test/a", "--timeout", "-1"],
+        &["check", "wss://x.test/a", "--resolve", "x.test:443"],
+        &["check", "wss://x.test/a", "-H", "no colon here"],
+        &["check", "wss://x.test/a", "--ca-file", "/nonexistent/ca.pem"],
+        &["check", "--demo", "no-such-mode"],
+    ];
+    for args in cases {
+        let out = run(args.iter().map(|s| s.to_string()).collect()).await;
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
+        assert!(text(&out.stderr).contains("error"), "{args:?}: {}", text(&out.stderr));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_auth_token_never_appears_in_any_format() {
+    let scenario = Scenario::tls(Behavior::RequireToken("s3cret-token-value".into()), Served::FullChain).await;
+    let dir = tempfile::tempdir().unwrap();
+    for format in ["text", "json", "markdown", "html"] {
+        let out = run(args_for(
+            &scenario,
+            &dir,
+            &["--auth-token", "s3cret-token-value", "-H", "X-Api-Key: another-s3cret", "--format", format],
+        ))
+        .await;
+        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stdout));
+        let shown = text(&out.stdout);
+        assert!(!shown.contains("s3cret"), "{format} leaked a secret: {shown}");
+    }
+}
