@@ -10,7 +10,9 @@ use stream_doctor::probe::{self, CheckOptions};
 const RUNS: usize = 30;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         for mode in [DemoMode::Healthy, DemoMode::PathMismatch] {
             let demo = DemoTarget::start(mode.behavior()).await?;

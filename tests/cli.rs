@@ -16,9 +16,15 @@ fn bin() -> Command {
 
 /// Runs the binary off the async runtime so the test's servers keep serving meanwhile.
 async fn run(args: Vec<String>) -> Output {
-    tokio::task::spawn_blocking(move || bin().args(args).env_remove("STREAM_DOCTOR_AUTH_TOKEN").output().unwrap())
-        .await
-        .unwrap()
+    tokio::task::spawn_blocking(move || {
+        bin()
+            .args(args)
+            .env_remove("STREAM_DOCTOR_AUTH_TOKEN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -56,8 +62,25 @@ async fn healthy_json_follows_the_contract_and_exits_0() {
     assert_eq!(json["tool"]["name"], "stream-doctor");
     assert_eq!(json["target"], scenario.url());
     assert!(json["started_at"].as_str().unwrap().ends_with('Z'));
-    let ids: Vec<&str> = json["checks"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, ["url", "dns", "tcp", "tls", "upgrade", "websocket", "paths", "provider"]);
+    let ids: Vec<&str> = json["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "url",
+            "dns",
+            "tcp",
+            "tls",
+            "upgrade",
+            "websocket",
+            "paths",
+            "provider"
+        ]
+    );
     for check in json["checks"].as_array().unwrap() {
         for field in ["status", "summary", "duration_ms", "details"] {
             assert!(check.get(field).is_some(), "{field} missing in {check}");
@@ -79,30 +102,64 @@ async fn a_failing_cause_exits_1_with_the_verdict_first() {
     let stdout = text(&out.stdout);
     let first = stdout.lines().next().unwrap();
     assert!(first.contains("tls.incomplete_chain"), "{stdout}");
-    assert!(!stdout.contains('\x1b'), "colour codes in a pipe: {stdout:?}");
+    assert!(
+        !stdout.contains('\x1b'),
+        "colour codes in a pipe: {stdout:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn markdown_and_html_go_to_the_out_file() {
-    let scenario = Scenario::tls(Behavior::ExactPath("/api/calls/:id/audio".into()), Served::FullChain).await;
+    let scenario = Scenario::tls(
+        Behavior::ExactPath("/api/calls/:id/audio".into()),
+        Served::FullChain,
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
-    for (format, marker) in [("markdown", "| ✗ fail | paths |"), ("html", "<!DOCTYPE html>")] {
+    for (format, marker) in [
+        ("markdown", "| ✗ fail | paths |"),
+        ("html", "<!DOCTYPE html>"),
+    ] {
         let file = dir.path().join(format!("report.{format}"));
-        let out = run(args_for(&scenario, &dir, &["--format", format, "--out", file.to_str().unwrap()])).await;
+        let out = run(args_for(
+            &scenario,
+            &dir,
+            &["--format", format, "--out", file.to_str().unwrap()],
+        ))
+        .await;
         assert_eq!(out.status.code(), Some(1));
-        assert!(out.stdout.is_empty(), "the report went to the file, not stdout");
+        assert!(
+            out.stdout.is_empty(),
+            "the report went to the file, not stdout"
+        );
         let written = std::fs::read_to_string(&file).unwrap();
         assert!(written.contains(marker), "{format}: {written}");
         assert!(written.contains("ws.path_mismatch"), "{format}: {written}");
-        assert!(text(&out.stderr).contains("ws.path_mismatch"), "the verdict is echoed");
+        assert!(
+            text(&out.stderr).contains("ws.path_mismatch"),
+            "the verdict is echoed"
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_built_in_demo_needs_no_setup() {
-    let healthy = run(vec!["check".into(), "--demo".into(), "--observe".into(), "0".into()]).await;
+    let healthy = run(vec![
+        "check".into(),
+        "--demo".into(),
+        "--observe".into(),
+        "0".into(),
+    ])
+    .await;
     assert_eq!(healthy.status.code(), Some(0), "{}", text(&healthy.stdout));
-    let faulty = run(vec!["check".into(), "--demo".into(), "path-mismatch".into(), "--format".into(), "json".into()]).await;
+    let faulty = run(vec![
+        "check".into(),
+        "--demo".into(),
+        "path-mismatch".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
     assert_eq!(faulty.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&faulty.stdout).unwrap();
     assert_eq!(json["diagnosis"]["causes"][0]["id"], "ws.path_mismatch");
@@ -116,29 +173,62 @@ async fn bad_usage_exits_2_with_a_message() {
         &["check", "wss://x.test/a", "--timeout", "-1"],
         &["check", "wss://x.test/a", "--resolve", "x.test:443"],
         &["check", "wss://x.test/a", "-H", "no colon here"],
-        &["check", "wss://x.test/a", "--ca-file", "/nonexistent/ca.pem"],
+        &[
+            "check",
+            "wss://x.test/a",
+            "--ca-file",
+            "/nonexistent/ca.pem",
+        ],
         &["check", "--demo", "no-such-mode"],
     ];
     for args in cases {
         let out = run(args.iter().map(|s| s.to_string()).collect()).await;
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {}", text(&out.stderr));
-        assert!(text(&out.stderr).contains("error"), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(2),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        assert!(
+            text(&out.stderr).contains("error"),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
     }
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_auth_token_never_appears_in_any_format() {
-    let scenario = Scenario::tls(Behavior::RequireToken("s3cret-token-value".into()), Served::FullChain).await;
+    let scenario = Scenario::tls(
+        Behavior::RequireToken("s3cret-token-value".into()),
+        Served::FullChain,
+    )
+    .await;
     let dir = tempfile::tempdir().unwrap();
     for format in ["text", "json", "markdown", "html"] {
         let out = run(args_for(
             &scenario,
             &dir,
-            &["--auth-token", "s3cret-token-value", "-H", "X-Api-Key: another-s3cret", "--format", format],
+            &[
+                "--auth-token",
+                "s3cret-token-value",
+                "-H",
+                "X-Api-Key: another-s3cret",
+                "--format",
+                format,
+            ],
         ))
         .await;
-        assert_eq!(out.status.code(), Some(0), "{format}: {}", text(&out.stdout));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{format}: {}",
+            text(&out.stdout)
+        );
         let shown = text(&out.stdout);
-        assert!(!shown.contains("s3cret"), "{format} leaked a secret: {shown}");
+        assert!(
+            !shown.contains("s3cret"),
+            "{format} leaked a secret: {shown}"
+        );
     }
 }

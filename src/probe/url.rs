@@ -101,6 +101,13 @@ fn parse(raw: &str) -> Result<Target, String> {
     if trimmed.is_empty() {
         return Err("the URL is empty".into());
     }
+    // The WHATWG parser reads `wss:///x` as host `x`; a person meant an empty host.
+    if trimmed
+        .split_once("://")
+        .is_some_and(|(_, rest)| rest.starts_with('/'))
+    {
+        return Err("the URL has no host".into());
+    }
     let url = Url::parse(trimmed).map_err(|e| format!("not a URL ({e}): '{trimmed}'"))?;
     let secure = match url.scheme() {
         "wss" => true,
