@@ -45,8 +45,23 @@ impl CheckId {
         }
     }
 
+    /// The checks that must run for this one to run, itself last.
+    pub fn needs(self) -> &'static [CheckId] {
+        use CheckId::*;
+        match self {
+            Url => &[Url],
+            Dns => &[Url, Dns],
+            Tcp => &[Url, Dns, Tcp],
+            Tls => &[Url, Dns, Tcp, Tls],
+            Upgrade => &[Url, Dns, Tcp, Tls, Upgrade],
+            Websocket => &[Url, Dns, Tcp, Tls, Upgrade, Websocket],
+            Paths => &[Url, Dns, Tcp, Paths],
+            Provider => &[Url, Dns, Tcp, Tls, Upgrade, Websocket, Provider],
+        }
+    }
+
     /// What the check does, in words for someone who does not know the protocols.
-    pub fn title(self) -> &'static str {
+    pub const fn title(self) -> &'static str {
         match self {
             CheckId::Url => "The stream URL is well formed",
             CheckId::Dns => "The host name resolves",

@@ -5,7 +5,7 @@
 pub mod certs;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -134,6 +134,7 @@ impl std::str::FromStr for DemoMode {
 /// A running target; dropping it stops the listener and every connection.
 pub struct DemoServer {
     addr: SocketAddr,
+    behavior: Arc<RwLock<Behavior>>,
     task: JoinHandle<()>,
 }
 
@@ -145,26 +146,39 @@ impl DemoServer {
     ) -> std::io::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0").await?;
         let addr = listener.local_addr()?;
-        let behavior = Arc::new(behavior);
+        let behavior = Arc::new(RwLock::new(behavior));
+        let shared = behavior.clone();
         let acceptor = tls.map(TlsAcceptor::from);
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
-                        if let Ok((tcp, _)) = accepted {
-                            connections.spawn(serve(tcp, behavior.clone(), acceptor.clone()));
+                        let current = shared.read().map(|b| b.clone());
+                        if let (Ok((tcp, _)), Ok(current)) = (accepted, current) {
+                            connections.spawn(serve(tcp, Arc::new(current), acceptor.clone()));
                         }
                     }
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
                 }
             }
         });
-        Ok(Self { addr, task })
+        Ok(Self {
+            addr,
+            behavior,
+            task,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Changes how new connections are answered; the address stays the same.
+    pub fn set_behavior(&self, behavior: Behavior) {
+        if let Ok(mut current) = self.behavior.write() {
+            *current = behavior;
+        }
     }
 }
 

@@ -146,9 +146,19 @@ pub async fn run(
     options: &CheckOptions,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> CheckReport {
+    run_scoped(raw_url, options, None, progress).await
+}
+
+/// Runs the checks `scope` needs (all of them when `None`), for one step run on its own.
+pub async fn run_scoped(
+    raw_url: &str,
+    options: &CheckOptions,
+    scope: Option<CheckId>,
+    progress: &(dyn Fn(Progress) + Send + Sync),
+) -> CheckReport {
     let started_at = now_rfc3339();
     let started = Instant::now();
-    let checks = run_checks(raw_url, options, progress).await;
+    let checks = run_checks(raw_url, options, scope, progress).await;
     CheckReport {
         tool: ToolInfo::this(),
         target: raw_url.trim().to_string(),
@@ -162,15 +172,17 @@ pub async fn run(
 async fn run_checks(
     raw_url: &str,
     options: &CheckOptions,
+    scope: Option<CheckId>,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Vec<CheckResult> {
+    let wanted = |id: CheckId| scope.is_none_or(|s| s.needs().contains(&id));
     let mut results = Vec::new();
     let finish = |result: CheckResult, results: &mut Vec<CheckResult>| {
         progress(Progress::Finished(result.clone()));
         results.push(result);
     };
     let skip_rest = |from: &[CheckId], reason: &str, results: &mut Vec<CheckResult>| {
-        for &id in from {
+        for &id in from.iter().filter(|id| wanted(**id)) {
             finish(CheckResult::skipped(id, reason), results);
         }
     };
@@ -182,12 +194,18 @@ async fn run_checks(
         skip_rest(&CheckId::ALL[1..], "the URL is not usable", &mut results);
         return results;
     };
+    if !wanted(CheckId::Dns) {
+        return results;
+    }
 
     progress(Progress::Started(CheckId::Dns));
     let (dns_result, addrs) = dns::check(&target, &options.resolve, options.timeout).await;
     finish(dns_result, &mut results);
     if addrs.is_empty() {
         skip_rest(&CheckId::ALL[2..], "the name did not resolve", &mut results);
+        return results;
+    }
+    if !wanted(CheckId::Tcp) {
         return results;
     }
 
@@ -201,6 +219,9 @@ async fn run_checks(
 
     let chain = async {
         let mut chain_results = Vec::new();
+        if !wanted(CheckId::Tls) {
+            return chain_results;
+        }
         let io: connect::BoxedIo = if target.secure {
             progress(Progress::Started(CheckId::Tls));
             let (tls_result, tls_stream) =
@@ -223,6 +244,9 @@ async fn run_checks(
             Box::new(stream)
         };
 
+        if !wanted(CheckId::Upgrade) {
+            return chain_results;
+        }
         progress(Progress::Started(CheckId::Upgrade));
         let upgrade_result = upgrade::check(io, &target, options).await;
         let upgraded = upgrade_result.status == Status::Pass;
@@ -233,11 +257,17 @@ async fn run_checks(
             return chain_results;
         }
 
+        if !wanted(CheckId::Websocket) {
+            return chain_results;
+        }
         progress(Progress::Started(CheckId::Websocket));
         let ws_result = websocket::check(addr, &target, options).await;
         let session_ok = ws_result.status != Status::Fail && ws_result.status != Status::Error;
         finish(ws_result, &mut chain_results);
 
+        if !wanted(CheckId::Provider) {
+            return chain_results;
+        }
         if !options.provider {
             let reason = "turned off with --no-provider";
             finish(
@@ -260,14 +290,17 @@ async fn run_checks(
         chain_results
     };
     let paths = async {
+        if !wanted(CheckId::Paths) {
+            return None;
+        }
         progress(Progress::Started(CheckId::Paths));
         let result = paths::check(addr, &target, options).await;
         progress(Progress::Finished(result.clone()));
-        result
+        Some(result)
     };
     let (chain_results, paths_result) = tokio::join!(chain, paths);
     results.extend(chain_results);
-    results.push(paths_result);
+    results.extend(paths_result);
     results.sort_by_key(|r| r.id);
     results
 }

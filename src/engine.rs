@@ -1,0 +1,320 @@
+//! The window's background worker: it owns one tokio runtime, takes `Command`s, and sends back
+//! `Event`s tagged with the run they belong to. A waker (the window's repaint request) is
+//! called after every event, so the UI sleeps until something arrives and never blocks.
+
+use std::collections::HashMap;
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use rustls::pki_types::CertificateDer;
+use tokio::runtime::Runtime;
+use tokio::task::AbortHandle;
+
+use crate::check::{CheckId, CheckReport, CheckResult};
+use crate::demo::{DemoMode, DemoTarget};
+use crate::probe::{self, CheckOptions, Progress, ResolvePin};
+
+pub type RunId = u64;
+
+#[derive(Clone, Debug)]
+pub enum Command {
+    /// Run the checks `scope` needs (every check when `None`).
+    Run {
+        run: RunId,
+        url: String,
+        options: CheckOptions,
+        scope: Option<CheckId>,
+    },
+    Cancel {
+        run: RunId,
+    },
+    CancelAll,
+    /// Start the built-in demo target, or switch its mode (the address stays the same).
+    Demo(DemoMode),
+}
+
+/// What the UI needs to point checks at the demo target.
+#[derive(Clone, Debug)]
+pub struct DemoInfo {
+    pub mode: DemoMode,
+    pub url: String,
+    pub pin: ResolvePin,
+    pub root: CertificateDer<'static>,
+}
+
+#[derive(Clone, Debug)]
+pub enum Event {
+    Started { run: RunId, check: CheckId },
+    Finished { run: RunId, result: CheckResult },
+    Done { run: RunId, report: CheckReport },
+    Cancelled { run: RunId },
+    DemoReady(DemoInfo),
+    DemoFailed(String),
+}
+
+type Waker = Arc<dyn Fn() + Send + Sync>;
+
+pub struct Engine {
+    runtime: Option<Runtime>,
+    sender: mpsc::Sender<Event>,
+    events: mpsc::Receiver<Event>,
+    waker: Waker,
+    runs: Arc<Mutex<HashMap<RunId, AbortHandle>>>,
+    demo: Arc<tokio::sync::Mutex<Option<DemoTarget>>>,
+}
+
+impl Engine {
+    /// `waker` is called from the runtime's threads after each event.
+    pub fn new(waker: impl Fn() + Send + Sync + 'static) -> std::io::Result<Self> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .thread_name("stream-doctor-engine")
+            .enable_all()
+            .build()?;
+        let (sender, events) = mpsc::channel();
+        Ok(Self {
+            runtime: Some(runtime),
+            sender,
+            events,
+            waker: Arc::new(waker),
+            runs: Arc::new(Mutex::new(HashMap::new())),
+            demo: Arc::new(tokio::sync::Mutex::new(None)),
+        })
+    }
+
+    fn emitter(&self) -> impl Fn(Event) + Send + Sync + Clone + 'static {
+        let sender = self.sender.clone();
+        let waker = self.waker.clone();
+        move |event| {
+            let _ = sender.send(event);
+            waker();
+        }
+    }
+
+    /// Acts on a command without waiting for it: the work runs on the engine's runtime.
+    pub fn send(&self, command: Command) {
+        let Some(runtime) = &self.runtime else {
+            return;
+        };
+        let emit = self.emitter();
+        match command {
+            Command::Run {
+                run,
+                url,
+                options,
+                scope,
+            } => {
+                let runs = self.runs.clone();
+                let task_emit = emit.clone();
+                // Held across the spawn so a run that ends at once cannot remove itself
+                // before it is registered.
+                let Ok(mut registered) = self.runs.lock() else {
+                    return;
+                };
+                let handle = runtime.spawn(async move {
+                    let progress = |p: Progress| match p {
+                        Progress::Started(check) => task_emit(Event::Started { run, check }),
+                        Progress::Finished(result) => task_emit(Event::Finished { run, result }),
+                    };
+                    let report = probe::run_scoped(&url, &options, scope, &progress).await;
+                    if let Ok(mut runs) = runs.lock() {
+                        runs.remove(&run);
+                    }
+                    task_emit(Event::Done { run, report });
+                });
+                registered.insert(run, handle.abort_handle());
+            }
+            Command::Cancel { run } => {
+                let handle = self.runs.lock().ok().and_then(|mut runs| runs.remove(&run));
+                if let Some(handle) = handle {
+                    handle.abort();
+                    emit(Event::Cancelled { run });
+                }
+            }
+            Command::CancelAll => {
+                let all: Vec<(RunId, AbortHandle)> = self
+                    .runs
+                    .lock()
+                    .map(|mut runs| runs.drain().collect())
+                    .unwrap_or_default();
+                for (run, handle) in all {
+                    handle.abort();
+                    emit(Event::Cancelled { run });
+                }
+            }
+            Command::Demo(mode) => {
+                let demo = self.demo.clone();
+                runtime.spawn(async move {
+                    let mut demo = demo.lock().await;
+                    if demo.is_none() {
+                        match DemoTarget::start(mode.behavior()).await {
+                            Ok(started) => *demo = Some(started),
+                            Err(e) => {
+                                emit(Event::DemoFailed(e.to_string()));
+                                return;
+                            }
+                        }
+                    }
+                    if let Some(target) = demo.as_ref() {
+                        target.server.set_behavior(mode.behavior());
+                        emit(Event::DemoReady(DemoInfo {
+                            mode,
+                            url: target.url.clone(),
+                            pin: target.pin.clone(),
+                            root: target.root.clone(),
+                        }));
+                    }
+                });
+            }
+        }
+    }
+
+    /// Every event that arrived since the last call, oldest first.
+    pub fn poll(&self) -> Vec<Event> {
+        self.events.try_iter().collect()
+    }
+
+    /// Runs still working.
+    pub fn running(&self) -> usize {
+        self.runs.lock().map(|r| r.len()).unwrap_or_default()
+    }
+}
+
+impl Drop for Engine {
+    fn drop(&mut self) {
+        // A resolver lookup may sit in a blocking thread; closing the window must not wait for it.
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, Instant};
+
+    fn wait_for(engine: &Engine, mut done: impl FnMut(&Event) -> bool) -> Vec<Event> {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let mut seen = Vec::new();
+        while Instant::now() < deadline {
+            for event in engine.poll() {
+                let stop = done(&event);
+                seen.push(event);
+                if stop {
+                    return seen;
+                }
+            }
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        panic!("timed out; saw {seen:?}");
+    }
+
+    fn demo(engine: &Engine, mode: DemoMode) -> DemoInfo {
+        engine.send(Command::Demo(mode));
+        let events = wait_for(engine, |e| {
+            matches!(e, Event::DemoReady(_) | Event::DemoFailed(_))
+        });
+        match events.last() {
+            Some(Event::DemoReady(info)) => info.clone(),
+            other => panic!("no demo: {other:?}"),
+        }
+    }
+
+    fn options_for(info: &DemoInfo) -> CheckOptions {
+        CheckOptions {
+            observe: Duration::ZERO,
+            resolve: vec![info.pin.clone()],
+            extra_roots: vec![info.root.clone()],
+            ..CheckOptions::default()
+        }
+    }
+
+    #[test]
+    fn a_run_reports_progress_then_its_report_and_wakes_the_ui() {
+        let wakes = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counter = wakes.clone();
+        let engine = Engine::new(move || {
+            counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        })
+        .expect("engine");
+        let info = demo(&engine, DemoMode::Healthy);
+        engine.send(Command::Run {
+            run: 7,
+            url: info.url.clone(),
+            options: options_for(&info),
+            scope: Some(CheckId::Tls),
+        });
+        let events = wait_for(&engine, |e| matches!(e, Event::Done { .. }));
+        let finished: Vec<CheckId> = events
+            .iter()
+            .filter_map(|e| match e {
+                Event::Finished { run: 7, result } => Some(result.id),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(finished, CheckId::Tls.needs());
+        assert!(wakes.load(std::sync::atomic::Ordering::SeqCst) >= events.len());
+        assert_eq!(engine.running(), 0);
+    }
+
+    #[test]
+    fn switching_the_demo_mode_keeps_its_address() {
+        let engine = Engine::new(|| {}).expect("engine");
+        let healthy = demo(&engine, DemoMode::Healthy);
+        let broken = demo(&engine, DemoMode::PathMismatch);
+        assert_eq!(healthy.url, broken.url);
+        engine.send(Command::Run {
+            run: 1,
+            url: broken.url.clone(),
+            options: options_for(&broken),
+            scope: None,
+        });
+        let events = wait_for(&engine, |e| matches!(e, Event::Done { .. }));
+        let Some(Event::Done { report, .. }) = events.last() else {
+            panic!("no report");
+        };
+        assert_eq!(
+            report.diagnosis.verdict().map(|c| c.id),
+            Some(crate::diagnosis::CauseId::WsPathMismatch)
+        );
+    }
+
+    #[test]
+    fn cancel_stops_a_run_that_would_wait_for_its_deadline() {
+        let engine = Engine::new(|| {}).expect("engine");
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        let server = runtime
+            .block_on(crate::demo::DemoServer::start(
+                crate::demo::Behavior::Silent,
+                None,
+            ))
+            .expect("server");
+        let url = format!("ws://{}/audio", server.addr());
+        let options = CheckOptions {
+            timeout: Duration::from_secs(60),
+            ..CheckOptions::default()
+        };
+        engine.send(Command::Run {
+            run: 3,
+            url,
+            options,
+            scope: None,
+        });
+        wait_for(&engine, |e| {
+            matches!(
+                e,
+                Event::Started {
+                    check: CheckId::Upgrade,
+                    ..
+                }
+            )
+        });
+        let cancelled_at = Instant::now();
+        engine.send(Command::Cancel { run: 3 });
+        let events = wait_for(&engine, |e| matches!(e, Event::Cancelled { run: 3 }));
+        assert!(!events.iter().any(|e| matches!(e, Event::Done { .. })));
+        assert!(cancelled_at.elapsed() < Duration::from_secs(5));
+        assert_eq!(engine.running(), 0);
+    }
+}
