@@ -12,7 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use stream_doctor::check::{CheckId, CheckReport, Status};
 use stream_doctor::demo::{DemoMode, DemoTarget};
-use stream_doctor::diagnosis::Severity;
+use stream_doctor::diagnosis::{Severity, snippet};
 use stream_doctor::probe::{self, CheckOptions, Progress, ResolvePin};
 use stream_doctor::report::{self, key_evidence, severity_icon, status_icon, verdict_line};
 use stream_doctor::secret::Secret;
@@ -27,8 +27,15 @@ const USAGE: u8 = 2;
     about = "Finds out why a telephony provider (Telnyx, Twilio...) does not connect to your WebSocket media-stream server, and proves it."
 )]
 struct Cli {
+    /// Without a command the window opens (when built with the `gui` feature).
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
+    /// Open the window, print launch-to-first-frame and CPU time per frame after SECS, close.
+    #[arg(long, value_name = "SECS", hide = true, value_parser = parse_secs)]
+    measure_frames: Option<f64>,
+    /// With --measure-frames: start "Run all" on the demo target to measure frames while checks run.
+    #[arg(long, hide = true, requires = "measure_frames")]
+    measure_run_all: bool,
 }
 
 #[derive(Subcommand)]
@@ -116,12 +123,16 @@ fn parse_header(s: &str) -> Result<(String, String), String> {
 }
 
 pub fn main() -> ExitCode {
+    let launched = std::time::Instant::now();
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
             return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
         }
+    };
+    let Some(command) = cli.command else {
+        return window(launched, cli.measure_frames, cli.measure_run_all);
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -133,7 +144,7 @@ pub fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let outcome = match cli.command {
+    let outcome = match command {
         Command::Check(args) => runtime.block_on(check(args)),
     };
     match outcome {
@@ -143,6 +154,33 @@ pub fn main() -> ExitCode {
             ExitCode::from(USAGE)
         }
     }
+}
+
+#[cfg(feature = "gui")]
+fn window(launched: std::time::Instant, measure_secs: Option<f64>, run_all: bool) -> ExitCode {
+    use stream_doctor::ui::{AppOptions, app::Measure};
+    let options = AppOptions {
+        launched,
+        measure: measure_secs.map(|seconds| Measure { seconds, run_all }),
+        ..AppOptions::default()
+    };
+    match stream_doctor::ui::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "error: the window could not open: {e}\n(headless? `stream-doctor check --help` works without one)"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn window(_: std::time::Instant, _: Option<f64>, _: bool) -> ExitCode {
+    eprintln!(
+        "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
+    );
+    ExitCode::from(USAGE)
 }
 
 async fn check(args: CheckArgs) -> anyhow::Result<u8> {
@@ -274,6 +312,11 @@ fn text(report: &CheckReport) -> String {
                 cause.summary,
                 cause.fix
             ));
+            if let Some(code) = snippet(cause.id) {
+                for line in code.lines() {
+                    out.push_str(&format!("{dim}       {line}{dim:#}\n"));
+                }
+            }
         }
     }
     out

@@ -223,6 +223,32 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
     }
 }
 
+/// Configuration lines a person can paste, where a cause has a typical fix in config or code.
+pub fn snippet(cause: CauseId) -> Option<&'static str> {
+    use CauseId::*;
+    match cause {
+        TlsIncompleteChain => Some(
+            "# nginx: serve the leaf and the intermediates\nssl_certificate     /etc/letsencrypt/live/HOST/fullchain.pem;\nssl_certificate_key /etc/letsencrypt/live/HOST/privkey.pem;",
+        ),
+        HttpUpgradeIgnored => Some(
+            "# nginx: pass the WebSocket upgrade to the app\nlocation /api/calls/ {\n    proxy_pass http://app;\n    proxy_http_version 1.1;\n    proxy_set_header Upgrade $http_upgrade;\n    proxy_set_header Connection \"upgrade\";\n    proxy_read_timeout 3600s;\n}",
+        ),
+        WsPathMismatch | HttpUpgradeRejected => Some(
+            "// Node ws: route the upgrade yourself; `path` only matches literal text\nconst wss = new WebSocketServer({ noServer: true });\nserver.on('upgrade', (req, socket, head) => {\n  const { pathname } = new URL(req.url, 'http://localhost');\n  if (/^\\/api\\/calls\\/[^/]+\\/audio$/.test(pathname)) {\n    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));\n  } else {\n    socket.destroy();\n  }\n});",
+        ),
+        HttpAuthRequired => Some(
+            "// Node: accept Telnyx's token instead of an Authorization header\nserver.on('upgrade', (req, socket, head) => {\n  if (req.headers['x-telnyx-streaming-auth-token'] !== process.env.STREAM_TOKEN) {\n    return socket.destroy();\n  }\n  wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));\n});",
+        ),
+        UrlTemplateUnexpanded => Some(
+            "// JavaScript: backticks fill the placeholder; quotes do not\nconst streamUrl = `wss://${host}/api/calls/${callSessionId}/audio`;\nconsole.log('stream_url', streamUrl);",
+        ),
+        TlsNoHttp11 => Some(
+            "# nginx: keep HTTP/1.1 available on the WebSocket host\nlisten 443 ssl;\nhttp2 on;   # h2 is fine as long as http/1.1 is still offered",
+        ),
+        _ => None,
+    }
+}
+
 fn tls_handshake_fix(checks: &[CheckResult]) -> String {
     let plain_http = details(checks, CheckId::Tls)
         .and_then(|d| d.get("plain_http_answer"))
@@ -236,7 +262,7 @@ fn tls_handshake_fix(checks: &[CheckResult]) -> String {
 
 fn upgrade_rejected_fix(checks: &[CheckResult]) -> String {
     if upgrade_status(checks) == Some(400) {
-        "A 400 to a well-formed upgrade usually means the WebSocket server did not match the path: Node `ws` with `path: '/api/calls/:id/audio'` compares the path exactly (no parameters). Use `new WebSocketServer({ noServer: true })` and route in `server.on('upgrade', (req, socket, head) => ...)` by matching req.url.".into()
+        "A 400 to a well-formed upgrade usually means the WebSocket server did not match the path: Node `ws` with `path: '/api/calls/:id/audio'` compares the path exactly (no parameters). Use `new WebSocketServer({ noServer: true })` and route in `server.on('upgrade', ...)` by matching req.url (snippet).".into()
     } else {
         "Read what the server's upgrade handler checks (origin, headers, subprotocol) in its logs; the provider sends only the standard upgrade headers.".into()
     }
@@ -256,7 +282,7 @@ fn path_mismatch_fix(checks: &[CheckResult]) -> String {
         .unwrap_or_default();
     let has = |kind: &str| upgraded.iter().any(|k| k == kind);
     if has("route_pattern") {
-        "The server routes the literal pattern, not the ids it stands for. Node `ws`'s `path` option is an exact match: `new WebSocketServer({ server, path: '/api/calls/:id/audio' })` only accepts that literal text. Use `new WebSocketServer({ noServer: true })` and in `server.on('upgrade', (req, socket, head) => { if (/^\\/api\\/calls\\/[^/]+\\/audio$/.test(new URL(req.url, 'http://x').pathname)) wss.handleUpgrade(req, socket, head, ws => wss.emit('connection', ws, req)); else socket.destroy(); })`.".into()
+        "The server routes the literal pattern, not the ids it stands for: Node `ws`'s `path` option is an exact match, so `new WebSocketServer({ server, path: '/api/calls/:id/audio' })` accepts only that literal text. Create the server with `{ noServer: true }` and route in `server.on('upgrade', ...)` by matching the path (snippet).".into()
     } else if has("trailing_slash") {
         "The route differs by a trailing slash: accept both forms, or give the provider the form the server routes.".into()
     } else if has("root") {

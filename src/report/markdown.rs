@@ -5,6 +5,14 @@ use std::fmt::Write;
 
 use super::{key_evidence, severity_icon, status_icon, verdict_line};
 use crate::check::CheckReport;
+use crate::diagnosis::snippet;
+
+fn indent(code: &str) -> String {
+    code.lines()
+        .map(|l| format!("   {l}"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -35,6 +43,9 @@ pub fn render(report: &CheckReport) -> String {
                 cause.summary,
                 cause.fix
             );
+            if let Some(code) = snippet(cause.id) {
+                let _ = writeln!(out, "   ```\n{}\n   ```", indent(code));
+            }
         }
         out.push('\n');
     }

@@ -1,0 +1,345 @@
+//! The top-level window: layout, keyboard shortcuts, persistence, and the loop that applies
+//! engine events to the session. Engine events are drained in `logic`, so they are applied
+//! even while nothing is drawn.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use egui::{Key, KeyboardShortcut, Modifiers};
+
+use super::checklist::{ChecklistAction, ChecklistView};
+use super::diagnosis::DiagnosisView;
+use super::log::LogView;
+use super::target::{Settings, TargetAction, TargetBar};
+use super::{FilePicker, SystemPicker};
+use crate::check::CheckId;
+use crate::engine::{Command, DemoInfo, Engine, Event, RunId};
+use crate::report::verdict_line;
+use crate::session::Session;
+
+const SETTINGS_KEY: &str = "stream-doctor/target";
+const RUN_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
+const CANCEL_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
+
+/// Frame timings printed by `--measure-frames`: the figures the window's speed is judged by.
+pub struct Measure {
+    pub seconds: f64,
+    /// Start "Run all" once the demo target is up, to measure frames while checks run.
+    pub run_all: bool,
+}
+
+pub struct AppOptions {
+    pub picker: Box<dyn FilePicker>,
+    pub measure: Option<Measure>,
+    /// When the process started, for the time to the first frame.
+    pub launched: Instant,
+    /// Read and write remembered settings (off in tests).
+    pub persist: bool,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            picker: Box::new(SystemPicker),
+            measure: None,
+            launched: Instant::now(),
+            persist: true,
+        }
+    }
+}
+
+#[derive(Default)]
+struct FrameStats {
+    first_frame_ms: Option<f64>,
+    idle: Vec<f32>,
+    busy: Vec<f32>,
+    started_run: bool,
+    reported: bool,
+}
+
+pub struct App {
+    engine: Engine,
+    pub session: Session,
+    pub target: TargetBar,
+    checklist: ChecklistView,
+    diagnosis: DiagnosisView,
+    log: LogView,
+    picker: Box<dyn FilePicker>,
+    demo: Option<DemoInfo>,
+    next_run: RunId,
+    /// Runs whose events are still wanted, with the step each was started for.
+    active_runs: BTreeMap<RunId, Option<CheckId>>,
+    running: BTreeMap<CheckId, Instant>,
+    running_in: BTreeMap<CheckId, RunId>,
+    persist: bool,
+    launched: Instant,
+    measure: Option<(Measure, FrameStats)>,
+}
+
+impl App {
+    pub fn new(cc: &eframe::CreationContext<'_>, options: AppOptions) -> std::io::Result<Self> {
+        let settings: Settings = match (options.persist, cc.storage) {
+            (true, Some(storage)) => eframe::get_value(storage, SETTINGS_KEY).unwrap_or_default(),
+            _ => Settings::default(),
+        };
+        let ctx = cc.egui_ctx.clone();
+        let engine = Engine::new(move || ctx.request_repaint())?;
+        let target = TargetBar::new(settings);
+        let mut session = Session::new(String::new());
+        session.log("Stream Doctor started");
+        if target.settings.use_demo {
+            engine.send(Command::Demo(target.demo_mode()));
+        }
+        Ok(Self {
+            engine,
+            session,
+            target,
+            checklist: ChecklistView,
+            diagnosis: DiagnosisView,
+            log: LogView,
+            picker: options.picker,
+            demo: None,
+            next_run: 0,
+            active_runs: BTreeMap::new(),
+            running: BTreeMap::new(),
+            running_in: BTreeMap::new(),
+            persist: options.persist,
+            launched: options.launched,
+            measure: options.measure.map(|m| (m, FrameStats::default())),
+        })
+    }
+
+    /// Nothing running and nothing waiting to start.
+    pub fn is_idle(&self) -> bool {
+        self.active_runs.is_empty()
+    }
+
+    pub fn demo_ready(&self) -> bool {
+        self.demo.is_some()
+    }
+
+    fn apply(&mut self, event: Event) {
+        match event {
+            Event::Started { run, check } if self.active_runs.contains_key(&run) => {
+                self.running.insert(check, Instant::now());
+                self.running_in.insert(check, run);
+            }
+            Event::Finished { run, result } if self.active_runs.contains_key(&run) => {
+                self.running.remove(&result.id);
+                self.running_in.remove(&result.id);
+                self.session.record(result);
+            }
+            Event::Done { run, report } if self.active_runs.contains_key(&run) => {
+                self.forget_run(run);
+                self.session.log(format!(
+                    "run {run} done in {:.2} s: {}",
+                    report.duration_ms / 1000.0,
+                    verdict_line(&report)
+                ));
+            }
+            Event::Cancelled { run } if self.active_runs.contains_key(&run) => {
+                self.forget_run(run);
+                self.session
+                    .log(format!("run {run} cancelled; results so far are kept"));
+            }
+            Event::DemoReady(info) => {
+                self.session.log(format!(
+                    "demo target ready at {} (mode {})",
+                    info.url,
+                    info.mode.name()
+                ));
+                self.demo = Some(info);
+            }
+            Event::DemoFailed(problem) => {
+                self.session.log(format!("demo target failed: {problem}"));
+                self.target.problem = Some(format!("The demo target could not start: {problem}"));
+            }
+            _ => {}
+        }
+    }
+
+    fn forget_run(&mut self, run: RunId) {
+        self.active_runs.remove(&run);
+        let checks: Vec<CheckId> = self
+            .running_in
+            .iter()
+            .filter(|(_, r)| **r == run)
+            .map(|(c, _)| *c)
+            .collect();
+        for check in checks {
+            self.running.remove(&check);
+            self.running_in.remove(&check);
+        }
+    }
+
+    /// Starts the checks `scope` needs (all of them when `None`).
+    pub fn start_run(&mut self, scope: Option<CheckId>) {
+        if !self.is_idle() {
+            return;
+        }
+        let (url, options) = match self.target.resolve_target(self.demo.as_ref()) {
+            Ok(target) => target,
+            Err(problem) => {
+                self.target.problem = Some(problem);
+                return;
+            }
+        };
+        self.target.problem = None;
+        if url != self.session.target {
+            self.session.retarget(url.clone());
+        }
+        self.next_run += 1;
+        let run = self.next_run;
+        self.active_runs.insert(run, scope);
+        let what = scope.map_or("every check".to_string(), |s| {
+            format!("'{}' and what it needs", s.as_str())
+        });
+        self.session.log(format!("run {run}: {what} against {url}"));
+        self.engine.send(Command::Run {
+            run,
+            url,
+            options,
+            scope,
+        });
+    }
+
+    pub fn cancel_all(&mut self) {
+        if !self.is_idle() {
+            self.engine.send(Command::CancelAll);
+        }
+    }
+
+    fn cancel_check(&mut self, check: CheckId) {
+        if let Some(run) = self.running_in.get(&check) {
+            self.engine.send(Command::Cancel { run: *run });
+        }
+    }
+
+    fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.input_mut(|i| i.consume_shortcut(&RUN_ALL)) {
+            self.start_run(None);
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&CANCEL_ALL)) {
+            self.cancel_all();
+        }
+    }
+
+    fn measure_frame(&mut self, ctx: &egui::Context, frame: &eframe::Frame) {
+        let busy = !self.is_idle();
+        let ready = self.demo.is_some();
+        let Some((measure, stats)) = &mut self.measure else {
+            return;
+        };
+        if stats.first_frame_ms.is_none() {
+            stats.first_frame_ms = Some(self.launched.elapsed().as_secs_f64() * 1000.0);
+        }
+        if let Some(cpu) = frame.info().cpu_usage {
+            if busy {
+                stats.busy.push(cpu)
+            } else {
+                stats.idle.push(cpu)
+            }
+        }
+        let start_run = measure.run_all && ready && !stats.started_run;
+        let finished = self.launched.elapsed().as_secs_f64() >= measure.seconds;
+        if finished && !stats.reported {
+            stats.reported = true;
+            print_frame_stats(stats);
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        // Keep frames coming so idle frames are measured too.
+        ctx.request_repaint();
+        if start_run {
+            stats.started_run = true;
+            self.start_run(None);
+        }
+    }
+}
+
+fn print_frame_stats(stats: &FrameStats) {
+    let describe = |name: &str, samples: &[f32]| {
+        if samples.is_empty() {
+            println!("{name}: no frames");
+            return;
+        }
+        let mut sorted = samples.to_vec();
+        sorted.sort_by(f32::total_cmp);
+        let mean = sorted.iter().sum::<f32>() / sorted.len() as f32;
+        println!(
+            "{name}: {} frames, CPU per frame mean {:.2} ms, median {:.2} ms, p95 {:.2} ms",
+            sorted.len(),
+            mean * 1000.0,
+            sorted[sorted.len() / 2] * 1000.0,
+            sorted[sorted.len() * 95 / 100] * 1000.0
+        );
+    };
+    println!(
+        "launch to first frame: {:.0} ms",
+        stats.first_frame_ms.unwrap_or_default()
+    );
+    describe("idle", &stats.idle);
+    describe("while checks run", &stats.busy);
+}
+
+impl eframe::App for App {
+    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        for event in self.engine.poll() {
+            self.apply(event);
+        }
+    }
+
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let ctx = ui.ctx().clone();
+        self.shortcuts(&ctx);
+        self.measure_frame(&ctx, frame);
+        let running = !self.is_idle();
+        let target_action = egui::Panel::top("target")
+            .show(ui, |ui| {
+                ui.add_space(4.0);
+                let action = self
+                    .target
+                    .ui(ui, self.picker.as_mut(), self.demo.as_ref(), running);
+                ui.add_space(2.0);
+                action
+            })
+            .inner;
+        match target_action {
+            Some(TargetAction::RunAll) => self.start_run(None),
+            Some(TargetAction::DemoMode(mode)) => {
+                self.session
+                    .log(format!("demo mode set to {}", mode.name()));
+                self.engine.send(Command::Demo(mode));
+            }
+            None => {}
+        }
+        egui::Panel::bottom("timeline")
+            .resizable(true)
+            .default_size(130.0)
+            .show(ui, |ui| self.log.ui(ui, &self.session));
+        egui::Panel::right("diagnosis")
+            .resizable(true)
+            .default_size(400.0)
+            .show(ui, |ui| {
+                let demo = self.target.settings.use_demo;
+                self.diagnosis.ui(ui, &self.session, demo)
+            });
+        let can_run = !running && (self.demo.is_some() || !self.target.settings.use_demo);
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                self.checklist
+                    .ui(ui, &mut self.session, &self.running, can_run)
+            })
+            .inner;
+        match action {
+            Some(ChecklistAction::Run(check)) => self.start_run(Some(check)),
+            Some(ChecklistAction::Cancel(check)) => self.cancel_check(check),
+            None => {}
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.persist {
+            eframe::set_value(storage, SETTINGS_KEY, &self.target.settings);
+        }
+    }
+}

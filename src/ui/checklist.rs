@@ -1,0 +1,271 @@
+//! The checklist: every step of the troubleshooting page with its status, duration and
+//! one-line summary; automatic steps run and cancel here, manual ones take a verdict and notes;
+//! expanding a step shows its evidence.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use egui::RichText;
+
+use super::{glossary, status_text};
+use crate::check::{CheckId, CheckResult};
+use crate::checklist::{ITEMS, Item, ItemKind, ManualStep, Verdict};
+use crate::report::key_evidence;
+use crate::session::Session;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChecklistAction {
+    Run(CheckId),
+    Cancel(CheckId),
+}
+
+#[derive(Default)]
+pub struct ChecklistView;
+
+impl ChecklistView {
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        session: &mut Session,
+        running: &BTreeMap<CheckId, Instant>,
+        can_run: bool,
+    ) -> Option<ChecklistAction> {
+        let mut action = None;
+        ui.heading("Checklist");
+        ui.label(
+            RichText::new("Automatic steps run with one click (or all at once with Ctrl+Enter; Esc cancels). Manual steps tell you what to look for and keep your verdict.")
+                .weak(),
+        );
+        ui.add_space(4.0);
+        egui::ScrollArea::vertical()
+            .auto_shrink([false, false])
+            .show(ui, |ui| {
+                for item in ITEMS {
+                    let frame = egui::Frame::group(ui.style()).inner_margin(6.0);
+                    frame.show(ui, |ui| {
+                        ui.set_width(ui.available_width());
+                        match item.kind {
+                            ItemKind::Check(id) => {
+                                if let Some(a) = check_item_ui(
+                                    ui,
+                                    item,
+                                    id,
+                                    session.result(id),
+                                    running.get(&id),
+                                    can_run,
+                                ) {
+                                    action = Some(a);
+                                }
+                            }
+                            ItemKind::Manual(step) => manual_item_ui(ui, item, step, session),
+                        }
+                    });
+                }
+            });
+        action
+    }
+}
+
+fn check_item_ui(
+    ui: &mut egui::Ui,
+    item: &Item,
+    id: CheckId,
+    result: Option<&CheckResult>,
+    running: Option<&Instant>,
+    can_run: bool,
+) -> Option<ChecklistAction> {
+    let mut action = None;
+    let dark = ui.visuals().dark_mode;
+    ui.horizontal(|ui| {
+        match (running, result) {
+            (Some(_), _) => {
+                ui.spinner();
+                ui.label(RichText::new("Running…").strong());
+            }
+            (None, Some(r)) => {
+                ui.label(status_text(r.status, dark));
+            }
+            (None, None) => {
+                ui.label(RichText::new("○ Not run").weak());
+            }
+        }
+        let mut title = ui
+            .label(RichText::new(item.title).strong())
+            .on_hover_text(item.explain);
+        for term in glossary::terms_for(id) {
+            if let Some(text) = glossary::explain(term) {
+                title = title.on_hover_text(format!("{term}: {text}"));
+            }
+        }
+        ui.label(
+            RichText::new(format!("[{}]", id.as_str()))
+                .monospace()
+                .weak(),
+        );
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if let Some(started) = running {
+                if ui
+                    .button("Cancel")
+                    .on_hover_text("Stop this step (Esc stops everything)")
+                    .clicked()
+                {
+                    action = Some(ChecklistAction::Cancel(id));
+                }
+                ui.label(
+                    RichText::new(format!("{:.1} s", started.elapsed().as_secs_f64())).monospace(),
+                );
+            } else {
+                let run =
+                    ui.add_enabled(can_run, egui::Button::new(format!("Run {}", id.as_str())));
+                if run
+                    .on_hover_text("Run this step (and the steps it needs)")
+                    .clicked()
+                {
+                    action = Some(ChecklistAction::Run(id));
+                }
+                if let Some(r) = result.filter(|r| r.duration_ms > 0.0) {
+                    ui.label(
+                        RichText::new(format!("{:.1} ms", r.duration_ms))
+                            .monospace()
+                            .weak(),
+                    );
+                }
+            }
+        });
+    });
+    ui.label(
+        RichText::new(format!("Answers: {}", item.answers))
+            .small()
+            .weak(),
+    );
+    if let Some(result) = result {
+        ui.label(&result.summary);
+        egui::CollapsingHeader::new("Evidence")
+            .id_salt(("evidence", id.as_str()))
+            .show(ui, |ui| evidence_ui(ui, result));
+    }
+    action
+}
+
+/// The evidence of one check: its key lines (chain, status line and headers, variants…), then
+/// everything it recorded.
+pub fn evidence_ui(ui: &mut egui::Ui, result: &CheckResult) {
+    if result.id == CheckId::Tls {
+        chain_table(ui, result);
+    } else {
+        let lines = key_evidence(result);
+        if !lines.is_empty() {
+            let mut text = lines.join("\n");
+            ui.add(
+                egui::TextEdit::multiline(&mut text)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_rows(2)
+                    .interactive(true),
+            );
+        }
+    }
+    for finding in &result.findings {
+        ui.label(format!("• {}: {}", finding.cause.as_str(), finding.summary));
+    }
+    egui::CollapsingHeader::new("Everything recorded (JSON)")
+        .id_salt(("json", result.id.as_str()))
+        .show(ui, |ui| {
+            let mut json = serde_json::to_string_pretty(&result.details).unwrap_or_default();
+            ui.add(
+                egui::TextEdit::multiline(&mut json)
+                    .font(egui::TextStyle::Monospace)
+                    .desired_width(f32::INFINITY),
+            );
+        });
+}
+
+fn chain_table(ui: &mut egui::Ui, result: &CheckResult) {
+    let d = &result.details;
+    for key in ["version", "cipher", "alpn"] {
+        if let Some(value) = d.get(key).and_then(|v| v.as_str()) {
+            ui.label(format!("{key}: {value}"));
+        }
+    }
+    let Some(chain) = d
+        .get("chain")
+        .and_then(|c| c.as_array())
+        .filter(|c| !c.is_empty())
+    else {
+        ui.label("The server sent no certificate.");
+        return;
+    };
+    ui.label(format!("Certificates the server sent ({}):", chain.len()));
+    let text = |v: &serde_json::Value, k: &str| {
+        v.get(k)
+            .and_then(|x| x.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    egui::Grid::new(("chain", result.id.as_str()))
+        .striped(true)
+        .num_columns(5)
+        .show(ui, |ui| {
+            for header in ["#", "subject", "issuer", "valid from", "valid until"] {
+                ui.label(RichText::new(header).strong());
+            }
+            ui.end_row();
+            for (i, cert) in chain.iter().enumerate() {
+                ui.label(i.to_string());
+                if let Some(error) = cert.get("error") {
+                    ui.label(error.as_str().unwrap_or_default());
+                    ui.end_row();
+                    continue;
+                }
+                ui.label(text(cert, "subject"));
+                ui.label(text(cert, "issuer"));
+                ui.label(text(cert, "not_before"));
+                ui.label(text(cert, "not_after"));
+                ui.end_row();
+            }
+        });
+}
+
+fn manual_item_ui(ui: &mut egui::Ui, item: &Item, step: ManualStep, session: &mut Session) {
+    let record = session.manual.get(item.id).cloned().unwrap_or_default();
+    ui.horizontal(|ui| {
+        let (text, tip) = match record.verdict {
+            Some(Verdict::Ok) => ("✔ Looks fine", "You marked this step fine"),
+            Some(Verdict::Problem) => ("✖ Problem", "You found a problem here"),
+            Some(Verdict::Skipped) => ("– Skipped", "You skipped this step"),
+            None => ("✋ Manual", "A step for you: Stream Doctor cannot see this"),
+        };
+        ui.label(RichText::new(text).strong()).on_hover_text(tip);
+        ui.label(RichText::new(item.title).strong())
+            .on_hover_text(item.explain);
+    });
+    ui.label(
+        RichText::new(format!("Answers: {}", item.answers))
+            .small()
+            .weak(),
+    );
+    egui::CollapsingHeader::new("What to look for")
+        .id_salt(("manual", item.id))
+        .default_open(record.verdict.is_none())
+        .show(ui, |ui| {
+            ui.label(item.explain);
+            for thing in step.look_for {
+                ui.label(format!("• {thing}"));
+            }
+            ui.label(RichText::new(format!("Healthy: {}", step.healthy)).italics());
+            ui.label(RichText::new(format!("Unhealthy: {}", step.unhealthy)).italics());
+            ui.horizontal(|ui| {
+                for verdict in Verdict::ALL {
+                    let selected = record.verdict == Some(verdict);
+                    if ui.selectable_label(selected, verdict.label()).clicked() && !selected {
+                        session.set_verdict(item.id, verdict);
+                    }
+                }
+            });
+            ui.add(
+                egui::TextEdit::multiline(session.notes_mut(item.id))
+                    .hint_text("Notes: what you saw, where, when")
+                    .desired_rows(2)
+                    .desired_width(f32::INFINITY),
+            );
+        });
+}

@@ -1,0 +1,34 @@
+//! The timeline: timestamped events of the session (what was tried, what came back), copyable.
+
+use egui::RichText;
+
+use crate::session::Session;
+
+#[derive(Default)]
+pub struct LogView;
+
+impl LogView {
+    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+        ui.horizontal(|ui| {
+            ui.label(RichText::new("Timeline").strong());
+            ui.label(RichText::new(format!("{} event(s)", session.log.len())).weak());
+            if ui
+                .button("Copy timeline")
+                .on_hover_text("Copy every line, with times, for a ticket")
+                .clicked()
+            {
+                ui.ctx().copy_text(session.log_text());
+            }
+        });
+        let row_height = ui.text_style_height(&egui::TextStyle::Monospace);
+        egui::ScrollArea::vertical()
+            .id_salt("timeline")
+            .stick_to_bottom(true)
+            .auto_shrink([false, false])
+            .show_rows(ui, row_height, session.log.len(), |ui, rows| {
+                for entry in &session.log[rows] {
+                    ui.label(RichText::new(format!("{} {}", entry.at, entry.text)).monospace());
+                }
+            });
+    }
+}

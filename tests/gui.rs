@@ -1,0 +1,251 @@
+//! The window driven as a person drives it: egui_kittest clicks by label and reads back
+//! through AccessKit, against the real app state, engine and demo target (no display, no GPU).
+#![cfg(feature = "gui")]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use egui::accesskit::Role;
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use stream_doctor::check::{CheckId, Status};
+use stream_doctor::checklist::Verdict;
+use stream_doctor::demo::{Behavior, DemoServer};
+use stream_doctor::ui::{App, AppOptions, FilePicker};
+
+/// Tests never open a dialog: this one hands back a fixed path.
+struct NoDialog;
+
+impl FilePicker for NoDialog {
+    fn pick_pem(&mut self) -> Option<PathBuf> {
+        None
+    }
+}
+
+fn harness() -> Harness<'static, App> {
+    harness_sized(1280.0, 800.0)
+}
+
+fn harness_sized(width: f32, height: f32) -> Harness<'static, App> {
+    Harness::builder()
+        .with_size(egui::vec2(width, height))
+        .build_eframe(|cc| {
+            let options = AppOptions {
+                picker: Box::new(NoDialog),
+                persist: false,
+                ..AppOptions::default()
+            };
+            App::new(cc, options).expect("app")
+        })
+}
+
+/// Steps the app (and so its engine) until `done` holds, for at most 20 s.
+fn step_until(
+    harness: &mut Harness<'static, App>,
+    what: &str,
+    done: impl Fn(&Harness<'static, App>) -> bool,
+) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !done(harness) {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        harness.step();
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    harness.step();
+}
+
+fn ready(harness: &mut Harness<'static, App>) {
+    step_until(harness, "the demo target", |h| h.state().demo_ready());
+}
+
+fn run_all(harness: &mut Harness<'static, App>) {
+    harness.get_by_label("▶ Run all").click();
+    harness.step();
+    step_until(harness, "the run to end", |h| h.state().is_idle());
+}
+
+#[test]
+fn the_demo_target_passes_every_automatic_check() {
+    let mut harness = harness();
+    assert!(
+        harness.query_by_label("Nothing checked yet.").is_some(),
+        "empty state first"
+    );
+    ready(&mut harness);
+    run_all(&mut harness);
+    // Seven checks pass; DNS warns because the demo lives on 127.0.0.1.
+    assert_eq!(harness.query_all_by_label("✔ Pass").count(), 7);
+    assert_eq!(harness.query_all_by_label("⚠ Warning").count(), 1);
+    assert!(harness.query_all_by_label("✖ Fail").next().is_none());
+    assert!(
+        harness
+            .query_by_label_contains(
+                "It works from here, but the host resolves to a private address"
+            )
+            .is_some()
+    );
+    let session = &harness.state().session;
+    assert_eq!(session.checks.len(), CheckId::ALL.len());
+    assert_eq!(
+        session.result(CheckId::Provider).map(|r| r.status),
+        Some(Status::Pass)
+    );
+}
+
+#[test]
+fn a_faulty_demo_mode_shows_the_named_cause() {
+    let mut harness = harness();
+    ready(&mut harness);
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Demo mode")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("path-mismatch").click();
+    harness.step();
+    step_until(&mut harness, "the mode switch", |h| {
+        h.state()
+            .session
+            .log
+            .iter()
+            .any(|l| l.text.contains("mode path-mismatch"))
+    });
+    run_all(&mut harness);
+    assert!(
+        harness
+            .query_by_label(
+                "The provider cannot connect: the server's route does not match this path"
+            )
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label_contains("Node `ws`'s `path` option is an exact match")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Copy snippet").is_some());
+}
+
+#[test]
+fn a_manual_verdict_lands_in_the_session() {
+    let mut harness = harness();
+    harness
+        .get_all_by_label("Found a problem")
+        .next()
+        .unwrap()
+        .click_accesskit();
+    harness.run_steps(2);
+    let record = &harness.state().session.manual["platform_logs"];
+    assert_eq!(record.verdict, Some(Verdict::Problem));
+    assert!(harness.query_by_label("✖ Problem").is_some());
+    assert!(
+        harness
+            .state()
+            .session
+            .log_text()
+            .contains("platform_logs: marked 'Found a problem'")
+    );
+}
+
+#[test]
+fn cancel_stops_a_check_against_a_blackhole() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(DemoServer::start(Behavior::Silent, None))
+        .unwrap();
+    let mut harness = harness();
+    harness.get_by_label("My server").click();
+    harness.step();
+    {
+        let app = harness.state_mut();
+        app.target.settings.url = format!("ws://{}/api/calls/1/audio", server.addr());
+        app.target.settings.timeout_secs = 60.0;
+    }
+    harness.get_by_label("▶ Run all").click();
+    harness.step();
+    step_until(&mut harness, "the upgrade to hang", |h| {
+        h.query_all_by_label("Cancel").next().is_some()
+    });
+    let started = Instant::now();
+    harness.get_all_by_label("Cancel").next().unwrap().click();
+    harness.step();
+    step_until(&mut harness, "the cancel", |h| h.state().is_idle());
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let session = &harness.state().session;
+    assert!(
+        session
+            .log_text()
+            .contains("cancelled; results so far are kept"),
+        "{}",
+        session.log_text()
+    );
+    // What finished before the cancel is kept; what hung is not invented.
+    assert_eq!(
+        session.result(CheckId::Tcp).map(|r| r.status),
+        Some(Status::Pass)
+    );
+    assert!(session.result(CheckId::Upgrade).is_none());
+    assert!(harness.query_all_by_label("Running…").next().is_none());
+}
+
+#[test]
+fn keyboard_runs_all_and_escape_cancels() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(DemoServer::start(Behavior::Silent, None))
+        .unwrap();
+    let mut harness = harness();
+    harness.get_by_label("My server").click();
+    harness.step();
+    harness.state_mut().target.settings.url = format!("ws://{}/x", server.addr());
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    harness.step();
+    assert!(!harness.state().is_idle(), "Ctrl+Enter started a run");
+    harness.key_press(egui::Key::Escape);
+    step_until(&mut harness, "Escape to cancel", |h| h.state().is_idle());
+    assert!(harness.state().session.log_text().contains("cancelled"));
+}
+
+#[test]
+fn a_bad_target_is_explained_not_run() {
+    let mut harness = harness();
+    harness.get_by_label("My server").click();
+    harness.step();
+    harness.get_by_label("▶ Run all").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("type the stream URL")
+            .is_some()
+    );
+    harness.state_mut().target.settings.url = "wss://h.example/a".into();
+    harness.state_mut().target.settings.resolve = "not-a-pin".into();
+    harness.get_by_label("▶ Run all").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("--resolve wants HOST:PORT:ADDR")
+            .is_some()
+    );
+    assert!(harness.state().is_idle());
+}
+
+#[test]
+fn the_smallest_window_keeps_every_control_on_screen() {
+    let mut harness = harness_sized(1024.0, 640.0);
+    harness.run_steps(2);
+    let screen = egui::Rect::from_min_size(egui::Pos2::ZERO, egui::vec2(1024.0, 640.0));
+    for label in [
+        "▶ Run all",
+        "Copy timeline",
+        "Checklist",
+        "Diagnosis",
+        "Run url",
+    ] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(
+            screen.contains_rect(rect),
+            "{label} at {rect:?} is off screen"
+        );
+    }
+}
