@@ -42,6 +42,116 @@ struct Cli {
 enum Command {
     /// Run every check against a stream URL and name the cause.
     Check(CheckArgs),
+    /// Stand in for your server: accept media streams, show their levels, summarise them.
+    Listen(ListenArgs),
+    /// Stand in for the provider: send a media stream (tone or WAV) to a URL.
+    Replay(ReplayArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SummaryFormat {
+    Text,
+    Json,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Give the provider wss://PUBLIC-HOST/any/path (through a tunnel such as `ngrok http 5001`).\nEnds after --max-streams streams have closed, after --duration, or on Ctrl-C, then prints the summary."
+)]
+struct ListenArgs {
+    /// Address to listen on (a tunnel forwards to it).
+    #[arg(long, default_value = "127.0.0.1:5001")]
+    bind: std::net::SocketAddr,
+    /// Accept only paths that contain this token; others get 404 (and are logged).
+    #[arg(long, env = "STREAM_DOCTOR_LISTEN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Stop after this many streams have closed.
+    #[arg(long, value_name = "N")]
+    max_streams: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = parse_secs)]
+    duration: Option<f64>,
+    /// Write one WAV per stream and track into DIR.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Answer each stream with a second of tone and a `mark`, to test the way back.
+    #[arg(long)]
+    reply_tone: bool,
+    /// A frame larger than this closes its stream with 1009.
+    #[arg(long, value_name = "BYTES", default_value_t = stream_doctor::stream::listener::DEFAULT_MAX_FRAME_BYTES)]
+    max_frame_bytes: usize,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+    /// Write the summary to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PaceArg {
+    Realtime,
+    Max,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TrackArg {
+    Inbound,
+    Outbound,
+    Both,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The stream URL to send to (ws:// or wss://).
+    url: String,
+    #[arg(long, default_value = "telnyx", value_parser = parse_provider)]
+    protocol: stream_doctor::stream::Provider,
+    #[arg(long, default_value = "PCMU", value_parser = parse_codec)]
+    codec: stream_doctor::audio::Codec,
+    /// Send this WAV file (16-bit PCM; resampled to the codec's rate).
+    #[arg(long, value_name = "FILE", conflicts_with = "tone")]
+    wav: Option<PathBuf>,
+    /// Send a sine at this frequency (the default: 440 Hz).
+    #[arg(long, value_name = "HZ")]
+    tone: Option<f64>,
+    /// Length of the tone, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = parse_secs)]
+    seconds: f64,
+    #[arg(long, value_enum, default_value_t = TrackArg::Inbound)]
+    track: TrackArg,
+    #[arg(long, value_enum, default_value_t = PaceArg::Realtime)]
+    pace: PaceArg,
+    /// Open this many streams at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    streams: usize,
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
+    timeout: f64,
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<ResolvePin>,
+    #[arg(long, value_name = "PEM")]
+    ca_file: Option<PathBuf>,
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "STREAM_DOCTOR_AUTH_TOKEN",
+        hide_env_values = true
+    )]
+    auth_token: Option<String>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+fn parse_provider(s: &str) -> Result<stream_doctor::stream::Provider, String> {
+    s.parse()
+}
+
+fn parse_codec(s: &str) -> Result<stream_doctor::audio::Codec, String> {
+    s.parse()
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -146,6 +256,8 @@ pub fn main() -> ExitCode {
     };
     let outcome = match command {
         Command::Check(args) => runtime.block_on(check(args)),
+        Command::Listen(args) => runtime.block_on(listen(args)),
+        Command::Replay(args) => runtime.block_on(replay(args)),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -320,4 +432,283 @@ fn text(report: &CheckReport) -> String {
         }
     }
     out
+}
+
+async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
+    use stream_doctor::stream::listener::{ListenOptions, Listener, Notice};
+    let tls = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(load_tls(cert, key)?),
+        _ => None,
+    };
+    if let Some(dir) = &args.record {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let has_token = args.token.is_some();
+    let options = ListenOptions {
+        bind: args.bind,
+        token: args.token.map(Secret::new),
+        tls,
+        max_frame_bytes: args.max_frame_bytes,
+        record_dir: args.record.clone(),
+        reply_tone: args.reply_tone,
+        ..ListenOptions::default()
+    };
+    let json = matches!(args.format, SummaryFormat::Json);
+    let say = move |line: String| {
+        if json {
+            eprintln!("{line}");
+        } else {
+            println!("{line}");
+        }
+    };
+    let notify_say = say;
+    let notify = std::sync::Arc::new(move |notice: Notice| {
+        let line = match notice {
+            Notice::Refused { remote, path, why } => format!("refused {remote} {path}: {why}"),
+            Notice::Opened {
+                number,
+                remote,
+                path,
+            } => format!("#{number} connect from {remote} {path}"),
+            Notice::Event { number, text } => format!("#{number} {text}"),
+            Notice::Closed { number, how } => format!("#{number} {how}"),
+        };
+        notify_say(line);
+    });
+    let mut listener = match Listener::start(options, notify).await {
+        Ok(listener) => listener,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.bind);
+            return Ok(1);
+        }
+    };
+    let scheme = if args.tls_cert.is_some() { "wss" } else { "ws" };
+    say(format!(
+        "listening on {scheme}://{}/ (any path{})",
+        listener.addr(),
+        if has_token { " holding the token" } else { "" }
+    ));
+    let store = listener.store();
+    let levels_say = say;
+    let ticker = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            let lines: Vec<String> = match store.lock() {
+                Ok(live) => live
+                    .streams
+                    .iter()
+                    .filter(|s| s.is_open())
+                    .flat_map(|s| {
+                        s.tracks.iter().filter_map(move |(name, track)| {
+                            let last = track.recent.back()?;
+                            let level = |v: Option<f64>| v.map_or("  -inf".to_string(), |d| format!("{d:6.1}"));
+                            Some(format!(
+                                "#{} {name:<8} rms {} dBFS  peak {} dBFS  frames {}  gaps {}  late {}",
+                                s.number,
+                                level(last.rms_dbfs),
+                                level(last.peak_dbfs),
+                                track.frames,
+                                track.sequence_gaps,
+                                track.late_frames
+                            ))
+                        })
+                    })
+                    .collect(),
+                Err(_) => Vec::new(),
+            };
+            for line in lines {
+                levels_say(line);
+            }
+        }
+    });
+    let until_streams = async {
+        match args.max_streams {
+            Some(n) => listener.wait_for_closed(n).await,
+            None => std::future::pending().await,
+        }
+    };
+    let until_time = async {
+        match args.duration {
+            Some(secs) => tokio::time::sleep(Duration::from_secs_f64(secs)).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = until_streams => {}
+        _ = until_time => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
+    ticker.abort();
+    let summary = listener.stop();
+    let rendered = if json {
+        serde_json::to_string_pretty(&summary).context("serialising the summary")? + "\n"
+    } else {
+        listen_text(&summary)
+    };
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, rendered).with_context(|| format!("writing {}", path.display()))?
+        }
+        None => print!("{rendered}"),
+    }
+    Ok(0)
+}
+
+fn load_tls(
+    cert: &std::path::Path,
+    key: &std::path::Path,
+) -> anyhow::Result<std::sync::Arc<rustls::ServerConfig>> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert)
+        .with_context(|| format!("reading {}", cert.display()))?
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{} holds a certificate that does not parse", cert.display()))?;
+    let key = PrivateKeyDer::from_pem_file(key)
+        .with_context(|| format!("reading the key {}", key.display()))?;
+    let served = stream_doctor::demo::certs::ServedCert { chain, key };
+    Ok(stream_doctor::demo::certs::server_config(
+        served,
+        &[b"http/1.1"],
+    )?)
+}
+
+fn listen_text(summary: &stream_doctor::stream::listener::ListenSummary) -> String {
+    let mut out = format!(
+        "\nSummary: {} stream(s) on {}, {} request(s) refused\n",
+        summary.streams.len(),
+        summary.listen,
+        summary.refused
+    );
+    for (i, stream) in summary.streams.iter().enumerate() {
+        let format = stream
+            .media_format
+            .as_ref()
+            .map_or("no start".to_string(), |f| {
+                format!("{}/{}", f.encoding, f.sample_rate)
+            });
+        out.push_str(&format!(
+            "#{} {} {} {} stream {} call {}, {:.1} s\n",
+            i + 1,
+            stream.protocol.as_deref().unwrap_or("unknown protocol"),
+            stream.path,
+            format,
+            stream.stream_id.as_deref().unwrap_or("-"),
+            stream.call_control_id.as_deref().unwrap_or("-"),
+            stream.duration_ms / 1000.0
+        ));
+        let m = &stream.messages;
+        out.push_str(&format!(
+            "   messages: connected {} start {} media {} stop {} dtmf {} mark {} other {} invalid {} binary {}\n",
+            m.connected, m.start, m.media, m.stop, m.dtmf, m.mark, m.other, m.invalid, m.binary
+        ));
+        for (name, track) in &stream.tracks {
+            let level = |v: Option<f64>| v.map_or("-inf".to_string(), |d| format!("{d:.1}"));
+            out.push_str(&format!(
+                "   {name}: {} frames, {:.1} s, rms {} dBFS, peak {} dBFS, gaps {}, out of order {}, late {}\n",
+                track.frames,
+                track.duration_ms / 1000.0,
+                level(track.rms_dbfs),
+                level(track.peak_dbfs),
+                track.sequence_gaps,
+                track.out_of_order,
+                track.late_frames
+            ));
+        }
+        if let Some(closed) = &stream.closed {
+            out.push_str(&format!(
+                "   closed by {} {} {}\n",
+                closed.by,
+                closed.code.map(|c| c.to_string()).unwrap_or_default(),
+                closed.reason
+            ));
+        }
+    }
+    out
+}
+
+async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
+    use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
+    let source = match &args.wav {
+        Some(path) => Source::Clip(stream_doctor::audio::wav::read_file(path)?),
+        None => Source::Tone {
+            freq_hz: args.tone.unwrap_or(440.0),
+            seconds: args.seconds,
+        },
+    };
+    let mut extra_roots = Vec::new();
+    if let Some(path) = &args.ca_file {
+        extra_roots = probe::load_ca_file(path)?;
+    }
+    let options = ReplayOptions {
+        url: args.url.clone(),
+        protocol: args.protocol,
+        codec: args.codec,
+        source,
+        tracks: match args.track {
+            TrackArg::Inbound => Tracks::Inbound,
+            TrackArg::Outbound => Tracks::Outbound,
+            TrackArg::Both => Tracks::Both,
+        },
+        pace: match args.pace {
+            PaceArg::Realtime => Pace::Realtime,
+            PaceArg::Max => Pace::Max,
+        },
+        streams: args.streams.max(1),
+        timeout: Duration::from_secs_f64(args.timeout),
+        resolve: args.resolve,
+        extra_roots,
+        auth_token: args.auth_token.map(Secret::new),
+    };
+    let json = matches!(args.format, SummaryFormat::Json);
+    let notify = move |line: String| {
+        if !json {
+            println!("{line}");
+        }
+    };
+    let summary = replay::run(&options, &notify).await;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&summary).context("serialising the summary")?
+        );
+    } else {
+        println!(
+            "sent {} media frame(s) over {} stream(s) in {:.2} s ({} frames/s)",
+            summary.media_frames_sent,
+            summary.streams.len(),
+            summary.duration_ms / 1000.0,
+            summary.frames_per_sec
+        );
+        for stream in &summary.streams {
+            let close = stream
+                .close
+                .as_ref()
+                .map(probe::websocket::describe_close)
+                .unwrap_or_default();
+            let marks = if stream.received.marks.is_empty() {
+                String::new()
+            } else {
+                format!(", marks {:?}", stream.received.marks)
+            };
+            println!(
+                "stream {}: media back {}, marks {}{marks}, close: {close}{}",
+                stream.stream,
+                stream.received.media,
+                stream.received.mark,
+                stream
+                    .error
+                    .as_ref()
+                    .map(|e| format!(" (error: {e})"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    Ok(if summary.streams.iter().all(|s| s.error.is_none()) {
+        0
+    } else {
+        1
+    })
 }

@@ -8,9 +8,11 @@ pub mod checklist;
 pub mod demo;
 pub mod diagnosis;
 pub mod engine;
+pub mod http;
 pub mod probe;
 pub mod report;
 pub mod secret;
 pub mod session;
+pub mod stream;
 #[cfg(feature = "gui")]
 pub mod ui;

@@ -17,11 +17,11 @@ use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use self::certs::{CertError, Pki, Served};
+use crate::http;
 use crate::probe::ResolvePin;
 
 /// The host name the demo target answers to (pinned to 127.0.0.1, never looked up).
@@ -29,7 +29,6 @@ pub const DEMO_HOST: &str = "demo.stream-doctor.test";
 /// The path of the demo stream, shaped like the one in the troubleshooting page.
 pub const DEMO_PATH: &str = "/api/calls/123/audio";
 
-const REQUEST_LIMIT_BYTES: usize = 16 * 1024;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// How the target answers.
@@ -63,10 +62,11 @@ pub enum Behavior {
 impl Behavior {
     /// A canned HTTP answer with `status` and a short body.
     pub fn status(status: u16, reason: &str, extra_headers: &str) -> Behavior {
-        let body = format!("{status} {reason}");
-        Behavior::Respond(format!(
-            "HTTP/1.1 {status} {reason}\r\n{extra_headers}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
+        Behavior::Respond(http::response(
+            status,
+            reason,
+            extra_headers,
+            &format!("{status} {reason}"),
         ))
     }
 }
@@ -251,73 +251,16 @@ async fn serve(tcp: TcpStream, behavior: Arc<Behavior>, tls: Option<TlsAcceptor>
     }
 }
 
-struct Request {
-    path: String,
-    key: Option<String>,
-    token: Option<String>,
-    leftover: Vec<u8>,
-}
-
-async fn read_request(stream: &mut Box<dyn Stream>) -> Option<Request> {
-    let mut buf = Vec::new();
-    let mut chunk = [0u8; 2048];
-    let reading = async {
-        loop {
-            let n = stream.read(&mut chunk).await.ok()?;
-            if n == 0 {
-                return None;
-            }
-            buf.extend_from_slice(&chunk[..n]);
-            let mut headers = [httparse::EMPTY_HEADER; 64];
-            let mut request = httparse::Request::new(&mut headers);
-            match request.parse(&buf) {
-                Ok(httparse::Status::Complete(used)) => {
-                    let key = request
-                        .headers
-                        .iter()
-                        .find(|h| h.name.eq_ignore_ascii_case("Sec-WebSocket-Key"))
-                        .map(|h| String::from_utf8_lossy(h.value).into_owned());
-                    let token = request
-                        .headers
-                        .iter()
-                        .find(|h| h.name.eq_ignore_ascii_case(crate::probe::AUTH_TOKEN_HEADER))
-                        .map(|h| String::from_utf8_lossy(h.value).into_owned());
-                    return Some(Request {
-                        path: request.path.unwrap_or("/").to_string(),
-                        key,
-                        token,
-                        leftover: buf[used..].to_vec(),
-                    });
-                }
-                Ok(httparse::Status::Partial) if buf.len() < REQUEST_LIMIT_BYTES => {}
-                // Not HTTP (a TLS ClientHello, say): answer as an HTTP server would.
-                _ => {
-                    return Some(Request {
-                        path: String::new(),
-                        key: None,
-                        token: None,
-                        leftover: Vec::new(),
-                    });
-                }
-            }
-        }
-    };
-    tokio::time::timeout(REQUEST_TIMEOUT, reading)
-        .await
-        .ok()
-        .flatten()
-}
-
 async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
-    let Some(request) = read_request(&mut stream).await else {
-        return;
+    // Not HTTP (a TLS ClientHello on a plain port, say): answer as an HTTP server would.
+    let request = match http::read_request(&mut stream, REQUEST_TIMEOUT).await {
+        Ok(request) => request,
+        Err(http::ReadError::Malformed) => http::Request::default(),
+        Err(http::ReadError::Gone) => return,
     };
-    let bare_path = request.path.split('?').next().unwrap_or_default();
+    let bare_path = request.path();
     match behavior {
-        Behavior::Respond(raw) => {
-            let _ = stream.write_all(raw.as_bytes()).await;
-            let _ = stream.shutdown().await;
-        }
+        Behavior::Respond(raw) => http::answer(&mut stream, raw).await,
         Behavior::Garbage => {
             let mut state: u32 = 0x9e37_79b9;
             let noise: Vec<u8> = (0..2048)
@@ -358,38 +301,34 @@ async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
                 "HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{body}",
                 body.len()
             );
-            let _ = stream.write_all(answer.as_bytes()).await;
-            let _ = stream.shutdown().await;
+            http::answer(&mut stream, &answer).await;
         }
-        Behavior::RequireToken(token) if request.token.as_ref() != Some(token) => {
-            let answer = Behavior::status(401, "Unauthorized", "");
-            if let Behavior::Respond(raw) = answer {
-                let _ = stream.write_all(raw.as_bytes()).await;
-            }
-            let _ = stream.shutdown().await;
+        Behavior::RequireToken(token)
+            if request.header(crate::probe::AUTH_TOKEN_HEADER) != Some(token.as_str()) =>
+        {
+            let refusal = http::response(401, "Unauthorized", "", "401 Unauthorized");
+            http::answer(&mut stream, &refusal).await;
         }
         _ => upgrade(stream, request, behavior).await,
     }
 }
 
-async fn upgrade(mut stream: Box<dyn Stream>, request: Request, behavior: &Behavior) {
-    let Some(key) = request.key else {
-        let body = "Upgrade Required";
-        let answer = format!(
-            "HTTP/1.1 426 Upgrade Required\r\nUpgrade: websocket\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
+async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: &Behavior) {
+    let Some(key) = request.websocket_key() else {
+        let refusal = http::response(
+            426,
+            "Upgrade Required",
+            "Upgrade: websocket\r\n",
+            "Upgrade Required",
         );
-        let _ = stream.write_all(answer.as_bytes()).await;
+        http::answer(&mut stream, &refusal).await;
         return;
     };
-    let accept = if *behavior == Behavior::WrongAccept {
-        derive_accept_key(b"not the client's key")
+    let answer = if *behavior == Behavior::WrongAccept {
+        http::switching_protocols("not the client's key")
     } else {
-        derive_accept_key(key.as_bytes())
+        http::switching_protocols(key)
     };
-    let answer = format!(
-        "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {accept}\r\n\r\n"
-    );
     if stream.write_all(answer.as_bytes()).await.is_err() {
         return;
     }

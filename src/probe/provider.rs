@@ -1,14 +1,14 @@
 //! The `provider` check: connects as Telnyx does (only the headers it sends, the auth token
 //! where one is set), sends `connected`, `start` with a PCMU media format, a second of 20 ms
 //! `media` frames of a tone, and `stop`, then closes; records everything the server sends back
-//! and when and how it closes.
+//! and when and how it closes. The messages come from the replay's `Script`, so the check and
+//! `stream-doctor replay` speak exactly the same protocol.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
@@ -18,10 +18,11 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use super::connect::{self, Verify};
 use super::url::Target;
 use super::{AUTH_TOKEN_HEADER, CheckOptions, upgrade, websocket};
-use crate::audio::{g711, tone};
+use crate::audio::{Codec, g711, tone};
 use crate::check::{CheckId, CheckResult, Finding, Status, millis};
 use crate::diagnosis::CauseId;
-use crate::secret::Secret;
+use crate::stream::Provider;
+use crate::stream::replay::Script;
 
 const SAMPLE_RATE_HZ: u32 = 8000;
 const FRAME_SAMPLES: usize = 160;
@@ -30,92 +31,6 @@ const FRAMES: usize = 50;
 /// After `start`, how long to give the server to object before media follows.
 const START_GRACE: Duration = Duration::from_millis(100);
 const MAX_RECORDED_MESSAGES: usize = 20;
-
-/// The frames of one Telnyx-style stream, in the order they are sent.
-pub struct TelnyxStream {
-    pub stream_id: String,
-    pub call_control_id: String,
-}
-
-impl TelnyxStream {
-    pub fn new() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let hex = format!("{nanos:032x}");
-        Self {
-            stream_id: format!(
-                "{}-{}-4{}-8{}-{}",
-                &hex[0..8],
-                &hex[8..12],
-                &hex[13..16],
-                &hex[17..20],
-                &hex[20..32]
-            ),
-            call_control_id: format!("v2:stream-doctor-{}", &hex[20..32]),
-        }
-    }
-
-    pub fn connected(&self, token: Option<&Secret>) -> String {
-        let mut frame = json!({"event": "connected", "version": "1.0.0"});
-        if let Some(token) = token {
-            frame["connected"] = json!({ AUTH_TOKEN_HEADER: token.expose() });
-        }
-        frame.to_string()
-    }
-
-    pub fn start(&self) -> String {
-        json!({
-            "event": "start",
-            "sequence_number": "1",
-            "stream_id": self.stream_id,
-            "start": {
-                "user_id": "stream-doctor",
-                "call_control_id": self.call_control_id,
-                "call_session_id": self.stream_id,
-                "from": "+15550100001",
-                "to": "+15550100002",
-                "tags": [],
-                "custom_parameters": {},
-                "media_format": {"encoding": "PCMU", "sample_rate": SAMPLE_RATE_HZ, "channels": 1}
-            }
-        })
-        .to_string()
-    }
-
-    /// The `chunk`-th media frame (1-based) with a PCMU payload.
-    pub fn media(&self, chunk: usize, payload: &[u8]) -> String {
-        json!({
-            "event": "media",
-            "sequence_number": (chunk + 1).to_string(),
-            "stream_id": self.stream_id,
-            "media": {
-                "track": "inbound",
-                "chunk": chunk.to_string(),
-                "timestamp": ((chunk as u64 - 1) * FRAME_MS).to_string(),
-                "payload": base64::engine::general_purpose::STANDARD.encode(payload),
-            }
-        })
-        .to_string()
-    }
-
-    pub fn stop(&self, sequence: usize) -> String {
-        json!({
-            "event": "stop",
-            "sequence_number": sequence.to_string(),
-            "stream_id": self.stream_id,
-            "stop": {"user_id": "stream-doctor", "call_control_id": self.call_control_id}
-        })
-        .to_string()
-    }
-}
-
-impl Default for TelnyxStream {
-    fn default() -> Self {
-        Self::new()
-    }
-}
 
 /// A second of a 440 Hz tone at half scale, as 20 ms PCMU frames.
 fn tone_frames() -> Vec<Vec<u8>> {
@@ -259,7 +174,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         (received, count, close)
     });
 
-    let stream_frames = TelnyxStream::new();
+    let mut stream_frames = Script::new(Provider::Telnyx, 0);
     let frames = tone_frames();
     let mut sent: Vec<&'static str> = Vec::new();
     let mut send_error = None;
@@ -268,15 +183,15 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             "connected",
             stream_frames.connected(options.auth_token.as_ref()),
         ),
-        ("start", stream_frames.start()),
+        (
+            "start",
+            stream_frames.start(Codec::Pcmu, SAMPLE_RATE_HZ, &["inbound"]),
+        ),
     ];
-    script.extend(
-        frames
-            .iter()
-            .enumerate()
-            .map(|(i, f)| ("media", stream_frames.media(i + 1, f))),
-    );
-    script.push(("stop", stream_frames.stop(frames.len() + 2)));
+    for (i, frame) in frames.iter().enumerate() {
+        script.push(("media", stream_frames.media("inbound", i as u64 + 1, frame)));
+    }
+    script.push(("stop", stream_frames.stop()));
     let send_deadline = tokio::time::Instant::now() + timeout;
     for (name, text) in script {
         if closed.load(Ordering::SeqCst) {

@@ -1,0 +1,103 @@
+//! Levels, as stream.md defines them everywhere: per 20 ms frame and per track,
+//! `rms_dbfs = 20·log10(rms/32768)` and `peak_dbfs = 20·log10(max|x|/32768)`; silence is `None`
+//! (shown as the floor, written as `null`). A stream's summary is over all its samples.
+
+use serde::{Deserialize, Serialize};
+
+/// Where silence is drawn.
+pub const FLOOR_DBFS: f64 = -96.0;
+
+fn dbfs(value: f64) -> Option<f64> {
+    (value > 0.0).then(|| 20.0 * (value / 32768.0).log10())
+}
+
+/// The level of one frame.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct LevelPoint {
+    /// Milliseconds since the stream's first media frame.
+    pub at_ms: f64,
+    pub rms_dbfs: Option<f64>,
+    pub peak_dbfs: Option<f64>,
+}
+
+impl LevelPoint {
+    pub fn of(at_ms: f64, samples: &[i16]) -> Self {
+        let mut summary = Summary::default();
+        summary.add(samples);
+        Self {
+            at_ms,
+            rms_dbfs: summary.rms_dbfs(),
+            peak_dbfs: summary.peak_dbfs(),
+        }
+    }
+}
+
+/// Accumulates every sample of a track.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Summary {
+    sum_squares: f64,
+    samples: u64,
+    peak: u16,
+}
+
+impl Summary {
+    pub fn add(&mut self, samples: &[i16]) {
+        for &s in samples {
+            let v = f64::from(s);
+            self.sum_squares += v * v;
+            self.peak = self.peak.max(s.unsigned_abs());
+        }
+        self.samples += samples.len() as u64;
+    }
+
+    pub fn samples(&self) -> u64 {
+        self.samples
+    }
+
+    pub fn rms_dbfs(&self) -> Option<f64> {
+        if self.samples == 0 {
+            return None;
+        }
+        dbfs((self.sum_squares / self.samples as f64).sqrt())
+    }
+
+    pub fn peak_dbfs(&self) -> Option<f64> {
+        dbfs(f64::from(self.peak))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::tone;
+
+    #[test]
+    fn full_scale_sine_reads_minus_3_01() {
+        let mut summary = Summary::default();
+        summary.add(&tone(1000.0, 1.0, 8000, 8000));
+        let rms = summary.rms_dbfs().expect("not silent");
+        assert!((rms + 3.01).abs() < 0.01, "{rms}");
+        let peak = summary.peak_dbfs().expect("not silent");
+        assert!(peak.abs() < 0.01, "{peak}");
+    }
+
+    #[test]
+    fn silence_has_no_level() {
+        let point = LevelPoint::of(0.0, &[0; 160]);
+        assert_eq!((point.rms_dbfs, point.peak_dbfs), (None, None));
+        assert_eq!(Summary::default().rms_dbfs(), None);
+        let json = serde_json::to_string(&point).unwrap_or_default();
+        assert!(json.contains("\"rms_dbfs\":null"), "{json}");
+    }
+
+    #[test]
+    fn the_summary_is_over_samples_not_an_average_of_frames() {
+        let loud = tone(440.0, 1.0, 8000, 160);
+        let mut summary = Summary::default();
+        summary.add(&loud);
+        summary.add(&[0; 160]);
+        // Half the samples silent: 3.01 dB below the loud frame, not the mean of -3 and -inf.
+        let rms = summary.rms_dbfs().expect("not silent");
+        assert!((rms + 6.02).abs() < 0.05, "{rms}");
+    }
+}

@@ -1,0 +1,380 @@
+//! What the listener knows about each stream while it runs: counters, tracks with their
+//! levels (the last 30 s at full rate, the whole stream decimated), and a bounded timeline of
+//! protocol events. The listener writes it; the window and `listen` read it. Its summary is
+//! the `listen` JSON of stream.md.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use std::time::Instant;
+
+use serde::Serialize;
+
+use super::Provider;
+use crate::audio::meter::{LevelPoint, Summary};
+use crate::check::millis;
+
+/// 30 s of 20 ms frames.
+pub const RECENT_POINTS: usize = 1500;
+/// The decimated history halves its resolution whenever it grows past this.
+pub const HISTORY_POINTS: usize = 2000;
+const TIMELINE_ENTRIES: usize = 500;
+
+/// The whole stream's levels at a resolution that halves as it grows: hours stay cheap to draw.
+#[derive(Clone, Debug, Default)]
+pub struct History {
+    /// Frames per point.
+    pub bucket_frames: usize,
+    pub points: Vec<LevelPoint>,
+    pending: Option<(LevelPoint, usize)>,
+}
+
+fn louder(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(x), Some(y)) => Some(x.max(y)),
+        (x, None) => x,
+        (None, y) => y,
+    }
+}
+
+fn merge(a: LevelPoint, b: LevelPoint) -> LevelPoint {
+    // A bucket shows its loudest moment, so a short burst never disappears when zoomed out.
+    LevelPoint {
+        at_ms: a.at_ms,
+        rms_dbfs: louder(a.rms_dbfs, b.rms_dbfs),
+        peak_dbfs: louder(a.peak_dbfs, b.peak_dbfs),
+    }
+}
+
+impl History {
+    pub fn push(&mut self, point: LevelPoint) {
+        if self.bucket_frames == 0 {
+            self.bucket_frames = 1;
+        }
+        let (merged, count) = match self.pending.take() {
+            Some((p, n)) => (merge(p, point), n + 1),
+            None => (point, 1),
+        };
+        if count < self.bucket_frames {
+            self.pending = Some((merged, count));
+            return;
+        }
+        self.points.push(merged);
+        if self.points.len() > HISTORY_POINTS {
+            self.points = self
+                .points
+                .chunks(2)
+                .map(|pair| pair.iter().copied().reduce(merge).unwrap_or(pair[0]))
+                .collect();
+            self.bucket_frames *= 2;
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct TrackSummary {
+    pub frames: u64,
+    pub samples: u64,
+    pub duration_ms: f64,
+    pub rms_dbfs: Option<f64>,
+    pub peak_dbfs: Option<f64>,
+    pub sequence_gaps: u64,
+    pub out_of_order: u64,
+    pub late_frames: u64,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct TrackState {
+    pub rate_hz: u32,
+    pub frames: u64,
+    pub summary: Summary,
+    pub sequence_gaps: u64,
+    pub out_of_order: u64,
+    pub late_frames: u64,
+    pub last_chunk: Option<u64>,
+    pub recent: VecDeque<LevelPoint>,
+    pub history: History,
+}
+
+impl TrackState {
+    pub fn push_level(&mut self, point: LevelPoint) {
+        if self.recent.len() == RECENT_POINTS {
+            self.recent.pop_front();
+        }
+        self.recent.push_back(point);
+        self.history.push(point);
+    }
+
+    /// Counts a gap or a reordering from the frame's chunk number.
+    pub fn note_chunk(&mut self, chunk: u64) {
+        match self.last_chunk {
+            Some(last) if chunk <= last => self.out_of_order += 1,
+            Some(last) => {
+                self.sequence_gaps += chunk - last - 1;
+                self.last_chunk = Some(chunk);
+            }
+            None => self.last_chunk = Some(chunk),
+        }
+    }
+
+    pub fn summary(&self) -> TrackSummary {
+        let samples = self.summary.samples();
+        TrackSummary {
+            frames: self.frames,
+            samples,
+            duration_ms: if self.rate_hz > 0 {
+                millis(std::time::Duration::from_secs_f64(
+                    samples as f64 / f64::from(self.rate_hz),
+                ))
+            } else {
+                0.0
+            },
+            rms_dbfs: self.summary.rms_dbfs().map(round2),
+            peak_dbfs: self.summary.peak_dbfs().map(round2),
+            sequence_gaps: self.sequence_gaps,
+            out_of_order: self.out_of_order,
+            late_frames: self.late_frames,
+        }
+    }
+}
+
+fn round2(v: f64) -> f64 {
+    (v * 100.0).round() / 100.0
+}
+
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MessageCounts {
+    pub connected: u64,
+    pub start: u64,
+    pub media: u64,
+    pub stop: u64,
+    pub dtmf: u64,
+    pub mark: u64,
+    pub other: u64,
+    pub invalid: u64,
+    pub binary: u64,
+}
+
+impl MessageCounts {
+    pub fn count(&mut self, kind: &str) {
+        match kind {
+            "connected" => self.connected += 1,
+            "start" => self.start += 1,
+            "media" => self.media += 1,
+            "stop" => self.stop += 1,
+            "dtmf" => self.dtmf += 1,
+            "mark" => self.mark += 1,
+            "invalid" => self.invalid += 1,
+            "binary" => self.binary += 1,
+            _ => self.other += 1,
+        }
+    }
+}
+
+/// Media that could not be measured, by reason.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct MediaProblems {
+    pub before_start: u64,
+    pub bad_base64: u64,
+    pub odd_length: u64,
+    pub undecodable_codec: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct MediaFormat {
+    pub encoding: String,
+    pub sample_rate: u32,
+    pub channels: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Closed {
+    /// `remote` (the client closed), `listener` (we closed it) or `error`.
+    pub by: String,
+    pub code: Option<u16>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct TimelineEntry {
+    pub at_ms: f64,
+    pub text: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct StreamState {
+    /// Order of arrival at this listener, from 1.
+    pub number: u64,
+    pub path: String,
+    pub remote: String,
+    pub protocol: Option<Provider>,
+    pub stream_id: Option<String>,
+    pub call_id: Option<String>,
+    pub media_format: Option<MediaFormat>,
+    pub messages: MessageCounts,
+    pub media_problems: MediaProblems,
+    pub tracks: BTreeMap<String, TrackState>,
+    pub timeline: VecDeque<TimelineEntry>,
+    pub bytes: u64,
+    pub opened: Instant,
+    pub closed: Option<Closed>,
+    pub duration_ms: Option<f64>,
+    pub mark_round_trip_ms: Option<f64>,
+    pub recordings: Vec<String>,
+}
+
+impl StreamState {
+    pub fn new(number: u64, path: String, remote: String) -> Self {
+        Self {
+            number,
+            path,
+            remote,
+            protocol: None,
+            stream_id: None,
+            call_id: None,
+            media_format: None,
+            messages: MessageCounts::default(),
+            media_problems: MediaProblems::default(),
+            tracks: BTreeMap::new(),
+            timeline: VecDeque::new(),
+            bytes: 0,
+            opened: Instant::now(),
+            closed: None,
+            duration_ms: None,
+            mark_round_trip_ms: None,
+            recordings: Vec::new(),
+        }
+    }
+
+    pub fn note(&mut self, text: impl Into<String>) {
+        if self.timeline.len() == TIMELINE_ENTRIES {
+            self.timeline.pop_front();
+        }
+        self.timeline.push_back(TimelineEntry {
+            at_ms: millis(self.opened.elapsed()),
+            text: text.into(),
+        });
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.closed.is_none()
+    }
+
+    /// Bytes a second over the stream's life so far.
+    pub fn bytes_per_sec(&self) -> f64 {
+        let secs = self
+            .duration_ms
+            .map_or_else(|| self.opened.elapsed().as_secs_f64(), |ms| ms / 1000.0);
+        if secs > 0.0 {
+            self.bytes as f64 / secs
+        } else {
+            0.0
+        }
+    }
+
+    pub fn summary(&self) -> StreamSummary {
+        StreamSummary {
+            protocol: self.protocol.map(|p| p.name().to_string()),
+            path: self.path.clone(),
+            remote: self.remote.clone(),
+            stream_id: self.stream_id.clone(),
+            call_control_id: self.call_id.clone(),
+            media_format: self.media_format.clone(),
+            messages: self.messages.clone(),
+            media_problems: self.media_problems.clone(),
+            tracks: self
+                .tracks
+                .iter()
+                .map(|(name, t)| (name.clone(), t.summary()))
+                .collect(),
+            closed: self.closed.clone(),
+            duration_ms: self
+                .duration_ms
+                .unwrap_or_else(|| millis(self.opened.elapsed())),
+            mark_round_trip_ms: self.mark_round_trip_ms,
+            recordings: self.recordings.clone(),
+        }
+    }
+}
+
+/// One stream in the `listen` summary (stream.md's JSON, extended).
+#[derive(Clone, Debug, Serialize)]
+pub struct StreamSummary {
+    pub protocol: Option<String>,
+    pub path: String,
+    pub remote: String,
+    pub stream_id: Option<String>,
+    pub call_control_id: Option<String>,
+    pub media_format: Option<MediaFormat>,
+    pub messages: MessageCounts,
+    pub media_problems: MediaProblems,
+    pub tracks: BTreeMap<String, TrackSummary>,
+    pub closed: Option<Closed>,
+    pub duration_ms: f64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mark_round_trip_ms: Option<f64>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub recordings: Vec<String>,
+}
+
+/// Everything a listener has seen.
+#[derive(Debug, Default)]
+pub struct LiveStreams {
+    pub streams: Vec<StreamState>,
+    /// Requests turned away (wrong path or token, not an upgrade, too many connections).
+    pub refused: u64,
+}
+
+pub type LiveStore = Arc<Mutex<LiveStreams>>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn point(at_ms: f64, rms: f64) -> LevelPoint {
+        LevelPoint {
+            at_ms,
+            rms_dbfs: Some(rms),
+            peak_dbfs: Some(rms + 3.0),
+        }
+    }
+
+    #[test]
+    fn history_stays_bounded_and_keeps_the_loudest() {
+        let mut history = History::default();
+        for i in 0..(HISTORY_POINTS * 8) {
+            let rms = if i == 5000 { -1.0 } else { -40.0 };
+            history.push(point(i as f64 * 20.0, rms));
+        }
+        assert!(
+            history.points.len() <= HISTORY_POINTS,
+            "{}",
+            history.points.len()
+        );
+        assert!(history.bucket_frames >= 8);
+        let loudest = history
+            .points
+            .iter()
+            .filter_map(|p| p.rms_dbfs)
+            .fold(f64::MIN, f64::max);
+        assert_eq!(loudest, -1.0, "a one-frame burst survives decimation");
+    }
+
+    #[test]
+    fn gaps_and_reordering_are_counted_apart() {
+        let mut track = TrackState::default();
+        for chunk in [1, 2, 3, 6, 5, 7] {
+            track.note_chunk(chunk);
+        }
+        assert_eq!((track.sequence_gaps, track.out_of_order), (2, 1));
+    }
+
+    #[test]
+    fn recent_levels_keep_30_seconds() {
+        let mut track = TrackState::default();
+        for i in 0..(RECENT_POINTS + 10) {
+            track.push_level(point(i as f64 * 20.0, -20.0));
+        }
+        assert_eq!(track.recent.len(), RECENT_POINTS);
+        assert_eq!(track.recent.front().map(|p| p.at_ms), Some(200.0));
+    }
+}
