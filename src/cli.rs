@@ -36,6 +36,9 @@ struct Cli {
     /// With --measure-frames: start "Run all" on the demo target to measure frames while checks run.
     #[arg(long, hide = true, requires = "measure_frames")]
     measure_run_all: bool,
+    /// With --measure-frames: play the demo stream to measure frames while two tracks are plotted.
+    #[arg(long, hide = true, requires = "measure_frames")]
+    measure_demo_stream: bool,
 }
 
 #[derive(Subcommand)]
@@ -242,7 +245,12 @@ pub fn main() -> ExitCode {
         }
     };
     let Some(command) = cli.command else {
-        return window(launched, cli.measure_frames, cli.measure_run_all);
+        return window(
+            launched,
+            cli.measure_frames,
+            cli.measure_run_all,
+            cli.measure_demo_stream,
+        );
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -269,11 +277,20 @@ pub fn main() -> ExitCode {
 }
 
 #[cfg(feature = "gui")]
-fn window(launched: std::time::Instant, measure_secs: Option<f64>, run_all: bool) -> ExitCode {
+fn window(
+    launched: std::time::Instant,
+    measure_secs: Option<f64>,
+    run_all: bool,
+    demo_stream: bool,
+) -> ExitCode {
     use stream_doctor::ui::{AppOptions, app::Measure};
     let options = AppOptions {
         launched,
-        measure: measure_secs.map(|seconds| Measure { seconds, run_all }),
+        measure: measure_secs.map(|seconds| Measure {
+            seconds,
+            run_all,
+            demo_stream,
+        }),
         ..AppOptions::default()
     };
     match stream_doctor::ui::run(options) {
@@ -288,7 +305,7 @@ fn window(launched: std::time::Instant, measure_secs: Option<f64>, run_all: bool
 }
 
 #[cfg(not(feature = "gui"))]
-fn window(_: std::time::Instant, _: Option<f64>, _: bool) -> ExitCode {
+fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool) -> ExitCode {
     eprintln!(
         "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
     );

@@ -1,18 +1,28 @@
-//! The window's background worker: it owns one tokio runtime, takes `Command`s, and sends back
-//! `Event`s tagged with the run they belong to. A waker (the window's repaint request) is
+//! The window's background worker: it owns one tokio runtime, takes `Command`s (checks, the
+//! demo target, the listener, the demo stream), and sends back `Event`s tagged with the run
+//! they belong to. Stream levels do not travel as events: the listener's `LiveStore` is shared,
+//! bounded, and read by the UI each frame. A waker (the window's repaint request) is
 //! called after every event, so the UI sleeps until something arrives and never blocks.
 
 use std::collections::HashMap;
+use std::net::SocketAddr;
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use rustls::pki_types::CertificateDer;
 use tokio::runtime::Runtime;
 use tokio::task::AbortHandle;
 
+use crate::audio::Codec;
 use crate::check::{CheckId, CheckReport, CheckResult};
 use crate::demo::{DemoMode, DemoTarget};
 use crate::probe::{self, CheckOptions, Progress, ResolvePin};
+use crate::secret::Secret;
+use crate::stream::listener::{ListenOptions, ListenSummary, Listener, Notice};
+use crate::stream::live::LiveStore;
+use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
+use crate::stream::{Provider, ngrok};
 
 pub type RunId = u64;
 
@@ -31,6 +41,18 @@ pub enum Command {
     CancelAll,
     /// Start the built-in demo target, or switch its mode (the address stays the same).
     Demo(DemoMode),
+    /// Stand in for the user's server on 127.0.0.1:`port` (0: any free port).
+    Listen {
+        port: u16,
+        token: Option<Secret>,
+    },
+    StopListening,
+    /// Replay the demo speech clip into the app's own listener, as a provider would.
+    DemoStream,
+    /// Ask a local ngrok agent for the public URL of a tunnel to `port`.
+    DetectTunnel {
+        port: u16,
+    },
 }
 
 /// What the UI needs to point checks at the demo target.
@@ -50,6 +72,12 @@ pub enum Event {
     Cancelled { run: RunId },
     DemoReady(DemoInfo),
     DemoFailed(String),
+    Listening { addr: SocketAddr, store: LiveStore },
+    ListenFailed(String),
+    ListenerStopped(ListenSummary),
+    Stream(Notice),
+    DemoStreamDone(Result<u64, String>),
+    Tunnel(Result<String, String>),
 }
 
 type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -61,6 +89,7 @@ pub struct Engine {
     waker: Waker,
     runs: Arc<Mutex<HashMap<RunId, AbortHandle>>>,
     demo: Arc<tokio::sync::Mutex<Option<DemoTarget>>>,
+    listener: Arc<tokio::sync::Mutex<Option<Listener>>>,
 }
 
 impl Engine {
@@ -79,6 +108,7 @@ impl Engine {
             waker: Arc::new(waker),
             runs: Arc::new(Mutex::new(HashMap::new())),
             demo: Arc::new(tokio::sync::Mutex::new(None)),
+            listener: Arc::new(tokio::sync::Mutex::new(None)),
         })
     }
 
@@ -166,6 +196,41 @@ impl Engine {
                     }
                 });
             }
+            Command::Listen { port, token } => {
+                let slot = self.listener.clone();
+                runtime.spawn(async move {
+                    start_listener(&slot, &emit, port, token).await;
+                });
+            }
+            Command::StopListening => {
+                let slot = self.listener.clone();
+                runtime.spawn(async move {
+                    if let Some(listener) = slot.lock().await.take() {
+                        emit(Event::ListenerStopped(listener.stop()));
+                    }
+                });
+            }
+            Command::DemoStream => {
+                let slot = self.listener.clone();
+                runtime.spawn(async move {
+                    let running = slot.lock().await.as_ref().map(Listener::addr);
+                    let addr = match running {
+                        Some(addr) => Some(addr),
+                        None => start_listener(&slot, &emit, 0, None).await,
+                    };
+                    if let Some(addr) = addr {
+                        emit(Event::DemoStreamDone(play_demo_stream(addr).await));
+                    }
+                });
+            }
+            Command::DetectTunnel { port } => {
+                runtime.spawn(async move {
+                    let api = SocketAddr::from(([127, 0, 0, 1], 4040));
+                    emit(Event::Tunnel(
+                        ngrok::public_url(api, port, Duration::from_secs(2)).await,
+                    ));
+                });
+            }
         }
     }
 
@@ -177,6 +242,70 @@ impl Engine {
     /// Runs still working.
     pub fn running(&self) -> usize {
         self.runs.lock().map(|r| r.len()).unwrap_or_default()
+    }
+}
+
+/// Starts a listener in `slot` (stopping the one there); its address, or `None` when it failed.
+async fn start_listener(
+    slot: &tokio::sync::Mutex<Option<Listener>>,
+    emit: &(impl Fn(Event) + Send + Sync + Clone + 'static),
+    port: u16,
+    token: Option<Secret>,
+) -> Option<SocketAddr> {
+    let mut slot = slot.lock().await;
+    if let Some(old) = slot.take() {
+        emit(Event::ListenerStopped(old.stop()));
+    }
+    let notice_emit = emit.clone();
+    let options = ListenOptions {
+        bind: SocketAddr::from(([127, 0, 0, 1], port)),
+        token,
+        ..ListenOptions::default()
+    };
+    match Listener::start(options, Arc::new(move |n| notice_emit(Event::Stream(n)))).await {
+        Ok(listener) => {
+            let addr = listener.addr();
+            emit(Event::Listening {
+                addr,
+                store: listener.store(),
+            });
+            *slot = Some(listener);
+            Some(addr)
+        }
+        Err(e) => {
+            emit(Event::ListenFailed(format!(
+                "cannot listen on 127.0.0.1:{port}: {e}"
+            )));
+            None
+        }
+    }
+}
+
+/// The demo clip the demo stream plays (made by scripts/make-demo-speech).
+pub const DEMO_SPEECH: &[u8] = include_bytes!("../assets/demo-speech.wav");
+
+/// Replays the demo speech into the listener at `addr` in real time, both tracks; the number
+/// of media frames sent.
+async fn play_demo_stream(addr: SocketAddr) -> Result<u64, String> {
+    let clip =
+        crate::audio::wav::read_clip(DEMO_SPEECH, "the demo clip").map_err(|e| e.to_string())?;
+    let options = ReplayOptions {
+        url: format!("ws://{addr}/demo/stream"),
+        protocol: Provider::Telnyx,
+        codec: Codec::Pcmu,
+        source: Source::Clip(clip),
+        tracks: Tracks::Both,
+        pace: Pace::Realtime,
+        streams: 1,
+        timeout: Duration::from_secs(10),
+        resolve: Vec::new(),
+        extra_roots: Vec::new(),
+        auth_token: None,
+    };
+    let summary = replay::run(&options, &|_| {}).await;
+    match summary.streams.first().and_then(|s| s.error.clone()) {
+        Some(e) => Err(e),
+        None => Ok(summary.media_frames_sent),
     }
 }
 

@@ -249,3 +249,44 @@ fn the_smallest_window_keeps_every_control_on_screen() {
         );
     }
 }
+
+#[test]
+fn the_demo_stream_shows_its_codec_frames_and_levels() {
+    let mut harness = harness();
+    harness.get_by_label("Live streams").click();
+    harness.run_steps(2);
+    assert!(
+        harness.query_by_label("No stream yet.").is_some(),
+        "empty state first"
+    );
+    harness.get_by_label("▶ Play demo stream").click();
+    harness.step();
+    step_until(&mut harness, "levels to move", |h| {
+        h.query_all_by_label_contains("RMS -").count() == 2
+    });
+    assert!(harness.query_by_label("PCMU / 8000 Hz / 1 ch").is_some());
+    assert!(harness.query_by_label("telnyx").is_some());
+    step_until(&mut harness, "the demo stream to end", |h| {
+        !h.state().live.demo_playing
+    });
+    harness.run_steps(2);
+    // Two tracks of 6.5 s in 20 ms frames, as the store counted them, on screen.
+    let frames = {
+        let log = harness.state().session.log_text();
+        assert!(
+            log.contains("demo stream done: 650 media frames sent"),
+            "{log}"
+        );
+        650
+    };
+    assert!(
+        harness.query_by_label(&frames.to_string()).is_some(),
+        "frame count shown"
+    );
+    assert!(
+        harness
+            .query_all_by_label_contains("closed by remote, code 1000")
+            .next()
+            .is_some()
+    );
+}

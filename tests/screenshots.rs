@@ -94,4 +94,16 @@ fn screenshots() {
     });
     run_all(&mut harness);
     save(&mut harness, "diagnosis-path-mismatch.png");
+
+    harness.get_by_label("Live streams").click();
+    harness.run_steps(2);
+    harness.get_by_label("▶ Play demo stream").click();
+    harness.step();
+    // Mid-stream: a few seconds of both tracks on the plot.
+    let until = Instant::now() + Duration::from_millis(3500);
+    while Instant::now() < until {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    save(&mut harness, "live-demo-stream.png");
 }

@@ -2,7 +2,8 @@
 //! Twilio sends (`connected`, `start`, 20 ms `media` frames numbered and time-stamped, `stop`),
 //! from a tone or a WAV clip, on one or both tracks, in real time or as fast as the socket
 //! takes it, over N streams at once; it echoes `mark`s as a provider does and records
-//! everything the server sends back.
+//! everything the server sends back. With both tracks, the outbound track carries the same
+//! audio half its length later, so the two tracks are told apart at a glance.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -118,11 +119,14 @@ pub struct Script {
 
 impl Script {
     pub fn new(protocol: Provider, n: usize) -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let hex = format!("{:032x}", nanos.wrapping_add(n as u128));
+        use std::hash::{BuildHasher, Hasher};
+        // Ids only need to differ between streams and runs: the std hasher's random keys do.
+        let random = || {
+            let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+            hasher.write_usize(n);
+            hasher.finish()
+        };
+        let hex = format!("{:016x}{:016x}", random(), random());
         let stream_id = match protocol {
             Provider::Telnyx => format!(
                 "{}-{}-4{}-8{}-{}",
@@ -391,11 +395,13 @@ async fn send_stream(
     put!(script.start(options.codec, announced, tracks));
     outcome.sent.start = true;
     let began = tokio::time::Instant::now();
-    for (index, frame) in samples.chunks(per_frame).enumerate() {
+    let frames: Vec<&[i16]> = samples.chunks(per_frame).collect();
+    for index in 0..frames.len() {
         if options.pace == Pace::Realtime {
             tokio::time::sleep_until(began + Duration::from_millis(index as u64 * FRAME_MS)).await;
         }
-        for (track, encoder) in tracks.iter().zip(encoders.iter_mut()) {
+        for (t, (track, encoder)) in tracks.iter().zip(encoders.iter_mut()).enumerate() {
+            let frame = frames[(index + t * frames.len() / 2) % frames.len()];
             let payload = encoder.encode(frame);
             put!(script.media(track, index as u64 + 1, &payload));
             outcome.sent.media += 1;

@@ -5,10 +5,11 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use egui::{Key, KeyboardShortcut, Modifiers};
+use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::checklist::{ChecklistAction, ChecklistView};
 use super::diagnosis::DiagnosisView;
+use super::live::{LiveAction, LiveView};
 use super::log::LogView;
 use super::target::{Settings, TargetAction, TargetBar};
 use super::{FilePicker, SystemPicker};
@@ -20,12 +21,23 @@ use crate::session::Session;
 const SETTINGS_KEY: &str = "stream-doctor/target";
 const RUN_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const CANCEL_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
+const SHOW_DIAGNOSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1);
+const SHOW_LIVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num2);
+
+/// The two screens.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    Diagnose,
+    Live,
+}
 
 /// Frame timings printed by `--measure-frames`: the figures the window's speed is judged by.
 pub struct Measure {
     pub seconds: f64,
     /// Start "Run all" once the demo target is up, to measure frames while checks run.
     pub run_all: bool,
+    /// Play the demo stream in the live view, to measure frames while two tracks are plotted.
+    pub demo_stream: bool,
 }
 
 pub struct AppOptions {
@@ -61,6 +73,8 @@ pub struct App {
     engine: Engine,
     pub session: Session,
     pub target: TargetBar,
+    pub view: View,
+    pub live: LiveView,
     checklist: ChecklistView,
     diagnosis: DiagnosisView,
     log: LogView,
@@ -94,6 +108,8 @@ impl App {
             engine,
             session,
             target,
+            view: View::Diagnose,
+            live: LiveView::default(),
             checklist: ChecklistView,
             diagnosis: DiagnosisView,
             log: LogView,
@@ -153,6 +169,44 @@ impl App {
             Event::DemoFailed(problem) => {
                 self.session.log(format!("demo target failed: {problem}"));
                 self.target.problem = Some(format!("The demo target could not start: {problem}"));
+            }
+            Event::Listening { addr, store } => {
+                self.session
+                    .log(format!("listening for media streams on {addr}"));
+                self.live.set_listening(addr, store);
+            }
+            Event::ListenFailed(problem) => {
+                self.session.log(problem.clone());
+                self.live.demo_playing = false;
+                self.live.problem = Some(problem);
+            }
+            Event::ListenerStopped(summary) => {
+                self.session.log(format!(
+                    "listener on {} stopped after {} stream(s)",
+                    summary.listen,
+                    summary.streams.len()
+                ));
+                self.live.set_stopped();
+            }
+            Event::Stream(notice) => self.session.log(notice_text(notice)),
+            Event::DemoStreamDone(outcome) => {
+                self.live.demo_playing = false;
+                match outcome {
+                    Ok(frames) => self
+                        .session
+                        .log(format!("demo stream done: {frames} media frames sent")),
+                    Err(e) => {
+                        self.session.log(format!("demo stream failed: {e}"));
+                        self.live.problem = Some(format!("The demo stream failed: {e}"));
+                    }
+                }
+            }
+            Event::Tunnel(found) => {
+                match &found {
+                    Ok(url) => self.session.log(format!("ngrok tunnel found: {url}")),
+                    Err(why) => self.session.log(format!("no ngrok tunnel: {why}")),
+                }
+                self.live.tunnel = Some(found);
             }
             _ => {}
         }
@@ -215,7 +269,31 @@ impl App {
         }
     }
 
+    /// Acts on what the person asked of the live view.
+    pub fn live_action(&mut self, action: LiveAction) {
+        match action {
+            LiveAction::Start { port, token } => self.engine.send(Command::Listen {
+                port,
+                token: token.map(crate::secret::Secret::new),
+            }),
+            LiveAction::Stop => self.engine.send(Command::StopListening),
+            LiveAction::DemoStream => {
+                self.live.demo_playing = true;
+                self.session
+                    .log("playing the demo stream into the app's own listener");
+                self.engine.send(Command::DemoStream);
+            }
+            LiveAction::DetectTunnel { port } => self.engine.send(Command::DetectTunnel { port }),
+        }
+    }
+
     fn shortcuts(&mut self, ctx: &egui::Context) {
+        if ctx.input_mut(|i| i.consume_shortcut(&SHOW_DIAGNOSE)) {
+            self.view = View::Diagnose;
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&SHOW_LIVE)) {
+            self.view = View::Live;
+        }
         if ctx.input_mut(|i| i.consume_shortcut(&RUN_ALL)) {
             self.start_run(None);
         }
@@ -225,7 +303,7 @@ impl App {
     }
 
     fn measure_frame(&mut self, ctx: &egui::Context, frame: &eframe::Frame) {
-        let busy = !self.is_idle();
+        let busy = !self.is_idle() || self.live.streaming();
         let ready = self.demo.is_some();
         let Some((measure, stats)) = &mut self.measure else {
             return;
@@ -241,18 +319,39 @@ impl App {
             }
         }
         let start_run = measure.run_all && ready && !stats.started_run;
+        let start_stream = measure.demo_stream && !stats.started_run;
         let finished = self.launched.elapsed().as_secs_f64() >= measure.seconds;
         if finished && !stats.reported {
             stats.reported = true;
             print_frame_stats(stats);
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
+        if start_run || start_stream {
+            stats.started_run = true;
+        }
         // Keep frames coming so idle frames are measured too.
         ctx.request_repaint();
         if start_run {
-            stats.started_run = true;
             self.start_run(None);
         }
+        if start_stream {
+            self.view = View::Live;
+            self.live_action(LiveAction::DemoStream);
+        }
+    }
+}
+
+fn notice_text(notice: crate::stream::listener::Notice) -> String {
+    use crate::stream::listener::Notice;
+    match notice {
+        Notice::Refused { remote, path, why } => format!("refused {remote} {path}: {why}"),
+        Notice::Opened {
+            number,
+            remote,
+            path,
+        } => format!("stream #{number} connected from {remote} {path}"),
+        Notice::Event { number, text } => format!("stream #{number}: {text}"),
+        Notice::Closed { number, how } => format!("stream #{number} {how}"),
     }
 }
 
@@ -293,6 +392,41 @@ impl eframe::App for App {
         self.shortcuts(&ctx);
         self.measure_frame(&ctx, frame);
         let running = !self.is_idle();
+        egui::Panel::top("views").show(ui, |ui| {
+            ui.horizontal(|ui| {
+                ui.selectable_value(
+                    &mut self.view,
+                    View::Diagnose,
+                    RichText::new("Diagnose").strong(),
+                )
+                .on_hover_text("Why does the provider not connect? (Ctrl+1)");
+                let streams = self.live.stream_count();
+                let live_label = if streams > 0 {
+                    format!("Live streams ({streams})")
+                } else {
+                    "Live streams".to_string()
+                };
+                ui.selectable_value(
+                    &mut self.view,
+                    View::Live,
+                    RichText::new(live_label).strong(),
+                )
+                .on_hover_text("Stand in for your server and watch audio arrive (Ctrl+2)");
+            });
+        });
+        if self.view == View::Live {
+            egui::Panel::bottom("timeline")
+                .resizable(true)
+                .default_size(110.0)
+                .show(ui, |ui| self.log.ui(ui, &self.session));
+            let action = egui::CentralPanel::default()
+                .show(ui, |ui| self.live.ui(ui))
+                .inner;
+            if let Some(action) = action {
+                self.live_action(action);
+            }
+            return;
+        }
         let target_action = egui::Panel::top("target")
             .show(ui, |ui| {
                 ui.add_space(4.0);

@@ -5,6 +5,7 @@ pub mod app;
 pub mod checklist;
 pub mod diagnosis;
 pub mod glossary;
+pub mod live;
 pub mod log;
 pub mod target;
 

@@ -1,0 +1,424 @@
+//! The live view: start and stop the listener, the exact URL to give the provider (and the
+//! public one when a local ngrok tunnel runs), and for each stream its header, counters,
+//! per-track level meters, a scrolling plot of RMS and peak dBFS, and its protocol events.
+//! It reads the listener's bounded store each frame; it never touches a socket.
+
+use std::net::SocketAddr;
+
+use egui::{Color32, RichText};
+use egui_plot::{Legend, Line, Plot};
+
+use crate::audio::meter::{FLOOR_DBFS, LevelPoint};
+use crate::secret::REDACTED;
+use crate::stream::live::{LiveStore, StreamState};
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LiveAction {
+    Start { port: u16, token: Option<String> },
+    Stop,
+    DemoStream,
+    DetectTunnel { port: u16 },
+}
+
+/// What the view copies out of the store under its lock, so drawing never holds it.
+struct TrackView {
+    name: String,
+    last: Option<LevelPoint>,
+    frames: u64,
+    rms: Vec<[f64; 2]>,
+    peak: Vec<[f64; 2]>,
+}
+
+struct StreamView {
+    number: u64,
+    title: String,
+    open: bool,
+    header: Vec<(&'static str, String)>,
+    tracks: Vec<TrackView>,
+    timeline: Vec<String>,
+}
+
+pub struct LiveView {
+    pub port: u16,
+    pub token: String,
+    pub listening: Option<SocketAddr>,
+    store: Option<LiveStore>,
+    pub tunnel: Option<Result<String, String>>,
+    pub problem: Option<String>,
+    pub demo_playing: bool,
+    selected: u64,
+    whole_stream: bool,
+}
+
+impl Default for LiveView {
+    fn default() -> Self {
+        Self {
+            port: 5001,
+            token: String::new(),
+            listening: None,
+            store: None,
+            tunnel: None,
+            problem: None,
+            demo_playing: false,
+            selected: 0,
+            whole_stream: false,
+        }
+    }
+}
+
+fn level_text(v: Option<f64>) -> String {
+    v.map_or("silent".to_string(), |d| format!("{d:.1} dBFS"))
+}
+
+fn floor(v: Option<f64>) -> f64 {
+    v.unwrap_or(FLOOR_DBFS).max(FLOOR_DBFS)
+}
+
+fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
+    let format = state
+        .media_format
+        .as_ref()
+        .map_or("(no start yet)".to_string(), |f| {
+            format!("{} / {} Hz / {} ch", f.encoding, f.sample_rate, f.channels)
+        });
+    let frames: u64 = state.tracks.values().map(|t| t.frames).sum();
+    let gaps: u64 = state.tracks.values().map(|t| t.sequence_gaps).sum();
+    let late: u64 = state.tracks.values().map(|t| t.late_frames).sum();
+    let status = match &state.closed {
+        None => "streaming".to_string(),
+        Some(c) => format!(
+            "closed by {}{}{}",
+            c.by,
+            c.code.map(|c| format!(", code {c}")).unwrap_or_default(),
+            if c.reason.is_empty() {
+                String::new()
+            } else {
+                format!(" '{}'", c.reason)
+            }
+        ),
+    };
+    let header = vec![
+        (
+            "Provider",
+            state
+                .protocol
+                .map_or("not recognised yet".into(), |p| p.name().to_string()),
+        ),
+        (
+            "Stream id",
+            state.stream_id.clone().unwrap_or_else(|| "-".into()),
+        ),
+        (
+            "Call id",
+            state.call_id.clone().unwrap_or_else(|| "-".into()),
+        ),
+        ("Codec", format),
+        ("Frames", frames.to_string()),
+        ("Gaps", gaps.to_string()),
+        ("Late", late.to_string()),
+        ("Bytes/s", format!("{:.0}", state.bytes_per_sec())),
+        ("Invalid messages", state.messages.invalid.to_string()),
+        ("State", status),
+    ];
+    let tracks = state
+        .tracks
+        .iter()
+        .map(|(name, track)| {
+            let points: Vec<&LevelPoint> = if whole_stream {
+                track.history.points.iter().collect()
+            } else {
+                track.recent.iter().collect()
+            };
+            TrackView {
+                name: name.clone(),
+                last: track.recent.back().copied(),
+                frames: track.frames,
+                rms: points
+                    .iter()
+                    .map(|p| [p.at_ms / 1000.0, floor(p.rms_dbfs)])
+                    .collect(),
+                peak: points
+                    .iter()
+                    .map(|p| [p.at_ms / 1000.0, floor(p.peak_dbfs)])
+                    .collect(),
+            }
+        })
+        .collect();
+    StreamView {
+        number: state.number,
+        title: format!(
+            "#{} {}",
+            state.number,
+            state.protocol.map_or("stream", |p| p.name())
+        ),
+        open: state.is_open(),
+        header,
+        tracks,
+        timeline: state
+            .timeline
+            .iter()
+            .rev()
+            .take(40)
+            .map(|e| format!("{:>8.1} s  {}", e.at_ms / 1000.0, e.text))
+            .collect(),
+    }
+}
+
+impl LiveView {
+    pub fn set_listening(&mut self, addr: SocketAddr, store: LiveStore) {
+        self.listening = Some(addr);
+        self.store = Some(store);
+        self.problem = None;
+    }
+
+    pub fn set_stopped(&mut self) {
+        self.listening = None;
+    }
+
+    /// Streams seen so far (the store outlives a stopped listener, for a last look).
+    pub fn stream_count(&self) -> usize {
+        self.store
+            .as_ref()
+            .and_then(|s| s.lock().ok().map(|l| l.streams.len()))
+            .unwrap_or_default()
+    }
+
+    /// Any stream still open.
+    pub fn streaming(&self) -> bool {
+        self.store
+            .as_ref()
+            .and_then(|s| {
+                s.lock()
+                    .ok()
+                    .map(|l| l.streams.iter().any(StreamState::is_open))
+            })
+            .unwrap_or_default()
+    }
+
+    /// The path the provider should use: the token is part of it when one is set.
+    fn path(&self) -> String {
+        if self.token.is_empty() {
+            "/stream".into()
+        } else {
+            format!("/stream/{}", self.token)
+        }
+    }
+
+    fn shown(&self, url: &str) -> String {
+        if self.token.is_empty() {
+            url.to_string()
+        } else {
+            url.replace(&self.token, REDACTED)
+        }
+    }
+
+    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<LiveAction> {
+        let mut action = None;
+        ui.heading("Live streams");
+        ui.label(RichText::new("Stand in for your server: give the provider the URL below (through a tunnel such as `ngrok http PORT`), and its audio shows up here as it arrives.").weak());
+        ui.horizontal(|ui| {
+            match self.listening {
+                Some(addr) => {
+                    ui.label(RichText::new(format!("▶ Listening on {addr}")).strong().color(Color32::from_rgb(60, 170, 90)));
+                    if ui.button("Stop listening").clicked() {
+                        action = Some(LiveAction::Stop);
+                    }
+                }
+                None => {
+                    ui.label("Port");
+                    ui.add(egui::DragValue::new(&mut self.port).range(1..=65535)).on_hover_text("The local port; a tunnel forwards the provider's connection to it");
+                    ui.label("Token");
+                    ui.add(egui::TextEdit::singleline(&mut self.token).password(true).desired_width(110.0))
+                        .on_hover_text("Optional: only paths containing this token are accepted; others get 404 and are logged");
+                    if ui.button("Start listening").clicked() {
+                        let token = (!self.token.is_empty()).then(|| self.token.clone());
+                        action = Some(LiveAction::Start { port: self.port, token });
+                    }
+                }
+            }
+            ui.separator();
+            let demo = ui.add_enabled(!self.demo_playing, egui::Button::new("▶ Play demo stream"));
+            if demo
+                .on_hover_text("Replays a short speech clip into this listener as Telnyx would, so you can see live levels with no phone call")
+                .clicked()
+            {
+                action = Some(LiveAction::DemoStream);
+            }
+            if self.demo_playing {
+                ui.spinner();
+            }
+        });
+        if let Some(addr) = self.listening {
+            let local = format!("ws://{addr}{}", self.path());
+            ui.horizontal(|ui| {
+                ui.label("Local URL:");
+                ui.monospace(self.shown(&local));
+                if ui.small_button("Copy").clicked() {
+                    ui.ctx().copy_text(local.clone());
+                }
+                if ui
+                    .small_button("Find ngrok tunnel")
+                    .on_hover_text("Ask a local ngrok agent (127.0.0.1:4040) for its public URL")
+                    .clicked()
+                {
+                    action = Some(LiveAction::DetectTunnel { port: addr.port() });
+                }
+            });
+            match &self.tunnel {
+                Some(Ok(public)) => {
+                    let url = format!("{public}{}", self.path());
+                    ui.horizontal(|ui| {
+                        ui.label(RichText::new("Give the provider:").strong());
+                        ui.monospace(self.shown(&url));
+                        if ui.small_button("Copy").clicked() {
+                            ui.ctx().copy_text(url.clone());
+                        }
+                    });
+                }
+                Some(Err(why)) => {
+                    ui.label(RichText::new(format!("No tunnel found ({why}). Run `ngrok http {}` and try again; the provider cannot reach 127.0.0.1.", addr.port())).weak());
+                }
+                None => {}
+            }
+        }
+        if let Some(problem) = &self.problem {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
+        ui.separator();
+        let views: Vec<StreamView> = self
+            .store
+            .as_ref()
+            .and_then(|s| {
+                s.lock().ok().map(|live| {
+                    live.streams
+                        .iter()
+                        .map(|s| snapshot(s, self.whole_stream))
+                        .collect()
+                })
+            })
+            .unwrap_or_default();
+        if views.is_empty() {
+            ui.add_space(12.0);
+            ui.label("No stream yet.");
+            ui.label(RichText::new("Start listening and point the provider (or `stream-doctor replay`) at the URL above, or press ▶ Play demo stream.").weak());
+            return action;
+        }
+        if !views.iter().any(|v| v.number == self.selected) {
+            self.selected = views.last().map_or(0, |v| v.number);
+        }
+        ui.horizontal_wrapped(|ui| {
+            for view in &views {
+                let marker = if view.open { "▶" } else { "⏹" };
+                ui.selectable_value(
+                    &mut self.selected,
+                    view.number,
+                    format!("{marker} {}", view.title),
+                );
+            }
+        });
+        if views.iter().any(|v| v.open) {
+            ui.ctx()
+                .request_repaint_after(std::time::Duration::from_millis(50));
+        }
+        if let Some(view) = views.iter().find(|v| v.number == self.selected) {
+            self.stream_ui(ui, view);
+        }
+        action
+    }
+
+    fn stream_ui(&mut self, ui: &mut egui::Ui, view: &StreamView) {
+        egui::Grid::new(("header", view.number))
+            .num_columns(4)
+            .spacing([16.0, 2.0])
+            .show(ui, |ui| {
+                for (i, (name, value)) in view.header.iter().enumerate() {
+                    ui.label(RichText::new(format!("{name}:")).strong());
+                    ui.label(value);
+                    if i % 2 == 1 {
+                        ui.end_row();
+                    }
+                }
+            });
+        ui.add_space(4.0);
+        for track in &view.tracks {
+            ui.horizontal(|ui| {
+                ui.label(
+                    RichText::new(format!("{:<9}", track.name))
+                        .monospace()
+                        .strong(),
+                );
+                meter(ui, track.last);
+                let last = track.last;
+                ui.label(format!(
+                    "RMS {}  peak {}  frames {}",
+                    level_text(last.and_then(|p| p.rms_dbfs)),
+                    level_text(last.and_then(|p| p.peak_dbfs)),
+                    track.frames
+                ));
+            });
+        }
+        ui.horizontal(|ui| {
+            ui.selectable_value(&mut self.whole_stream, false, "Last 30 s");
+            ui.selectable_value(&mut self.whole_stream, true, "Whole stream")
+                .on_hover_text(
+                    "The whole stream, decimated: each point is the loudest moment of its span",
+                );
+        });
+        let height = (ui.available_height() - 140.0).clamp(140.0, 320.0);
+        Plot::new(("levels", view.number))
+            .height(height)
+            .legend(Legend::default())
+            .include_y(FLOOR_DBFS)
+            .include_y(0.0)
+            .x_axis_label("seconds")
+            .y_axis_label("dBFS")
+            .allow_scroll(false)
+            .show(ui, |plot| {
+                for track in &view.tracks {
+                    plot.line(Line::new(format!("{} RMS", track.name), track.rms.clone()));
+                    plot.line(Line::new(
+                        format!("{} peak", track.name),
+                        track.peak.clone(),
+                    ));
+                }
+            });
+        egui::CollapsingHeader::new("Protocol events")
+            .id_salt(("events", view.number))
+            .default_open(true)
+            .show(ui, |ui| {
+                egui::ScrollArea::vertical()
+                    .id_salt(("events-scroll", view.number))
+                    .max_height(120.0)
+                    .show(ui, |ui| {
+                        for line in &view.timeline {
+                            ui.label(RichText::new(line).monospace());
+                        }
+                    });
+            });
+    }
+}
+
+/// A horizontal meter: RMS as a bar, peak as a tick, from the floor (−96 dBFS) to 0.
+fn meter(ui: &mut egui::Ui, last: Option<LevelPoint>) {
+    let (rect, response) = ui.allocate_exact_size(egui::vec2(220.0, 14.0), egui::Sense::hover());
+    let painter = ui.painter_at(rect);
+    painter.rect_filled(rect, 2.0, ui.visuals().extreme_bg_color);
+    let fraction = |v: Option<f64>| ((floor(v) - FLOOR_DBFS) / -FLOOR_DBFS).clamp(0.0, 1.0) as f32;
+    if let Some(point) = last {
+        let rms = fraction(point.rms_dbfs);
+        let color = if point.peak_dbfs.unwrap_or(FLOOR_DBFS) > -1.0 {
+            Color32::from_rgb(220, 80, 60)
+        } else {
+            Color32::from_rgb(60, 170, 90)
+        };
+        let filled =
+            egui::Rect::from_min_size(rect.min, egui::vec2(rect.width() * rms, rect.height()));
+        painter.rect_filled(filled, 2.0, color);
+        let x = rect.min.x + rect.width() * fraction(point.peak_dbfs);
+        painter.line_segment(
+            [egui::pos2(x, rect.min.y), egui::pos2(x, rect.max.y)],
+            egui::Stroke::new(2.0, ui.visuals().strong_text_color()),
+        );
+    }
+    response.on_hover_text("RMS level as the bar, peak as the tick; the left edge is silence (−96 dBFS), the right edge full scale (0 dBFS). Red when the peak nears clipping.");
+}
