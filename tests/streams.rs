@@ -441,3 +441,52 @@ fn base64_of(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn listen_serves_tls_to_a_replay_that_trusts_its_root() {
+    use stream_doctor::demo::certs::{Pki, Served, server_config};
+    let pki = Pki::generate().unwrap();
+    let tls = server_config(
+        pki.serve("listen.test", Served::FullChain).unwrap(),
+        &[b"http/1.1"],
+    )
+    .unwrap();
+    let mut listener = listener(ListenOptions {
+        tls: Some(tls),
+        ..ListenOptions::default()
+    })
+    .await;
+    let port = listener.addr().port();
+    let mut options = replay_options(
+        format!("wss://listen.test:{port}/secure"),
+        Provider::Telnyx,
+        Codec::Pcmu,
+        Source::Tone {
+            freq_hz: 440.0,
+            seconds: 0.5,
+        },
+    );
+    options.resolve = vec![format!("listen.test:{port}:127.0.0.1").parse().unwrap()];
+    options.extra_roots = vec![pki.root_der()];
+    let summary = replay_into(&mut listener, options).await;
+    assert_eq!(summary.streams[0].tracks["inbound"].frames, 25);
+}
+
+#[tokio::test]
+async fn frames_that_arrive_after_their_time_are_late() {
+    let mut listener = listener(ListenOptions::default()).await;
+    let mut ws = client(listener.addr(), "/late").await;
+    let silence = base64_of(&[0u8; 320]);
+    ws.send(Message::text(START_L16)).await.unwrap();
+    ws.send(Message::text(media(&silence, 1))).await.unwrap();
+    ws.send(Message::text(media(&silence, 2))).await.unwrap();
+    // Frame 3 is due 40 ms after frame 1; it comes 400 ms later.
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    ws.send(Message::text(media(&silence, 3))).await.unwrap();
+    ws.close(None).await.unwrap();
+    listener.wait_for_closed(1).await;
+    let summary = listener.stop();
+    let track = &summary.streams[0].tracks["inbound"];
+    assert_eq!((track.frames, track.late_frames), (3, 1));
+    assert_eq!(track.rms_dbfs, None, "silence has no level");
+}

@@ -377,7 +377,7 @@ fn print_frame_stats(stats: &FrameStats) {
         stats.first_frame_ms.unwrap_or_default()
     );
     describe("idle", &stats.idle);
-    describe("while checks run", &stats.busy);
+    describe("while checks run or a stream plays", &stats.busy);
 }
 
 impl eframe::App for App {
