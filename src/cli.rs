@@ -16,6 +16,7 @@ use stream_doctor::diagnosis::{Severity, snippet};
 use stream_doctor::probe::{self, CheckOptions, Progress, ResolvePin};
 use stream_doctor::report::{self, key_evidence, severity_icon, status_icon, verdict_line};
 use stream_doctor::secret::Secret;
+use stream_doctor::session::{Session, SessionOptions};
 
 /// Exit status for bad usage, as clap uses it too.
 const USAGE: u8 = 2;
@@ -49,6 +50,36 @@ enum Command {
     Listen(ListenArgs),
     /// Stand in for the provider: send a media stream (tone or WAV) to a URL.
     Replay(ReplayArgs),
+    /// Render a saved session (the JSON report) as Markdown, HTML or JSON.
+    Report(ReportArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Html,
+    Json,
+}
+
+impl ReportFormat {
+    fn format(self) -> report::Format {
+        match self {
+            ReportFormat::Markdown => report::Format::Markdown,
+            ReportFormat::Html => report::Format::Html,
+            ReportFormat::Json => report::Format::Json,
+        }
+    }
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// A session saved as JSON (by `check --format json`, or Export JSON in the window).
+    session: PathBuf,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -266,6 +297,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => runtime.block_on(check(args)),
         Command::Listen(args) => runtime.block_on(listen(args)),
         Command::Replay(args) => runtime.block_on(replay(args)),
+        Command::Report(args) => render_saved(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -352,19 +384,28 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     if show_progress {
         eprint!("\r\x1b[2K");
     }
+    let secrets: Vec<String> = options
+        .auth_token
+        .iter()
+        .map(|t| t.expose().to_string())
+        .chain(options.headers.iter().map(|(_, v)| v.clone()))
+        .collect();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    let session = || {
+        let ca_file = args.ca_file.as_ref().map(|p| p.display().to_string());
+        Session::from_check(&report, SessionOptions::from_check(&options, ca_file))
+    };
     let rendered = match args.format {
-        Format::Text => text(&report),
-        Format::Json => {
-            serde_json::to_string_pretty(&report).context("serialising the report")? + "\n"
-        }
-        Format::Markdown => report::markdown::render(&report),
-        Format::Html => report::html::render(&report),
+        Format::Text => stream_doctor::secret::scrub(&text(&report), &secrets),
+        Format::Json => report::render(&session(), report::Format::Json, &secrets),
+        Format::Markdown => report::render(&session(), report::Format::Markdown, &secrets),
+        Format::Html => report::render(&session(), report::Format::Html, &secrets),
     };
     match &args.out {
         Some(path) => {
             std::fs::write(path, anstream::adapter::strip_str(&rendered).to_string())
                 .with_context(|| format!("writing {}", path.display()))?;
-            eprintln!("{}", verdict_line(&report));
+            eprintln!("{}", verdict_line(&report.checks, Some(&report.diagnosis)));
         }
         None => {
             let mut stdout = anstream::stdout();
@@ -398,7 +439,7 @@ fn text(report: &CheckReport) -> String {
     let mut out = format!(
         "{vs}{} {}{vs:#}\n{dim}{}  ({}, {:.2} s){dim:#}\n\n",
         status_icon(verdict_status),
-        verdict_line(report),
+        verdict_line(&report.checks, Some(&report.diagnosis)),
         report.target,
         report.started_at,
         report.duration_ms / 1000.0
@@ -728,4 +769,18 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     } else {
         1
     })
+}
+
+fn render_saved(args: ReportArgs) -> anyhow::Result<u8> {
+    let session = Session::load(&args.session)?;
+    let rendered = report::render(&session, args.format.format(), &[]);
+    match &args.out {
+        Some(path) => {
+            std::fs::write(path, rendered)
+                .with_context(|| format!("writing {}", path.display()))?;
+            eprintln!("wrote {}", path.display());
+        }
+        None => print!("{rendered}"),
+    }
+    Ok(0)
 }

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use serde::{Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What every rendering of a secret shows instead of its value.
 pub const REDACTED: &str = "[redacted]";
@@ -40,6 +40,23 @@ impl Serialize for Secret {
     }
 }
 
+/// A saved report holds only the mask; reading it back keeps the mask, never a value.
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(Secret(String::deserialize(deserializer)?))
+    }
+}
+
+/// Masks every given secret value wherever it appears in `text`: the last line of defence,
+/// after the types have already kept secrets out of every record.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut clean = text.to_string();
+    for secret in secrets.iter().filter(|s| s.len() >= 3) {
+        clean = clean.replace(secret, REDACTED);
+    }
+    clean
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -57,5 +74,14 @@ mod tests {
             assert!(text.contains(REDACTED));
         }
         assert_eq!(secret.expose(), "hunter2-token");
+    }
+
+    #[test]
+    fn scrub_masks_every_occurrence() {
+        let text = "GET /stream/abc123 with abc123 and x";
+        assert_eq!(
+            scrub(text, &["abc123", ""]),
+            "GET /stream/[redacted] with [redacted] and x"
+        );
     }
 }

@@ -1,14 +1,27 @@
-//! The record of one troubleshooting session: the target, the latest result of every check,
-//! the diagnosis they give, a person's verdicts and notes on manual steps, and a timeline of
-//! what happened. The window renders it; reports are made from it.
+//! The record of one troubleshooting session, and the one thing every report is made from:
+//! the target and its options (secrets typed so they serialise as a mask), the latest result
+//! of every check with its evidence, the diagnosis, a person's verdicts and notes, stream
+//! summaries with their level history, webhook events, a timeline, and who made it where.
+//! Its JSON extends `check`'s: `checks` and `diagnosis` keep their shape.
 
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckId, CheckResult};
+use crate::audio::meter::LevelPoint;
+use crate::check::{CheckId, CheckReport, CheckResult, ToolInfo};
 use crate::checklist::Verdict;
 use crate::diagnosis::{Diagnosis, diagnose};
+use crate::probe::CheckOptions;
+use crate::secret::Secret;
+use crate::stream::live::{StreamState, StreamSummary};
+
+/// Bumped when a field changes meaning; new fields alone do not bump it.
+pub const SCHEMA_VERSION: u32 = 1;
+/// Points per track kept in a report's level history.
+pub const REPORT_LEVEL_POINTS: usize = 400;
+/// The timeline keeps the newest entries; a long session does not grow without bound.
+const MAX_LOG_ENTRIES: usize = 5000;
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManualRecord {
@@ -23,20 +36,179 @@ pub struct LogEntry {
     pub text: String,
 }
 
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct HeaderRecord {
+    pub name: String,
+    pub value: Secret,
+}
+
+/// The options the checks ran with. Header values and the token are `Secret`s: a report can
+/// only ever hold their mask.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SessionOptions {
+    pub timeout_secs: f64,
+    pub observe_secs: f64,
+    pub resolve: Vec<String>,
+    pub ca_file: Option<String>,
+    pub headers: Vec<HeaderRecord>,
+    pub auth_token: Option<Secret>,
+    pub provider_check: bool,
+}
+
+impl SessionOptions {
+    pub fn from_check(options: &CheckOptions, ca_file: Option<String>) -> Self {
+        Self {
+            timeout_secs: options.timeout.as_secs_f64(),
+            observe_secs: options.observe.as_secs_f64(),
+            resolve: options
+                .resolve
+                .iter()
+                .map(|p| format!("{}:{}:{}", p.host, p.port, p.addr))
+                .collect(),
+            ca_file,
+            headers: options
+                .headers
+                .iter()
+                .map(|(name, value)| HeaderRecord {
+                    name: name.clone(),
+                    value: Secret::new(value.clone()),
+                })
+                .collect(),
+            auth_token: options.auth_token.clone(),
+            provider_check: options.provider,
+        }
+    }
+}
+
+/// A stream as a report keeps it: its summary and each track's levels, decimated.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct StreamRecord {
+    pub summary: StreamSummary,
+    pub levels: BTreeMap<String, Vec<LevelPoint>>,
+}
+
+impl StreamRecord {
+    pub fn from_state(state: &StreamState) -> Self {
+        let levels = state
+            .tracks
+            .iter()
+            .map(|(name, track)| {
+                (
+                    name.clone(),
+                    decimate(&track.history.points, REPORT_LEVEL_POINTS),
+                )
+            })
+            .collect();
+        Self {
+            summary: state.summary(),
+            levels,
+        }
+    }
+}
+
+/// At most `max` points, each the loudest of the span it replaces.
+fn decimate(points: &[LevelPoint], max: usize) -> Vec<LevelPoint> {
+    if points.len() <= max || max == 0 {
+        return points.to_vec();
+    }
+    let span = points.len().div_ceil(max);
+    points
+        .chunks(span)
+        .map(|chunk| {
+            let loudest = |f: fn(&LevelPoint) -> Option<f64>| {
+                chunk
+                    .iter()
+                    .filter_map(f)
+                    .fold(None, |acc: Option<f64>, v| {
+                        Some(acc.map_or(v, |a| a.max(v)))
+                    })
+            };
+            LevelPoint {
+                at_ms: chunk[0].at_ms,
+                rms_dbfs: loudest(|p| p.rms_dbfs),
+                peak_dbfs: loudest(|p| p.peak_dbfs),
+            }
+        })
+        .collect()
+}
+
+/// A provider webhook as received (stream.md's `webhooks` array).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    pub event_type: String,
+    /// `valid`, `invalid`, `missing` or `unchecked`; the signature itself is never kept.
+    pub signature: String,
+    pub received_at: String,
+    pub call_control_id: Option<String>,
+    pub stream_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub stream_url: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Session {
+    pub schema_version: u32,
+    pub tool: ToolInfo,
+    pub host_os: String,
     pub target: String,
     pub started_at: String,
+    pub ended_at: Option<String>,
+    pub options: SessionOptions,
     /// The latest result of each check, in check order.
     pub checks: Vec<CheckResult>,
     pub diagnosis: Option<Diagnosis>,
     /// By checklist item id.
     pub manual: BTreeMap<String, ManualRecord>,
+    pub streams: Vec<StreamRecord>,
+    pub webhooks: Vec<WebhookRecord>,
     pub log: Vec<LogEntry>,
 }
 
-/// The timeline keeps the newest entries; a long session does not grow without bound.
-const MAX_LOG_ENTRIES: usize = 5000;
+impl PartialEq for StreamRecord {
+    fn eq(&self, other: &Self) -> bool {
+        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+    }
+}
+
+impl Default for Session {
+    fn default() -> Self {
+        Self {
+            schema_version: SCHEMA_VERSION,
+            tool: ToolInfo::this(),
+            host_os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
+            target: String::new(),
+            started_at: String::new(),
+            ended_at: None,
+            options: SessionOptions::default(),
+            checks: Vec::new(),
+            diagnosis: None,
+            manual: BTreeMap::new(),
+            streams: Vec::new(),
+            webhooks: Vec::new(),
+            log: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{path} is not a Stream Doctor session (JSON): {source}")]
+    Parse {
+        path: String,
+        source: serde_json::Error,
+    },
+    #[error(
+        "{path} was written by a newer Stream Doctor (schema {found}, this one reads up to {SCHEMA_VERSION})"
+    )]
+    Newer { path: String, found: u32 },
+}
 
 impl Session {
     pub fn new(target: impl Into<String>) -> Self {
@@ -45,6 +217,40 @@ impl Session {
             started_at: crate::probe::now_rfc3339(),
             ..Self::default()
         }
+    }
+
+    /// The session of one `check` run.
+    pub fn from_check(report: &CheckReport, options: SessionOptions) -> Self {
+        Self {
+            tool: report.tool.clone(),
+            target: report.target.clone(),
+            started_at: report.started_at.clone(),
+            ended_at: Some(crate::probe::now_rfc3339()),
+            options,
+            checks: report.checks.clone(),
+            diagnosis: Some(report.diagnosis.clone()),
+            ..Self::default()
+        }
+    }
+
+    /// Reads a saved session (the JSON report).
+    pub fn load(path: &std::path::Path) -> Result<Self, LoadError> {
+        let shown = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|source| LoadError::Read {
+            path: shown.clone(),
+            source,
+        })?;
+        let session: Session = serde_json::from_str(&text).map_err(|source| LoadError::Parse {
+            path: shown.clone(),
+            source,
+        })?;
+        if session.schema_version > SCHEMA_VERSION {
+            return Err(LoadError::Newer {
+                path: shown,
+                found: session.schema_version,
+            });
+        }
+        Ok(session)
     }
 
     pub fn result(&self, id: CheckId) -> Option<&CheckResult> {
@@ -85,6 +291,11 @@ impl Session {
 
     pub fn notes_mut(&mut self, item: &str) -> &mut String {
         &mut self.manual.entry(item.to_string()).or_default().notes
+    }
+
+    /// Takes the streams a listener has seen, replacing what was there.
+    pub fn set_streams<'a>(&mut self, streams: impl IntoIterator<Item = &'a StreamState>) {
+        self.streams = streams.into_iter().map(StreamRecord::from_state).collect();
     }
 
     pub fn log(&mut self, text: impl Into<String>) {
@@ -148,5 +359,41 @@ mod tests {
                 .log_text()
                 .contains("platform_logs: marked 'Found a problem'")
         );
+    }
+
+    #[test]
+    fn options_keep_only_masks_of_secrets() {
+        let options = CheckOptions {
+            headers: vec![("Authorization".into(), "Bearer s3cret".into())],
+            auth_token: Some(Secret::new("t0ken")),
+            ..CheckOptions::default()
+        };
+        let session = Session {
+            options: SessionOptions::from_check(&options, None),
+            ..Session::new("wss://h.example/a")
+        };
+        let json = serde_json::to_string(&session).unwrap_or_default();
+        assert!(
+            !json.contains("s3cret") && !json.contains("t0ken"),
+            "{json}"
+        );
+        assert!(json.contains("\"schema_version\":1"));
+        let back: Session = serde_json::from_str(&json).expect("reads back");
+        assert_eq!(back.options.headers[0].name, "Authorization");
+    }
+
+    #[test]
+    fn decimation_keeps_the_loudest_and_the_bound() {
+        let points: Vec<LevelPoint> = (0..1000)
+            .map(|i| LevelPoint {
+                at_ms: f64::from(i) * 20.0,
+                rms_dbfs: Some(if i == 777 { -2.0 } else { -50.0 }),
+                peak_dbfs: None,
+            })
+            .collect();
+        let kept = decimate(&points, REPORT_LEVEL_POINTS);
+        assert!(kept.len() <= REPORT_LEVEL_POINTS);
+        assert!(kept.iter().any(|p| p.rms_dbfs == Some(-2.0)));
+        assert!(kept.iter().all(|p| p.peak_dbfs.is_none()));
     }
 }

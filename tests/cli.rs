@@ -117,7 +117,7 @@ async fn markdown_and_html_go_to_the_out_file() {
     .await;
     let dir = tempfile::tempdir().unwrap();
     for (format, marker) in [
-        ("markdown", "| ✗ fail | paths |"),
+        ("markdown", "| ✖ fail | paths |"),
         ("html", "<!DOCTYPE html>"),
     ] {
         let file = dir.path().join(format!("report.{format}"));

@@ -21,6 +21,14 @@ impl FilePicker for NoDialog {
     fn pick_pem(&mut self) -> Option<PathBuf> {
         None
     }
+
+    fn save_as(&mut self, _: &str) -> Option<PathBuf> {
+        None
+    }
+
+    fn pick_report(&mut self) -> Option<PathBuf> {
+        None
+    }
 }
 
 fn harness() -> Harness<'static, App> {
@@ -289,4 +297,92 @@ fn the_demo_stream_shows_its_codec_frames_and_levels() {
             .next()
             .is_some()
     );
+}
+
+/// Hands back fixed paths, as if a person had picked them in the dialog.
+struct FixedPaths {
+    save: PathBuf,
+    open: PathBuf,
+}
+
+impl FilePicker for FixedPaths {
+    fn pick_pem(&mut self) -> Option<PathBuf> {
+        None
+    }
+
+    fn save_as(&mut self, _: &str) -> Option<PathBuf> {
+        Some(self.save.clone())
+    }
+
+    fn pick_report(&mut self) -> Option<PathBuf> {
+        Some(self.open.clone())
+    }
+}
+
+#[test]
+fn the_report_copies_exports_and_opens_read_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("report.json");
+    let picker = FixedPaths {
+        save: saved.clone(),
+        open: saved.clone(),
+    };
+    let mut harness = Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_eframe(|cc| {
+            let options = AppOptions {
+                picker: Box::new(picker),
+                persist: false,
+                ..AppOptions::default()
+            };
+            App::new(cc, options).expect("app")
+        });
+    ready(&mut harness);
+    run_all(&mut harness);
+    harness.get_by_label("Report").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("## Stream Doctor: Reachable from here")
+            .is_some(),
+        "preview"
+    );
+
+    harness.get_by_label("Copy as Markdown").click();
+    harness.step();
+    let copied = harness.output().platform_output.commands.iter().any(|c| {
+        matches!(c, egui::OutputCommand::CopyText(text) if text.starts_with("## Stream Doctor: Reachable from here"))
+    });
+    assert!(copied, "the Markdown went to the clipboard");
+
+    harness.get_by_label("Export JSON…").click();
+    harness.run_steps(2);
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&saved).unwrap()).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["checks"].as_array().map(Vec::len), Some(8));
+
+    harness.get_by_label("Open report…").click();
+    harness.run_steps(3);
+    assert!(harness.state().viewing.is_some());
+    assert!(
+        harness
+            .query_by_label_contains("Viewing a saved report, read-only: report.json")
+            .is_some()
+    );
+    assert_eq!(
+        harness.query_all_by_label("✔ Pass").count(),
+        7,
+        "the saved checks are shown"
+    );
+    harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
+    harness.step();
+    assert!(harness.state().is_idle(), "a saved report cannot be re-run");
+    harness
+        .get_all_by_label("Close report")
+        .next()
+        .unwrap()
+        .click();
+    harness.run_steps(2);
+    assert!(harness.state().viewing.is_none());
 }

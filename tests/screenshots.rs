@@ -10,12 +10,21 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
+use stream_doctor::report::{self, Format};
 use stream_doctor::ui::{App, AppOptions, FilePicker};
 
 struct NoDialog;
 
 impl FilePicker for NoDialog {
     fn pick_pem(&mut self) -> Option<PathBuf> {
+        None
+    }
+
+    fn save_as(&mut self, _: &str) -> Option<PathBuf> {
+        None
+    }
+
+    fn pick_report(&mut self) -> Option<PathBuf> {
         None
     }
 }
@@ -106,4 +115,15 @@ fn screenshots() {
         std::thread::sleep(Duration::from_millis(20));
     }
     save(&mut harness, "live-demo-stream.png");
+
+    // The exported HTML report of this session, for scripts/screenshots to photograph.
+    while harness.state().live.demo_playing {
+        harness.step();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let html = report::render(&harness.state().report_session(), Format::Html, &[]);
+    let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target")
+        .join("report-demo.html");
+    std::fs::write(out, html).unwrap();
 }

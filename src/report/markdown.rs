@@ -1,11 +1,17 @@
-//! Markdown for a ticket or a chat message: verdict first, a table of checks, the causes with
-//! their fixes, then the evidence that matters.
+//! Markdown that fits a ticket or a chat message: the verdict first, then the causes with their
+//! fixes, a table of checks, a person's verdicts and notes, streams, and the evidence that
+//! matters.
 
 use std::fmt::Write;
 
-use super::{key_evidence, severity_icon, status_icon, verdict_line};
-use crate::check::CheckReport;
+use super::{dbfs_text, key_evidence, severity_icon, status_icon, verdict_line};
+use crate::checklist::ITEMS;
 use crate::diagnosis::snippet;
+use crate::session::Session;
+
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|").replace('\n', " ")
+}
 
 fn indent(code: &str) -> String {
     code.lines()
@@ -14,25 +20,30 @@ fn indent(code: &str) -> String {
         .join("\n")
 }
 
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
-}
-
-pub fn render(report: &CheckReport) -> String {
+pub fn render(session: &Session) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "## Stream Doctor: {}\n", verdict_line(report));
     let _ = writeln!(
         out,
-        "Target `{}`, checked {} in {:.2} s by {} {}.\n",
-        report.target,
-        report.started_at,
-        report.duration_ms / 1000.0,
-        report.tool.name,
-        report.tool.version
+        "## Stream Doctor: {}\n",
+        verdict_line(&session.checks, session.diagnosis.as_ref())
     );
-    if !report.diagnosis.causes.is_empty() {
+    let _ = writeln!(
+        out,
+        "Target `{}`, checked {}{} by {} {} on {}.\n",
+        session.target,
+        session.started_at,
+        session
+            .ended_at
+            .as_ref()
+            .map(|e| format!(" to {e}"))
+            .unwrap_or_default(),
+        session.tool.name,
+        session.tool.version,
+        session.host_os
+    );
+    if let Some(diagnosis) = session.diagnosis.as_ref().filter(|d| !d.causes.is_empty()) {
         let _ = writeln!(out, "### Causes\n");
-        for (i, cause) in report.diagnosis.causes.iter().enumerate() {
+        for (i, cause) in diagnosis.causes.iter().enumerate() {
             let _ = writeln!(
                 out,
                 "{}. {} **{}** `{}`: {}  \n   Fix: {}",
@@ -49,22 +60,91 @@ pub fn render(report: &CheckReport) -> String {
         }
         out.push('\n');
     }
-    let _ = writeln!(
-        out,
-        "### Checks\n\n| | check | time | result |\n|---|---|---:|---|"
-    );
-    for check in &report.checks {
+    if !session.checks.is_empty() {
         let _ = writeln!(
             out,
-            "| {} {} | {} | {:.1} ms | {} |",
-            status_icon(check.status),
-            check.status.as_str(),
-            check.id.as_str(),
-            check.duration_ms,
-            cell(&check.summary)
+            "### Checks\n\n| | check | time | result |\n|---|---|---:|---|"
         );
+        for check in &session.checks {
+            let _ = writeln!(
+                out,
+                "| {} {} | {} | {:.1} ms | {} |",
+                status_icon(check.status),
+                check.status.as_str(),
+                check.id.as_str(),
+                check.duration_ms,
+                cell(&check.summary)
+            );
+        }
     }
-    let evidence: Vec<_> = report
+    let manual: Vec<_> = ITEMS
+        .iter()
+        .filter_map(|item| session.manual.get(item.id).map(|r| (item, r)))
+        .filter(|(_, r)| r.verdict.is_some() || !r.notes.is_empty())
+        .collect();
+    if !manual.is_empty() {
+        let _ = writeln!(out, "\n### Manual steps\n");
+        for (item, record) in manual {
+            let verdict = record.verdict.map_or("not judged", |v| v.label());
+            let notes = if record.notes.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", record.notes.replace('\n', " "))
+            };
+            let _ = writeln!(out, "- **{}**: {verdict}{notes}", item.title);
+        }
+    }
+    if !session.streams.is_empty() {
+        let _ = writeln!(
+            out,
+            "\n### Streams\n\n| # | provider | path | format | track | frames | RMS | peak | gaps | late | closed |\n|---|---|---|---|---|---:|---:|---:|---:|---:|---|"
+        );
+        for (i, stream) in session.streams.iter().enumerate() {
+            let s = &stream.summary;
+            let format = s.media_format.as_ref().map_or("-".to_string(), |f| {
+                format!("{}/{}", f.encoding, f.sample_rate)
+            });
+            let closed = s.closed.as_ref().map_or("open".to_string(), |c| {
+                format!(
+                    "{} {}",
+                    c.by,
+                    c.code.map(|c| c.to_string()).unwrap_or_default()
+                )
+            });
+            for (name, track) in &s.tracks {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | `{}` | {format} | {name} | {} | {} | {} | {} | {} | {} |",
+                    i + 1,
+                    s.protocol.as_deref().unwrap_or("-"),
+                    cell(&s.path),
+                    track.frames,
+                    dbfs_text(track.rms_dbfs),
+                    dbfs_text(track.peak_dbfs),
+                    track.sequence_gaps,
+                    track.late_frames,
+                    cell(&closed)
+                );
+            }
+        }
+    }
+    if !session.webhooks.is_empty() {
+        let _ = writeln!(out, "\n### Webhooks\n");
+        for hook in &session.webhooks {
+            let _ = writeln!(
+                out,
+                "- {} `{}` (signature {}){}",
+                hook.received_at,
+                hook.event_type,
+                hook.signature,
+                hook.failure_reason
+                    .as_ref()
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default()
+            );
+        }
+    }
+    let evidence: Vec<_> = session
         .checks
         .iter()
         .map(|c| (c.id, key_evidence(c)))

@@ -1,41 +1,71 @@
-//! Renderings of a check report for people: the key evidence of each check, Markdown for a
-//! ticket and a simple self-contained HTML page. (JSON is the report's own serde form.)
+//! Reports of a session, for people and scripts: Markdown for a ticket or a chat, one
+//! self-contained HTML page for stakeholders (inline SVG levels, collapsible evidence), and
+//! JSON for scripts. All three render the same `Session`; secrets reach none of them.
 
 pub mod html;
+pub mod json;
 pub mod markdown;
 
-use crate::check::{CheckId, CheckReport, CheckResult, Status};
-use crate::diagnosis::Severity;
+use crate::check::{CheckId, CheckResult, Status};
+use crate::diagnosis::{Diagnosis, Severity};
+use crate::session::Session;
 
-/// A status as a symbol that reads without colour.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Markdown,
+    Html,
+    Json,
+}
+
+impl Format {
+    pub fn extension(self) -> &'static str {
+        match self {
+            Format::Markdown => "md",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+}
+
+/// Renders `session` as `format`, with every value in `secrets` masked as a last defence.
+pub fn render(session: &Session, format: Format, secrets: &[&str]) -> String {
+    let text = match format {
+        Format::Markdown => markdown::render(session),
+        Format::Html => html::render(session),
+        Format::Json => json::render(session),
+    };
+    crate::secret::scrub(&text, secrets)
+}
+
+/// A status as a symbol that reads without colour (and that egui's bundled fonts can draw).
 pub fn status_icon(status: Status) -> &'static str {
     match status {
-        Status::Pass => "✓",
-        Status::Warn => "!",
-        Status::Fail => "✗",
-        Status::Skip => "-",
+        Status::Pass => "✔",
+        Status::Warn => "⚠",
+        Status::Fail => "✖",
+        Status::Skip => "–",
         Status::Error => "‼",
     }
 }
 
 pub fn severity_icon(severity: Severity) -> &'static str {
     match severity {
-        Severity::Fail => "✗",
-        Severity::Warn => "!",
-        Severity::Info => "✓",
+        Severity::Fail => "✖",
+        Severity::Warn => "⚠",
+        Severity::Info => "✔",
     }
 }
 
 /// The one-line verdict every rendering starts with.
-pub fn verdict_line(report: &CheckReport) -> String {
-    if let Some(broken) = report.checks.iter().find(|c| c.status == Status::Error) {
+pub fn verdict_line(checks: &[CheckResult], diagnosis: Option<&Diagnosis>) -> String {
+    if let Some(broken) = checks.iter().find(|c| c.status == Status::Error) {
         return format!(
             "The check itself broke at '{}': {}",
             broken.id.as_str(),
             broken.summary
         );
     }
-    match report.diagnosis.verdict() {
+    match diagnosis.and_then(Diagnosis::verdict) {
         Some(cause) if cause.severity == Severity::Fail => {
             format!(
                 "The provider cannot connect: {} ({})",
@@ -51,8 +81,14 @@ pub fn verdict_line(report: &CheckReport) -> String {
             )
         }
         Some(cause) => format!("All clear: {}", cause.title),
+        None if checks.is_empty() => "No checks were run".into(),
         None => "No verdict: the checks did not get far enough".into(),
     }
+}
+
+/// A dBFS value as reports print it.
+pub fn dbfs_text(value: Option<f64>) -> String {
+    value.map_or("silent".to_string(), |v| format!("{v:.1} dBFS"))
 }
 
 /// The few lines of evidence a person looks at first for each check.

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::Provider;
 use crate::audio::meter::{LevelPoint, Summary};
@@ -70,7 +70,7 @@ impl History {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct TrackSummary {
     pub frames: u64,
     pub samples: u64,
@@ -141,7 +141,7 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MessageCounts {
     pub connected: u64,
     pub start: u64,
@@ -171,7 +171,7 @@ impl MessageCounts {
 }
 
 /// Media that could not be measured, by reason.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct MediaProblems {
     pub before_start: u64,
     pub bad_base64: u64,
@@ -179,14 +179,14 @@ pub struct MediaProblems {
     pub undecodable_codec: u64,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct MediaFormat {
     pub encoding: String,
     pub sample_rate: u32,
     pub channels: u32,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Closed {
     /// `remote` (the client closed), `listener` (we closed it) or `error`.
     pub by: String,
@@ -297,7 +297,7 @@ impl StreamState {
 }
 
 /// One stream in the `listen` summary (stream.md's JSON, extended).
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct StreamSummary {
     pub protocol: Option<String>,
     pub path: String,
@@ -306,13 +306,14 @@ pub struct StreamSummary {
     pub call_control_id: Option<String>,
     pub media_format: Option<MediaFormat>,
     pub messages: MessageCounts,
+    #[serde(default)]
     pub media_problems: MediaProblems,
     pub tracks: BTreeMap<String, TrackSummary>,
     pub closed: Option<Closed>,
     pub duration_ms: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mark_round_trip_ms: Option<f64>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<String>,
 }
 

@@ -11,24 +11,28 @@ use super::checklist::{ChecklistAction, ChecklistView};
 use super::diagnosis::DiagnosisView;
 use super::live::{LiveAction, LiveView};
 use super::log::LogView;
+use super::report_view::{ReportAction, ReportView};
 use super::target::{Settings, TargetAction, TargetBar};
 use super::{FilePicker, SystemPicker};
 use crate::check::CheckId;
 use crate::engine::{Command, DemoInfo, Engine, Event, RunId};
+use crate::report::Format;
 use crate::report::verdict_line;
-use crate::session::Session;
+use crate::session::{Session, SessionOptions};
 
 const SETTINGS_KEY: &str = "stream-doctor/target";
 const RUN_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const CANCEL_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
 const SHOW_DIAGNOSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1);
 const SHOW_LIVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num2);
+const SHOW_REPORT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num3);
 
 /// The two screens.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Diagnose,
     Live,
+    Report,
 }
 
 /// Frame timings printed by `--measure-frames`: the figures the window's speed is judged by.
@@ -75,6 +79,9 @@ pub struct App {
     pub target: TargetBar,
     pub view: View,
     pub live: LiveView,
+    report: ReportView,
+    /// A saved session opened read-only, with the file it came from.
+    pub viewing: Option<(String, Session)>,
     checklist: ChecklistView,
     diagnosis: DiagnosisView,
     log: LogView,
@@ -110,6 +117,8 @@ impl App {
             target,
             view: View::Diagnose,
             live: LiveView::default(),
+            report: ReportView::default(),
+            viewing: None,
             checklist: ChecklistView,
             diagnosis: DiagnosisView,
             log: LogView,
@@ -150,7 +159,7 @@ impl App {
                 self.session.log(format!(
                     "run {run} done in {:.2} s: {}",
                     report.duration_ms / 1000.0,
-                    verdict_line(&report)
+                    verdict_line(&report.checks, Some(&report.diagnosis))
                 ));
             }
             Event::Cancelled { run } if self.active_runs.contains_key(&run) => {
@@ -228,7 +237,7 @@ impl App {
 
     /// Starts the checks `scope` needs (all of them when `None`).
     pub fn start_run(&mut self, scope: Option<CheckId>) {
-        if !self.is_idle() {
+        if !self.is_idle() || self.viewing.is_some() {
             return;
         }
         let (url, options) = match self.target.resolve_target(self.demo.as_ref()) {
@@ -242,6 +251,14 @@ impl App {
         if url != self.session.target {
             self.session.retarget(url.clone());
         }
+        let ca_file = self
+            .target
+            .settings
+            .ca_file
+            .as_ref()
+            .filter(|_| !self.target.settings.use_demo)
+            .map(|p| p.display().to_string());
+        self.session.options = SessionOptions::from_check(&options, ca_file);
         self.next_run += 1;
         let run = self.next_run;
         self.active_runs.insert(run, scope);
@@ -269,6 +286,80 @@ impl App {
         }
     }
 
+    /// The session as a report shows it: the streams the listener has seen, and the end time.
+    pub fn report_session(&self) -> Session {
+        if let Some((_, saved)) = &self.viewing {
+            return saved.clone();
+        }
+        let mut session = self.session.clone();
+        session.ended_at = Some(crate::probe::now_rfc3339());
+        if let Some(live) = self
+            .live
+            .store()
+            .and_then(|s| s.lock().ok().map(|l| l.streams.clone()))
+        {
+            session.set_streams(live.iter());
+        }
+        session
+    }
+
+    /// Values typed into the window that must never reach a report.
+    fn secrets(&self) -> Vec<String> {
+        [self.target.auth_token.clone(), self.live.token.clone()]
+            .into_iter()
+            .filter(|s| !s.is_empty())
+            .collect()
+    }
+
+    fn rendered(&self, format: Format) -> String {
+        let secrets = self.secrets();
+        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+        crate::report::render(&self.report_session(), format, &secrets)
+    }
+
+    /// Acts on what the person asked of the report view.
+    pub fn report_action(&mut self, ctx: &egui::Context, action: ReportAction) {
+        match action {
+            ReportAction::CopyMarkdown => {
+                ctx.copy_text(self.rendered(Format::Markdown));
+                self.report.status = Some("Copied the report as Markdown.".into());
+            }
+            ReportAction::Export(format) => {
+                let name = format!("stream-doctor-report.{}", format.extension());
+                let Some(path) = self.picker.save_as(&name) else {
+                    return;
+                };
+                self.report.status = Some(match std::fs::write(&path, self.rendered(format)) {
+                    Ok(()) => format!("Saved {}", path.display()),
+                    Err(e) => format!("Could not save {}: {e}", path.display()),
+                });
+                self.session
+                    .log(self.report.status.clone().unwrap_or_default());
+            }
+            ReportAction::Open => {
+                let Some(path) = self.picker.pick_report() else {
+                    return;
+                };
+                match Session::load(&path) {
+                    Ok(saved) => {
+                        let name = path
+                            .file_name()
+                            .map(|n| n.to_string_lossy().into_owned())
+                            .unwrap_or_default();
+                        self.report.status = Some(format!("Viewing {name} (read-only)"));
+                        self.viewing = Some((name, saved));
+                        self.view = View::Diagnose;
+                    }
+                    Err(e) => self.report.status = Some(e.to_string()),
+                }
+            }
+            ReportAction::CloseSaved => {
+                self.viewing = None;
+                self.report.status = None;
+            }
+        }
+    }
+
     /// Acts on what the person asked of the live view.
     pub fn live_action(&mut self, action: LiveAction) {
         match action {
@@ -293,6 +384,9 @@ impl App {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&SHOW_LIVE)) {
             self.view = View::Live;
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&SHOW_REPORT)) {
+            self.view = View::Report;
         }
         if ctx.input_mut(|i| i.consume_shortcut(&RUN_ALL)) {
             self.start_run(None);
@@ -412,8 +506,41 @@ impl eframe::App for App {
                     RichText::new(live_label).strong(),
                 )
                 .on_hover_text("Stand in for your server and watch audio arrive (Ctrl+2)");
+                ui.selectable_value(
+                    &mut self.view,
+                    View::Report,
+                    RichText::new("Report").strong(),
+                )
+                .on_hover_text("Export what was found: Markdown, HTML, JSON (Ctrl+3)");
             });
+            let mut close = false;
+            if let Some((name, saved)) = &self.viewing {
+                ui.horizontal(|ui| {
+                    ui.colored_label(
+                        ui.visuals().warn_fg_color,
+                        format!(
+                            "Viewing a saved report, read-only: {name} ({} at {})",
+                            saved.target, saved.started_at
+                        ),
+                    );
+                    close = ui.button("Close report").clicked();
+                });
+            }
+            if close {
+                self.viewing = None;
+            }
         });
+        if self.view == View::Report {
+            let markdown = self.rendered(Format::Markdown);
+            let saved = self.viewing.as_ref().map(|(name, _)| name.clone());
+            let action = egui::CentralPanel::default()
+                .show(ui, |ui| self.report.ui(ui, &markdown, saved.as_deref()))
+                .inner;
+            if let Some(action) = action {
+                self.report_action(&ctx, action);
+            }
+            return;
+        }
         if self.view == View::Live {
             egui::Panel::bottom("timeline")
                 .resizable(true)
@@ -430,9 +557,12 @@ impl eframe::App for App {
         let target_action = egui::Panel::top("target")
             .show(ui, |ui| {
                 ui.add_space(4.0);
-                let action = self
-                    .target
-                    .ui(ui, self.picker.as_mut(), self.demo.as_ref(), running);
+                let action = self.target.ui(
+                    ui,
+                    self.picker.as_mut(),
+                    self.demo.as_ref(),
+                    running || self.viewing.is_some(),
+                );
                 ui.add_space(2.0);
                 action
             })
@@ -446,22 +576,26 @@ impl eframe::App for App {
             }
             None => {}
         }
+        let read_only = self.viewing.is_some();
+        let demo = self.target.settings.use_demo && !read_only;
+        let shown = match &mut self.viewing {
+            Some((_, saved)) => saved,
+            None => &mut self.session,
+        };
         egui::Panel::bottom("timeline")
             .resizable(true)
             .default_size(130.0)
-            .show(ui, |ui| self.log.ui(ui, &self.session));
+            .show(ui, |ui| self.log.ui(ui, shown));
         egui::Panel::right("diagnosis")
             .resizable(true)
             .default_size(400.0)
-            .show(ui, |ui| {
-                let demo = self.target.settings.use_demo;
-                self.diagnosis.ui(ui, &self.session, demo)
-            });
-        let can_run = !running && (self.demo.is_some() || !self.target.settings.use_demo);
+            .show(ui, |ui| self.diagnosis.ui(ui, shown, demo));
+        let can_run =
+            !read_only && !running && (self.demo.is_some() || !self.target.settings.use_demo);
         let action = egui::CentralPanel::default()
             .show(ui, |ui| {
                 self.checklist
-                    .ui(ui, &mut self.session, &self.running, can_run)
+                    .ui(ui, shown, &self.running, can_run, read_only)
             })
             .inner;
         match action {

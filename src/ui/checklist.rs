@@ -29,6 +29,7 @@ impl ChecklistView {
         session: &mut Session,
         running: &BTreeMap<CheckId, Instant>,
         can_run: bool,
+        read_only: bool,
     ) -> Option<ChecklistAction> {
         let mut action = None;
         ui.heading("Checklist");
@@ -57,7 +58,11 @@ impl ChecklistView {
                                     action = Some(a);
                                 }
                             }
-                            ItemKind::Manual(step) => manual_item_ui(ui, item, step, session),
+                            ItemKind::Manual(step) => {
+                                ui.add_enabled_ui(!read_only, |ui| {
+                                    manual_item_ui(ui, item, step, session)
+                                });
+                            }
                         }
                     });
                 }

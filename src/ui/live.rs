@@ -175,6 +175,11 @@ impl LiveView {
         self.listening = None;
     }
 
+    /// The listener's store, once one has run.
+    pub fn store(&self) -> Option<LiveStore> {
+        self.store.clone()
+    }
+
     /// Streams seen so far (the store outlives a stopped listener, for a last look).
     pub fn stream_count(&self) -> usize {
         self.store

@@ -7,6 +7,7 @@ pub mod diagnosis;
 pub mod glossary;
 pub mod live;
 pub mod log;
+pub mod report_view;
 pub mod target;
 
 use std::path::PathBuf;
@@ -20,6 +21,10 @@ pub use app::{App, AppOptions};
 /// File dialogs go through this so tests never open one.
 pub trait FilePicker {
     fn pick_pem(&mut self) -> Option<PathBuf>;
+    /// Where to save a report, suggesting `file_name`.
+    fn save_as(&mut self, file_name: &str) -> Option<PathBuf>;
+    /// A saved session (JSON) to open.
+    fn pick_report(&mut self) -> Option<PathBuf>;
 }
 
 /// The desktop's own dialog (through the XDG portal, or zenity).
@@ -30,6 +35,20 @@ impl FilePicker for SystemPicker {
         rfd::FileDialog::new()
             .set_title("Trust roots (PEM)")
             .add_filter("PEM certificates", &["pem", "crt", "cer"])
+            .pick_file()
+    }
+
+    fn save_as(&mut self, file_name: &str) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("Export report")
+            .set_file_name(file_name)
+            .save_file()
+    }
+
+    fn pick_report(&mut self) -> Option<PathBuf> {
+        rfd::FileDialog::new()
+            .set_title("Open a saved report")
+            .add_filter("Stream Doctor session (JSON)", &["json"])
             .pick_file()
     }
 }
