@@ -131,6 +131,33 @@ impl CheckResult {
         }
     }
 
+    /// A check that found one cause and stopped there.
+    pub fn found(
+        id: CheckId,
+        cause: CauseId,
+        summary: String,
+        duration_ms: f64,
+        details: serde_json::Value,
+    ) -> Self {
+        let finding = Finding {
+            cause,
+            summary: summary.clone(),
+        };
+        Self::from_findings(id, summary, duration_ms, details, vec![finding])
+    }
+
+    /// A probe that broke before it could judge anything: a defect of this tool.
+    pub fn broken(id: CheckId, message: impl Into<String>, duration_ms: f64) -> Self {
+        Self {
+            id,
+            status: Status::Error,
+            summary: message.into(),
+            duration_ms,
+            details: serde_json::Value::Null,
+            findings: Vec::new(),
+        }
+    }
+
     /// Status from the findings: the worst severity among them, else pass.
     pub fn from_findings(
         id: CheckId,

@@ -163,12 +163,25 @@ struct ReplayArgs {
     /// Open this many streams at once.
     #[arg(long, value_name = "N", default_value_t = 1)]
     streams: usize,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+/// How to reach a stream URL: shared by `check` and `replay`.
+#[derive(clap::Args)]
+struct ConnectArgs {
+    /// Deadline of each step, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
     timeout: f64,
+    /// Connect to ADDR for HOST:PORT instead of looking the name up (as curl does).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     resolve: Vec<ResolvePin>,
+    /// Extra trust roots (PEM), for private CAs and tests; the report says when only they trust the chain.
     #[arg(long, value_name = "PEM")]
     ca_file: Option<PathBuf>,
+    /// The stream_auth_token, sent as Telnyx sends it (header and `connected` message).
     #[arg(
         long,
         value_name = "TOKEN",
@@ -176,8 +189,15 @@ struct ReplayArgs {
         hide_env_values = true
     )]
     auth_token: Option<String>,
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
-    format: SummaryFormat,
+}
+
+impl ConnectArgs {
+    fn extra_roots(&self) -> anyhow::Result<Vec<rustls_pki_types::CertificateDer<'static>>> {
+        Ok(match &self.ca_file {
+            Some(path) => probe::load_ca_file(path)?,
+            None => Vec::new(),
+        })
+    }
 }
 
 fn parse_provider(s: &str) -> Result<stream_doctor::stream::Provider, String> {
@@ -208,29 +228,14 @@ struct CheckArgs {
     /// mode: healthy, path-mismatch, no-upgrade, auth-required, closes-stream.
     #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "healthy", conflicts_with = "url", value_parser = parse_demo)]
     demo: Option<DemoMode>,
-    /// Deadline of each step, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse_secs)]
-    timeout: f64,
+    #[command(flatten)]
+    connect: ConnectArgs,
     /// How long to watch a new WebSocket for the server closing it, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = parse_secs_or_zero)]
     observe: f64,
-    /// Connect to ADDR for HOST:PORT instead of looking the name up (as curl does).
-    #[arg(long, value_name = "HOST:PORT:ADDR")]
-    resolve: Vec<ResolvePin>,
-    /// Extra trust roots (PEM), for private CAs and tests; the report says when only they trust the chain.
-    #[arg(long, value_name = "PEM")]
-    ca_file: Option<PathBuf>,
     /// An extra request header for the upgrade (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     headers: Vec<(String, String)>,
-    /// The stream_auth_token, sent as Telnyx sends it (header and `connected` message).
-    #[arg(
-        long,
-        value_name = "TOKEN",
-        env = "STREAM_DOCTOR_AUTH_TOKEN",
-        hide_env_values = true
-    )]
-    auth_token: Option<String>,
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
     /// Write the report to FILE instead of standard output.
@@ -346,17 +351,14 @@ fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool) -> ExitCode {
 
 async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let mut options = CheckOptions {
-        timeout: Duration::from_secs_f64(args.timeout),
+        timeout: Duration::from_secs_f64(args.connect.timeout),
         observe: Duration::from_secs_f64(args.observe),
-        resolve: args.resolve,
+        extra_roots: args.connect.extra_roots()?,
+        resolve: args.connect.resolve.clone(),
         headers: args.headers,
-        auth_token: args.auth_token.map(Secret::new),
+        auth_token: args.connect.auth_token.clone().map(Secret::new),
         provider: !args.no_provider,
-        ..CheckOptions::default()
     };
-    if let Some(path) = &args.ca_file {
-        options.extra_roots = probe::load_ca_file(path)?;
-    }
     let demo = match args.demo {
         Some(mode) => Some(
             DemoTarget::start(mode.behavior())
@@ -392,7 +394,11 @@ async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         .collect();
     let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let session = || {
-        let ca_file = args.ca_file.as_ref().map(|p| p.display().to_string());
+        let ca_file = args
+            .connect
+            .ca_file
+            .as_ref()
+            .map(|p| p.display().to_string());
         Session::from_check(&report, SessionOptions::from_check(&options, ca_file))
     };
     let rendered = match args.format {
@@ -520,19 +526,7 @@ async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
         }
     };
     let notify_say = say;
-    let notify = std::sync::Arc::new(move |notice: Notice| {
-        let line = match notice {
-            Notice::Refused { remote, path, why } => format!("refused {remote} {path}: {why}"),
-            Notice::Opened {
-                number,
-                remote,
-                path,
-            } => format!("#{number} connect from {remote} {path}"),
-            Notice::Event { number, text } => format!("#{number} {text}"),
-            Notice::Closed { number, how } => format!("#{number} {how}"),
-        };
-        notify_say(line);
-    });
+    let notify = std::sync::Arc::new(move |notice: Notice| notify_say(notice.to_string()));
     let mut listener = match Listener::start(options, notify).await {
         Ok(listener) => listener,
         Err(e) => {
@@ -696,10 +690,6 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             seconds: args.seconds,
         },
     };
-    let mut extra_roots = Vec::new();
-    if let Some(path) = &args.ca_file {
-        extra_roots = probe::load_ca_file(path)?;
-    }
     let options = ReplayOptions {
         url: args.url.clone(),
         protocol: args.protocol,
@@ -715,10 +705,10 @@ async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
             PaceArg::Max => Pace::Max,
         },
         streams: args.streams.max(1),
-        timeout: Duration::from_secs_f64(args.timeout),
-        resolve: args.resolve,
-        extra_roots,
-        auth_token: args.auth_token.map(Secret::new),
+        timeout: Duration::from_secs_f64(args.connect.timeout),
+        extra_roots: args.connect.extra_roots()?,
+        resolve: args.connect.resolve,
+        auth_token: args.connect.auth_token.map(Secret::new),
     };
     let json = matches!(args.format, SummaryFormat::Json);
     let notify = move |line: String| {

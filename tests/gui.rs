@@ -3,7 +3,6 @@
 #![cfg(feature = "gui")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
@@ -12,55 +11,17 @@ use egui_kittest::kittest::Queryable;
 use stream_doctor::check::{CheckId, Status};
 use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{Behavior, DemoServer};
-use stream_doctor::ui::{App, AppOptions, FilePicker};
+use stream_doctor::ui::App;
+use support::app::{Dialogs, app, step_until};
 
-/// Tests never open a dialog: this one hands back a fixed path.
-struct NoDialog;
-
-impl FilePicker for NoDialog {
-    fn pick_pem(&mut self) -> Option<PathBuf> {
-        None
-    }
-
-    fn save_as(&mut self, _: &str) -> Option<PathBuf> {
-        None
-    }
-
-    fn pick_report(&mut self) -> Option<PathBuf> {
-        None
-    }
-}
+mod support;
 
 fn harness() -> Harness<'static, App> {
     harness_sized(1280.0, 800.0)
 }
 
 fn harness_sized(width: f32, height: f32) -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(width, height))
-        .build_eframe(|cc| {
-            let options = AppOptions {
-                picker: Box::new(NoDialog),
-                persist: false,
-                ..AppOptions::default()
-            };
-            App::new(cc, options).expect("app")
-        })
-}
-
-/// Steps the app (and so its engine) until `done` holds, for at most 20 s.
-fn step_until(
-    harness: &mut Harness<'static, App>,
-    what: &str,
-    done: impl Fn(&Harness<'static, App>) -> bool,
-) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !done(harness) {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.step();
+    app(Harness::builder(), width, height, Dialogs::default())
 }
 
 fn ready(harness: &mut Harness<'static, App>) {
@@ -299,44 +260,15 @@ fn the_demo_stream_shows_its_codec_frames_and_levels() {
     );
 }
 
-/// Hands back fixed paths, as if a person had picked them in the dialog.
-struct FixedPaths {
-    save: PathBuf,
-    open: PathBuf,
-}
-
-impl FilePicker for FixedPaths {
-    fn pick_pem(&mut self) -> Option<PathBuf> {
-        None
-    }
-
-    fn save_as(&mut self, _: &str) -> Option<PathBuf> {
-        Some(self.save.clone())
-    }
-
-    fn pick_report(&mut self) -> Option<PathBuf> {
-        Some(self.open.clone())
-    }
-}
-
 #[test]
 fn the_report_copies_exports_and_opens_read_only() {
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("report.json");
-    let picker = FixedPaths {
-        save: saved.clone(),
-        open: saved.clone(),
+    let dialogs = Dialogs {
+        save: Some(saved.clone()),
+        open: Some(saved.clone()),
     };
-    let mut harness = Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_eframe(|cc| {
-            let options = AppOptions {
-                picker: Box::new(picker),
-                persist: false,
-                ..AppOptions::default()
-            };
-            App::new(cc, options).expect("app")
-        });
+    let mut harness = app(Harness::builder(), 1280.0, 800.0, dialogs);
     ready(&mut harness);
     run_all(&mut harness);
     harness.get_by_label("Report").click();

@@ -5,52 +5,19 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use stream_doctor::report::{self, Format};
-use stream_doctor::ui::{App, AppOptions, FilePicker};
+use stream_doctor::ui::App;
+use support::app::{Dialogs, app, step_for, step_until};
 
-struct NoDialog;
-
-impl FilePicker for NoDialog {
-    fn pick_pem(&mut self) -> Option<PathBuf> {
-        None
-    }
-
-    fn save_as(&mut self, _: &str) -> Option<PathBuf> {
-        None
-    }
-
-    fn pick_report(&mut self) -> Option<PathBuf> {
-        None
-    }
-}
+mod support;
 
 fn harness() -> Harness<'static, App> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .wgpu()
-        .build_eframe(|cc| {
-            let options = AppOptions {
-                picker: Box::new(NoDialog),
-                persist: false,
-                ..AppOptions::default()
-            };
-            App::new(cc, options).expect("app")
-        })
-}
-
-fn step_until(harness: &mut Harness<'static, App>, done: impl Fn(&App) -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !done(harness.state()) {
-        assert!(Instant::now() < deadline, "timed out");
-        harness.step();
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    harness.run_steps(3);
+    app(Harness::builder().wgpu(), 1280.0, 800.0, Dialogs::default())
 }
 
 fn save(harness: &mut Harness<'static, App>, name: &str) {
@@ -63,10 +30,10 @@ fn save(harness: &mut Harness<'static, App>, name: &str) {
 }
 
 fn run_all(harness: &mut Harness<'static, App>) {
-    step_until(harness, App::demo_ready);
+    step_until(harness, "the demo target", |h| h.state().demo_ready());
     harness.get_by_label("▶ Run all").click();
     harness.step();
-    step_until(harness, App::is_idle);
+    step_until(harness, "the run to end", |h| h.state().is_idle());
 }
 
 #[test]
@@ -95,7 +62,8 @@ fn screenshots() {
     harness.run_steps(2);
     harness.get_by_label("path-mismatch").click();
     harness.run_steps(2);
-    step_until(&mut harness, |app| {
+    step_until(&mut harness, "the mode switch", |h| {
+        let app = h.state();
         app.session
             .log
             .iter()
@@ -109,18 +77,13 @@ fn screenshots() {
     harness.get_by_label("▶ Play demo stream").click();
     harness.step();
     // Mid-stream: a few seconds of both tracks on the plot.
-    let until = Instant::now() + Duration::from_millis(3500);
-    while Instant::now() < until {
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_for(&mut harness, Duration::from_millis(3500));
     save(&mut harness, "live-demo-stream.png");
 
     // The exported HTML report of this session, for scripts/screenshots to photograph.
-    while harness.state().live.demo_playing {
-        harness.step();
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    step_until(&mut harness, "the demo stream to end", |h| {
+        !h.state().live.demo_playing
+    });
     let html = report::render(&harness.state().report_session(), Format::Html, &[]);
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target")

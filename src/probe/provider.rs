@@ -19,7 +19,7 @@ use super::connect::{self, Verify};
 use super::url::Target;
 use super::{AUTH_TOKEN_HEADER, CheckOptions, upgrade, websocket};
 use crate::audio::{Codec, g711, tone};
-use crate::check::{CheckId, CheckResult, Finding, Status, millis};
+use crate::check::{CheckId, CheckResult, millis};
 use crate::diagnosis::CauseId;
 use crate::stream::Provider;
 use crate::stream::replay::Script;
@@ -46,16 +46,12 @@ fn fail(
     summary: String,
     details: serde_json::Value,
 ) -> CheckResult {
-    let finding = Finding {
-        cause,
-        summary: summary.clone(),
-    };
-    CheckResult::from_findings(
+    CheckResult::found(
         CheckId::Provider,
+        cause,
         summary,
         millis(started.elapsed()),
         details,
-        vec![finding],
     )
 }
 
@@ -69,11 +65,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         .collect();
     let request = match websocket::request(target, &headers) {
         Ok(r) => r,
-        Err(e) => {
-            let mut result = CheckResult::skipped(CheckId::Provider, e);
-            result.status = Status::Error;
-            return result;
-        }
+        Err(e) => return CheckResult::broken(CheckId::Provider, e, millis(started.elapsed())),
     };
     let sent_headers: Vec<&str> = headers.iter().map(|(n, _)| n.as_str()).collect();
     let io = match connect::open(

@@ -254,10 +254,11 @@ pub async fn check(
     let attempt = match handshake(tcp, target, extra_roots, &[b"http/1.1"], timeout).await {
         Ok(attempt) => attempt,
         Err(message) => {
-            let mut result =
-                CheckResult::skipped(CheckId::Tls, format!("could not set up TLS: {message}"));
-            result.status = crate::check::Status::Error;
-            return (result, None);
+            let message = format!("could not set up TLS: {message}");
+            return (
+                CheckResult::broken(CheckId::Tls, message, millis(started.elapsed())),
+                None,
+            );
         }
     };
     let chain: Vec<Result<CertInfo, String>> = attempt.chain.iter().map(|c| cert_info(c)).collect();

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
 use super::CheckOptions;
 use super::connect::{self, Verify};
 use super::url::Target;
-use crate::check::{CheckId, CheckResult, Finding, Status, millis};
+use crate::check::{CheckId, CheckResult, Finding, millis};
 use crate::diagnosis::CauseId;
 
 const PING_PAYLOAD: &[u8] = b"stream-doctor";
@@ -48,38 +48,26 @@ pub fn close_json(
 pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
     let started = Instant::now();
     let timeout = options.timeout;
-    let error = |message: String| CheckResult {
-        id: CheckId::Websocket,
-        status: Status::Error,
-        summary: message,
-        duration_ms: millis(started.elapsed()),
-        details: serde_json::Value::Null,
-        findings: Vec::new(),
+    let fail = |cause: CauseId, summary: String| {
+        CheckResult::found(
+            CheckId::Websocket,
+            cause,
+            summary,
+            millis(started.elapsed()),
+            json!({}),
+        )
     };
     let request = match request(target, &options.request_headers()) {
         Ok(r) => r,
-        Err(e) => return error(e),
+        Err(e) => return CheckResult::broken(CheckId::Websocket, e, millis(started.elapsed())),
     };
-    let io = match connect::open(
-        addr,
-        target,
-        Verify::Provider(&options.extra_roots),
-        timeout,
-    )
-    .await
-    {
+    let verify = Verify::Provider(&options.extra_roots);
+    let io = match connect::open(addr, target, verify, timeout).await {
         Ok(io) => io,
         Err(e) => {
-            let finding = Finding {
-                cause: CauseId::WsClosedOnConnect,
-                summary: format!("a second connection failed: {e}"),
-            };
-            return CheckResult::from_findings(
-                CheckId::Websocket,
-                finding.summary.clone(),
-                millis(started.elapsed()),
-                json!({}),
-                vec![finding],
+            return fail(
+                CauseId::WsClosedOnConnect,
+                format!("a second connection failed: {e}"),
             );
         }
     };
@@ -88,30 +76,12 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     let mut ws = match handshake {
         Ok(Ok((ws, _response))) => ws,
         Ok(Err(e)) => {
-            let finding = Finding {
-                cause: CauseId::HttpUpgradeRejected,
-                summary: format!("the WebSocket handshake failed on a second connection: {e}"),
-            };
-            return CheckResult::from_findings(
-                CheckId::Websocket,
-                finding.summary.clone(),
-                millis(started.elapsed()),
-                json!({}),
-                vec![finding],
-            );
+            let summary = format!("the WebSocket handshake failed on a second connection: {e}");
+            return fail(CauseId::HttpUpgradeRejected, summary);
         }
         Err(_) => {
-            let finding = Finding {
-                cause: CauseId::WsHandshakeTimeout,
-                summary: format!("no handshake on a second connection within {timeout:?}"),
-            };
-            return CheckResult::from_findings(
-                CheckId::Websocket,
-                finding.summary.clone(),
-                millis(started.elapsed()),
-                json!({}),
-                vec![finding],
-            );
+            let summary = format!("no handshake on a second connection within {timeout:?}");
+            return fail(CauseId::WsHandshakeTimeout, summary);
         }
     };
     let opened = Instant::now();

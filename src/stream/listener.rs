@@ -95,6 +95,21 @@ pub enum Notice {
     },
 }
 
+impl std::fmt::Display for Notice {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Notice::Refused { remote, path, why } => write!(f, "refused {remote} {path}: {why}"),
+            Notice::Opened {
+                number,
+                remote,
+                path,
+            } => write!(f, "#{number} connect from {remote} {path}"),
+            Notice::Event { number, text } => write!(f, "#{number} {text}"),
+            Notice::Closed { number, how } => write!(f, "#{number} {how}"),
+        }
+    }
+}
+
 pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
 
 /// What `listen` prints at the end (stream.md's JSON).

@@ -197,7 +197,7 @@ impl App {
                 ));
                 self.live.set_stopped();
             }
-            Event::Stream(notice) => self.session.log(notice_text(notice)),
+            Event::Stream(notice) => self.session.log(format!("stream {notice}")),
             Event::DemoStreamDone(outcome) => {
                 self.live.demo_playing = false;
                 match outcome {
@@ -432,20 +432,6 @@ impl App {
             self.view = View::Live;
             self.live_action(LiveAction::DemoStream);
         }
-    }
-}
-
-fn notice_text(notice: crate::stream::listener::Notice) -> String {
-    use crate::stream::listener::Notice;
-    match notice {
-        Notice::Refused { remote, path, why } => format!("refused {remote} {path}: {why}"),
-        Notice::Opened {
-            number,
-            remote,
-            path,
-        } => format!("stream #{number} connected from {remote} {path}"),
-        Notice::Event { number, text } => format!("stream #{number}: {text}"),
-        Notice::Closed { number, how } => format!("stream #{number} {how}"),
     }
 }
 

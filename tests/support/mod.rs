@@ -2,6 +2,9 @@
 //! at test time, and a way to run every check against them.
 #![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "gui")]
+pub mod app;
+
 use std::sync::Arc;
 use std::time::Duration;
 
