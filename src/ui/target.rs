@@ -256,3 +256,42 @@ pub fn demo_mode_help(mode: DemoMode) -> &'static str {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_run_remembers_the_target_first_and_without_the_token() {
+        let mut bar = TargetBar::new(Settings {
+            use_demo: false,
+            history: vec!["wss://old.example/a".into(), "wss://b.example/x".into()],
+            ..Settings::default()
+        });
+        bar.settings.url = " wss://b.example/x ".into();
+        bar.auth_token = "never-saved".into();
+        let (url, options) = bar.resolve_target(None).expect("a usable target");
+        assert_eq!(url, "wss://b.example/x");
+        assert!(options.auth_token.is_some());
+        assert_eq!(
+            bar.settings.history,
+            ["wss://b.example/x", "wss://old.example/a"]
+        );
+        // What eframe persists: the settings, which hold no token.
+        let saved = serde_json::to_string(&bar.settings).expect("serialises");
+        assert!(!saved.contains("never-saved"));
+        let restored: Settings = serde_json::from_str(&saved).expect("reads back");
+        assert_eq!(restored, bar.settings);
+        // Settings written by an older version still load, with defaults for what is new.
+        let old: Settings =
+            serde_json::from_str(r#"{"url":"wss://c.example/"}"#).expect("old settings");
+        assert!(old.use_demo && old.timeout_secs == 10.0);
+    }
+
+    #[test]
+    fn the_demo_needs_its_target_up_first() {
+        let mut bar = TargetBar::new(Settings::default());
+        let problem = bar.resolve_target(None).expect_err("demo not started");
+        assert!(problem.contains("still starting"));
+    }
+}
