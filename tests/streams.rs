@@ -350,9 +350,9 @@ async fn bad_input_is_counted_and_harms_no_other_stream() {
     healthy.pace = Pace::Realtime;
     let healthy_run = tokio::spawn(async move { replay::run(&healthy, &|_| {}).await });
 
-    // Hundreds of connections at once that never speak.
+    // Thousands of connections at once that never speak (3000 sockets in this process).
     let mut idle = Vec::new();
-    for _ in 0..300 {
+    for _ in 0..1500 {
         idle.push(tokio::net::TcpStream::connect(addr).await.unwrap());
     }
 

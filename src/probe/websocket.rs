@@ -89,8 +89,11 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     let mut closed: Option<(serde_json::Value, Duration)> = None;
     let mut rtt = None;
     let ping_sent = Instant::now();
-    if let Err(e) = ws.send(Message::Ping(PING_PAYLOAD.to_vec().into())).await {
-        closed = Some((json!({"error": e.to_string()}), opened.elapsed()));
+    let ping = Message::Ping(PING_PAYLOAD.to_vec().into());
+    match tokio::time::timeout(timeout, ws.send(ping)).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => closed = Some((json!({"error": e.to_string()}), opened.elapsed())),
+        Err(_) => closed = Some((json!({"error": "the server stopped reading"}), opened.elapsed())),
     }
     let observe_until = tokio::time::Instant::now() + options.observe;
     let pong_deadline = tokio::time::Instant::now() + timeout;

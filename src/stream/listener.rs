@@ -36,7 +36,7 @@ use crate::secret::{REDACTED, Secret};
 /// A frame larger than this closes its stream with 1009.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Connections served at once; more are turned away at once, not queued.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// A frame arriving this much after its media timestamp (relative to the first) is late.
 pub const LATE_AFTER_MS: f64 = 200.0;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
