@@ -93,7 +93,12 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     match tokio::time::timeout(timeout, ws.send(ping)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) => closed = Some((json!({"error": e.to_string()}), opened.elapsed())),
-        Err(_) => closed = Some((json!({"error": "the server stopped reading"}), opened.elapsed())),
+        Err(_) => {
+            closed = Some((
+                json!({"error": "the server stopped reading"}),
+                opened.elapsed(),
+            ))
+        }
     }
     let observe_until = tokio::time::Instant::now() + options.observe;
     let pong_deadline = tokio::time::Instant::now() + timeout;
