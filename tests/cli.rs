@@ -232,3 +232,70 @@ async fn the_auth_token_never_appears_in_any_format() {
         );
     }
 }
+
+/// `listen` and `replay` as a person runs them: two processes, a Twilio stream, a recording.
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_and_replay_commands_talk_to_each_other() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let mut listen = bin()
+        .args([
+            "listen",
+            "--bind",
+            "127.0.0.1:0",
+            "--max-streams",
+            "1",
+            "--duration",
+            "30",
+            "--format",
+            "json",
+            "--record",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut events = BufReader::new(listen.stderr.take().unwrap());
+    let mut first = String::new();
+    events.read_line(&mut first).unwrap();
+    let addr = first
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("ws://"))
+        .map(|w| w.trim_end_matches('/').to_string())
+        .unwrap_or_else(|| panic!("no address in {first:?}"));
+    let replay = run(vec![
+        "replay".into(),
+        format!("ws://{addr}/calls/7/audio"),
+        "--protocol".into(),
+        "twilio".into(),
+        "--codec".into(),
+        "PCMA".into(),
+        "--seconds".into(),
+        "1".into(),
+        "--pace".into(),
+        "max".into(),
+        "--format".into(),
+        "json".into(),
+    ])
+    .await;
+    assert_eq!(replay.status.code(), Some(0), "{}", text(&replay.stderr));
+    let sent: serde_json::Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(sent["media_frames_sent"], 50);
+    let output = tokio::task::spawn_blocking(move || listen.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let stream = &summary["streams"][0];
+    assert_eq!(stream["protocol"], "twilio");
+    assert_eq!(stream["media_format"]["encoding"], "audio/x-alaw");
+    assert_eq!(stream["tracks"]["inbound"]["frames"], 50);
+    assert_eq!(stream["closed"]["code"], 1000);
+    let recorded = stream["recordings"][0].as_str().unwrap();
+    assert!(
+        std::path::Path::new(recorded).starts_with(dir.path())
+            && std::path::Path::new(recorded).exists()
+    );
+}
