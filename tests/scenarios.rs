@@ -450,3 +450,37 @@ async fn hostile_servers_end_in_a_named_cause() {
         );
     }
 }
+
+/// A listener whose accept queue is full drops new SYNs: the connect is never answered.
+#[tokio::test]
+async fn no_answer_to_connect_is_a_tcp_timeout() {
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let addr = socket.local_addr().unwrap();
+    let _listener = socket.listen(1).unwrap();
+    // Fill the accept queue; nobody ever accepts.
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        if let Ok(Ok(stream)) = tokio::time::timeout(
+            Duration::from_millis(300),
+            tokio::net::TcpStream::connect(addr),
+        )
+        .await
+        {
+            held.push(stream);
+        }
+    }
+    let options = CheckOptions {
+        timeout: Duration::from_millis(700),
+        ..CheckOptions::default()
+    };
+    let started = Instant::now();
+    let report = run_url(&format!("ws://{addr}/audio"), &options).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::TcpTimeout),
+        "{}",
+        dump(&report)
+    );
+    assert!(started.elapsed() < Duration::from_secs(5));
+}
