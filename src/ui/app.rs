@@ -16,8 +16,7 @@ use super::target::{Settings, TargetAction, TargetBar};
 use super::{FilePicker, SystemPicker};
 use crate::check::CheckId;
 use crate::engine::{Command, DemoInfo, Engine, Event, RunId};
-use crate::report::Format;
-use crate::report::verdict_line;
+use crate::report::{Format, verdict_line};
 use crate::session::{Session, SessionOptions};
 
 const SETTINGS_KEY: &str = "stream-doctor/target";
@@ -27,7 +26,7 @@ const SHOW_DIAGNOSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND
 const SHOW_LIVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num2);
 const SHOW_REPORT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num3);
 
-/// The two screens.
+/// The three screens, one tab each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Diagnose,
