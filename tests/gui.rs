@@ -116,8 +116,9 @@ fn a_manual_verdict_lands_in_the_session() {
     );
 }
 
-#[test]
-fn cancel_stops_a_check_against_a_blackhole() {
+/// The app on "My server", aimed at a server that accepts and never answers; keep the
+/// returned runtime and server alive for the test.
+fn aimed_at_a_blackhole() -> (Harness<'static, App>, (tokio::runtime::Runtime, DemoServer)) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime
         .block_on(DemoServer::start(Behavior::Silent, None))
@@ -125,9 +126,15 @@ fn cancel_stops_a_check_against_a_blackhole() {
     let mut harness = harness();
     harness.get_by_label("My server").click();
     harness.step();
+    harness.state_mut().target.settings.url = format!("ws://{}/api/calls/1/audio", server.addr());
+    (harness, (runtime, server))
+}
+
+#[test]
+fn cancel_stops_a_check_against_a_blackhole() {
+    let (mut harness, _server) = aimed_at_a_blackhole();
     {
         let app = harness.state_mut();
-        app.target.settings.url = format!("ws://{}/api/calls/1/audio", server.addr());
         app.target.settings.timeout_secs = 60.0;
     }
     harness.get_by_label("▶ Run all").click();
@@ -159,14 +166,7 @@ fn cancel_stops_a_check_against_a_blackhole() {
 
 #[test]
 fn keyboard_runs_all_and_escape_cancels() {
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime
-        .block_on(DemoServer::start(Behavior::Silent, None))
-        .unwrap();
-    let mut harness = harness();
-    harness.get_by_label("My server").click();
-    harness.step();
-    harness.state_mut().target.settings.url = format!("ws://{}/x", server.addr());
+    let (mut harness, _server) = aimed_at_a_blackhole();
     harness.key_press_modifiers(egui::Modifiers::COMMAND, egui::Key::Enter);
     harness.step();
     assert!(!harness.state().is_idle(), "Ctrl+Enter started a run");
