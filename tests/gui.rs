@@ -143,7 +143,11 @@ fn cancel_stops_a_check_against_a_blackhole() {
         h.query_all_by_label("Cancel").next().is_some()
     });
     let started = Instant::now();
-    harness.get_all_by_label("Cancel").next().unwrap().click();
+    harness
+        .get_all_by_label("Cancel")
+        .next()
+        .unwrap()
+        .click_accesskit();
     harness.step();
     step_until(&mut harness, "the cancel", |h| h.state().is_idle());
     assert!(started.elapsed() < Duration::from_secs(5));
