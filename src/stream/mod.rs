@@ -59,6 +59,39 @@ pub struct Media {
     pub payload_b64: String,
 }
 
+/// The `media` object both providers send, with the same field names.
+#[derive(Debug, Deserialize)]
+pub struct MediaBody {
+    pub track: Option<String>,
+    #[serde(default, deserialize_with = "flex::flex_u64")]
+    pub chunk: Option<u64>,
+    #[serde(default, deserialize_with = "flex::flex_u64")]
+    pub timestamp: Option<u64>,
+    pub payload: String,
+}
+
+impl MediaBody {
+    /// With the message's sequence number; a frame without a track is the inbound one.
+    pub fn into_media(self, sequence: Option<u64>) -> Media {
+        Media {
+            track: self.track.unwrap_or_else(|| "inbound".into()),
+            sequence,
+            chunk: self.chunk,
+            timestamp_ms: self.timestamp,
+            payload_b64: self.payload,
+        }
+    }
+}
+
+/// A string field of a JSON object, empty when absent.
+fn text_field(value: &Value, key: &str) -> String {
+    value
+        .get(key)
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_string()
+}
+
 /// A message from the provider, whichever provider sent it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inbound {

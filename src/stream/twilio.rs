@@ -5,7 +5,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::flex::{flex_u32, flex_u64};
-use super::{Inbound, Media, StartInfo};
+use super::{Inbound, MediaBody, StartInfo, text_field};
 
 #[derive(Debug, Deserialize)]
 #[serde(tag = "event", rename_all = "lowercase")]
@@ -54,16 +54,6 @@ pub struct MediaFormat {
     pub channels: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
-pub struct MediaBody {
-    pub track: Option<String>,
-    #[serde(default, deserialize_with = "flex_u64")]
-    pub chunk: Option<u64>,
-    #[serde(default, deserialize_with = "flex_u64")]
-    pub timestamp: Option<u64>,
-    pub payload: String,
-}
-
 impl Event {
     pub fn into_inbound(self) -> Inbound {
         match self {
@@ -78,26 +68,10 @@ impl Event {
             Event::Media {
                 sequence_number,
                 media,
-            } => Inbound::Media(Media {
-                track: media.track.unwrap_or_else(|| "inbound".into()),
-                sequence: sequence_number,
-                chunk: media.chunk,
-                timestamp_ms: media.timestamp,
-                payload_b64: media.payload,
-            }),
+            } => Inbound::Media(media.into_media(sequence_number)),
             Event::Stop {} => Inbound::Stop,
-            Event::Dtmf { dtmf } => Inbound::Dtmf(
-                dtmf.get("digit")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
-            Event::Mark { mark } => Inbound::Mark(
-                mark.get("name")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_string(),
-            ),
+            Event::Dtmf { dtmf } => Inbound::Dtmf(text_field(&dtmf, "digit")),
+            Event::Mark { mark } => Inbound::Mark(text_field(&mark, "name")),
             Event::Unknown => Inbound::Unknown,
         }
     }
