@@ -19,6 +19,8 @@ use stream_doctor::stream::Provider;
 use stream_doctor::stream::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
+mod support;
+
 const SECRETS: [&str; 5] = [
     "tok-SECRET-1",
     "Bearer SECRET-2",
@@ -123,6 +125,8 @@ async fn every_format_carries_verdict_checks_levels_and_notes() {
             );
         }
     }
+    support::golden_session("session_with_a_stream", &healthy);
+    support::golden_session("session_path_mismatch", &failing);
     let markdown = report::render(&healthy, Format::Markdown, &[]);
     assert!(markdown.starts_with("## Stream Doctor: Reachable from here"));
     assert!(markdown.contains("| ✔ pass | tls |"));

@@ -12,10 +12,15 @@ use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::{Pki, Served};
 use stream_doctor::diagnosis::CauseId;
 use stream_doctor::probe::CheckOptions;
-use support::{HOST, Scenario, dump, first_cause, first_failure, run_url};
+use support::{HOST, Scenario, dump, first_cause, first_failure, golden, run_url};
 
-async fn expect_failure(scenario: &Scenario, cause: CauseId) -> stream_doctor::check::CheckReport {
+async fn expect_failure(
+    name: &str,
+    scenario: &Scenario,
+    cause: CauseId,
+) -> stream_doctor::check::CheckReport {
     let report = scenario.run().await;
+    golden(name, &report, &scenario.options());
     assert_eq!(first_cause(&report), Some(cause), "{}", dump(&report));
     assert!(!report.diagnosis.reachable);
     assert_eq!(report.exit_code(), 1);
@@ -26,6 +31,11 @@ async fn expect_failure(scenario: &Scenario, cause: CauseId) -> stream_doctor::c
 async fn healthy_tls_server_passes_every_check() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
     let report = scenario.run().await;
+    golden(
+        "healthy_tls_server_passes_every_check",
+        &report,
+        &scenario.options(),
+    );
     assert!(report.diagnosis.reachable, "{}", dump(&report));
     assert_eq!(report.exit_code(), 0);
     for check in &report.checks {
@@ -58,6 +68,11 @@ async fn healthy_tls_server_passes_every_check() {
 async fn healthy_plain_server_passes_with_an_insecure_scheme_warning() {
     let scenario = Scenario::plain(Behavior::Healthy).await;
     let report = scenario.run().await;
+    golden(
+        "healthy_plain_server_passes_with_an_insecure_scheme_warning",
+        &report,
+        &scenario.options(),
+    );
     assert!(report.diagnosis.reachable, "{}", dump(&report));
     assert_eq!(report.check(CheckId::Tls).unwrap().status, Status::Skip);
     assert_eq!(first_cause(&report), Some(CauseId::UrlInsecureScheme));
@@ -68,7 +83,12 @@ async fn private_root_is_untrusted_without_the_ca_file() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
     let mut options = scenario.options();
     options.extra_roots.clear();
-    let report = scenario.run_with(options).await;
+    let report = scenario.run_with(options.clone()).await;
+    golden(
+        "private_root_is_untrusted_without_the_ca_file",
+        &report,
+        &options,
+    );
     assert_eq!(
         first_cause(&report),
         Some(CauseId::TlsUntrustedRoot),
@@ -81,7 +101,12 @@ async fn private_root_is_untrusted_without_the_ca_file() {
 #[tokio::test]
 async fn leaf_without_intermediate_is_an_incomplete_chain() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::LeafOnly).await;
-    let report = expect_failure(&scenario, CauseId::TlsIncompleteChain).await;
+    let report = expect_failure(
+        "leaf_without_intermediate_is_an_incomplete_chain",
+        &scenario,
+        CauseId::TlsIncompleteChain,
+    )
+    .await;
     let cause = &report.diagnosis.causes[0];
     assert!(
         cause.summary.contains("Stream Doctor Demo Intermediate"),
@@ -94,13 +119,13 @@ async fn leaf_without_intermediate_is_an_incomplete_chain() {
 #[tokio::test]
 async fn self_signed_leaf() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::SelfSigned).await;
-    expect_failure(&scenario, CauseId::TlsSelfSigned).await;
+    expect_failure("self_signed_leaf", &scenario, CauseId::TlsSelfSigned).await;
 }
 
 #[tokio::test]
 async fn expired_leaf() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::Expired).await;
-    let report = expect_failure(&scenario, CauseId::TlsExpired).await;
+    let report = expect_failure("expired_leaf", &scenario, CauseId::TlsExpired).await;
     assert!(
         report.diagnosis.causes[0].summary.contains("2021-01-01"),
         "{}",
@@ -111,7 +136,12 @@ async fn expired_leaf() {
 #[tokio::test]
 async fn certificate_for_another_name() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::WrongName).await;
-    let report = expect_failure(&scenario, CauseId::TlsHostnameMismatch).await;
+    let report = expect_failure(
+        "certificate_for_another_name",
+        &scenario,
+        CauseId::TlsHostnameMismatch,
+    )
+    .await;
     assert!(
         report.diagnosis.causes[0]
             .summary
@@ -122,13 +152,18 @@ async fn certificate_for_another_name() {
 #[tokio::test]
 async fn http2_only_alpn() {
     let scenario = Scenario::tls_alpn(Behavior::Healthy, Served::FullChain, &[b"h2"]).await;
-    expect_failure(&scenario, CauseId::TlsNoHttp11).await;
+    expect_failure("http2_only_alpn", &scenario, CauseId::TlsNoHttp11).await;
 }
 
 #[tokio::test]
 async fn plain_http_on_the_tls_port() {
     let scenario = Scenario::plain_probed_as_tls(Behavior::status(400, "Bad Request", "")).await;
-    let report = expect_failure(&scenario, CauseId::TlsHandshakeFailed).await;
+    let report = expect_failure(
+        "plain_http_on_the_tls_port",
+        &scenario,
+        CauseId::TlsHandshakeFailed,
+    )
+    .await;
     let tls = report.check(CheckId::Tls).unwrap();
     assert_eq!(tls.details["plain_http_answer"], "HTTP/1.1 400 Bad Request");
     assert!(report.diagnosis.causes[0].fix.contains("plain HTTP"));
@@ -139,7 +174,12 @@ async fn certificate_that_does_not_parse() {
     let pki = Pki::generate().unwrap();
     let config = garbage_certificate_config();
     let scenario = Scenario::with_config(Behavior::Healthy, pki, config).await;
-    let report = expect_failure(&scenario, CauseId::TlsHandshakeFailed).await;
+    let report = expect_failure(
+        "certificate_that_does_not_parse",
+        &scenario,
+        CauseId::TlsHandshakeFailed,
+    )
+    .await;
     let tls = report.check(CheckId::Tls).unwrap();
     assert!(tls.summary.contains("does not parse"), "{}", tls.summary);
     assert!(tls.details["chain"][0]["error"].is_string());
@@ -179,7 +219,12 @@ async fn silence_after_tcp_accept_is_a_tls_handshake_timeout() {
     let mut options = scenario.options();
     options.timeout = Duration::from_millis(500);
     let started = Instant::now();
-    let report = scenario.run_with(options).await;
+    let report = scenario.run_with(options.clone()).await;
+    golden(
+        "silence_after_tcp_accept_is_a_tls_handshake_timeout",
+        &report,
+        &options,
+    );
     assert_eq!(
         first_cause(&report),
         Some(CauseId::TlsHandshakeTimeout),
@@ -198,7 +243,12 @@ async fn silence_after_tcp_accept_on_plain_ws_is_a_handshake_timeout() {
     let scenario = Scenario::plain(Behavior::Silent).await;
     let mut options = scenario.options();
     options.timeout = Duration::from_millis(500);
-    let report = scenario.run_with(options).await;
+    let report = scenario.run_with(options.clone()).await;
+    golden(
+        "silence_after_tcp_accept_on_plain_ws_is_a_handshake_timeout",
+        &report,
+        &options,
+    );
     assert_eq!(
         first_failure(&report),
         Some(CauseId::WsHandshakeTimeout),
@@ -215,7 +265,7 @@ async fn redirect() {
         "Location: https://elsewhere.test/\r\n",
     );
     let scenario = Scenario::tls(answer, Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::HttpRedirect).await;
+    let report = expect_failure("redirect", &scenario, CauseId::HttpRedirect).await;
     assert!(
         report.diagnosis.causes[0]
             .summary
@@ -227,7 +277,7 @@ async fn redirect() {
 async fn unauthorized() {
     let answer = Behavior::status(401, "Unauthorized", "WWW-Authenticate: Bearer\r\n");
     let scenario = Scenario::tls(answer, Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::HttpAuthRequired).await;
+    let report = expect_failure("unauthorized", &scenario, CauseId::HttpAuthRequired).await;
     assert!(
         report.diagnosis.causes[0]
             .fix
@@ -238,7 +288,7 @@ async fn unauthorized() {
 #[tokio::test]
 async fn not_found() {
     let scenario = Scenario::tls(Behavior::status(404, "Not Found", ""), Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::HttpNotFound).await;
+    let report = expect_failure("not_found", &scenario, CauseId::HttpNotFound).await;
     let upgrade = report.check(CheckId::Upgrade).unwrap();
     assert_eq!(upgrade.details["status_line"], "HTTP/1.1 404 Not Found");
     assert_eq!(upgrade.details["body_excerpt"], "404 Not Found");
@@ -247,7 +297,12 @@ async fn not_found() {
 #[tokio::test]
 async fn bad_request_to_the_upgrade() {
     let scenario = Scenario::tls(Behavior::status(400, "Bad Request", ""), Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::HttpUpgradeRejected).await;
+    let report = expect_failure(
+        "bad_request_to_the_upgrade",
+        &scenario,
+        CauseId::HttpUpgradeRejected,
+    )
+    .await;
     assert!(report.diagnosis.causes[0].fix.contains("noServer"));
 }
 
@@ -258,13 +313,19 @@ async fn upgrade_required_without_switching() {
         Served::FullChain,
     )
     .await;
-    expect_failure(&scenario, CauseId::HttpUpgradeIgnored).await;
+    expect_failure(
+        "upgrade_required_without_switching",
+        &scenario,
+        CauseId::HttpUpgradeIgnored,
+    )
+    .await;
 }
 
 #[tokio::test]
 async fn proxy_answering_200() {
     let scenario = Scenario::plain(Behavior::status(200, "OK", "")).await;
     let report = scenario.run().await;
+    golden("proxy_answering_200", &report, &scenario.options());
     assert_eq!(
         first_failure(&report),
         Some(CauseId::HttpUpgradeIgnored),
@@ -276,13 +337,13 @@ async fn proxy_answering_200() {
 #[tokio::test]
 async fn server_error() {
     let scenario = Scenario::tls(Behavior::status(502, "Bad Gateway", ""), Served::FullChain).await;
-    expect_failure(&scenario, CauseId::HttpServerError).await;
+    expect_failure("server_error", &scenario, CauseId::HttpServerError).await;
 }
 
 #[tokio::test]
 async fn wrong_accept_key() {
     let scenario = Scenario::tls(Behavior::WrongAccept, Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::WsBadAccept).await;
+    let report = expect_failure("wrong_accept_key", &scenario, CauseId::WsBadAccept).await;
     assert_eq!(
         report.check(CheckId::Websocket).unwrap().status,
         Status::Skip
@@ -292,7 +353,7 @@ async fn wrong_accept_key() {
 #[tokio::test]
 async fn close_on_connect() {
     let scenario = Scenario::tls(Behavior::CloseOnConnect, Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::WsClosedOnConnect).await;
+    let report = expect_failure("close_on_connect", &scenario, CauseId::WsClosedOnConnect).await;
     assert!(
         report.diagnosis.causes[0].summary.contains("1008"),
         "{}",
@@ -303,7 +364,7 @@ async fn close_on_connect() {
 #[tokio::test]
 async fn close_after_start() {
     let scenario = Scenario::tls(Behavior::CloseAfterStart, Served::FullChain).await;
-    let report = expect_failure(&scenario, CauseId::StreamRejected).await;
+    let report = expect_failure("close_after_start", &scenario, CauseId::StreamRejected).await;
     let summary = &report.diagnosis.causes[0].summary;
     assert!(
         summary.contains("`start`") && summary.contains("1003"),
@@ -318,7 +379,7 @@ async fn exact_match_path_route() {
         Served::FullChain,
     )
     .await;
-    let report = expect_failure(&scenario, CauseId::WsPathMismatch).await;
+    let report = expect_failure("exact_match_path_route", &scenario, CauseId::WsPathMismatch).await;
     let cause = &report.diagnosis.causes[0];
     assert!(
         cause.summary.contains("/api/calls/:id/audio"),
@@ -346,6 +407,7 @@ async fn refused_port() {
         &CheckOptions::default(),
     )
     .await;
+    golden("refused_port", &report, &CheckOptions::default());
     assert_eq!(
         first_failure(&report),
         Some(CauseId::TcpRefused),
@@ -363,6 +425,7 @@ async fn template_left_in_the_url() {
         scenario.server.addr().port()
     );
     let report = run_url(&url, &scenario.options()).await;
+    golden("template_left_in_the_url", &report, &scenario.options());
     assert_eq!(
         first_cause(&report),
         Some(CauseId::UrlTemplateUnexpanded),
@@ -376,6 +439,7 @@ async fn template_left_in_the_url() {
 #[tokio::test]
 async fn unresolvable_name() {
     let report = run_url("wss://no-such-host.invalid/audio", &CheckOptions::default()).await;
+    golden("unresolvable_name", &report, &CheckOptions::default());
     assert_eq!(
         first_cause(&report),
         Some(CauseId::DnsNoRecords),
@@ -387,8 +451,12 @@ async fn unresolvable_name() {
 
 #[tokio::test]
 async fn not_a_url() {
-    for raw in ["not a url", "https://example.com/audio", "wss://"] {
+    for (i, raw) in ["not a url", "https://example.com/audio", "wss://"]
+        .into_iter()
+        .enumerate()
+    {
         let report = run_url(raw, &CheckOptions::default()).await;
+        golden(&format!("not_a_url_{i}"), &report, &CheckOptions::default());
         assert_eq!(
             first_cause(&report),
             Some(CauseId::UrlInvalid),
@@ -407,6 +475,7 @@ async fn auth_token_is_sent_as_telnyx_sends_it() {
     )
     .await;
     let without = scenario.run().await;
+    golden("auth_token_missing", &without, &scenario.options());
     assert_eq!(
         first_failure(&without),
         Some(CauseId::HttpAuthRequired),
@@ -415,7 +484,8 @@ async fn auth_token_is_sent_as_telnyx_sends_it() {
     );
     let mut options = scenario.options();
     options.auth_token = Some(stream_doctor::secret::Secret::new("tok-123-secret"));
-    let with = scenario.run_with(options).await;
+    let with = scenario.run_with(options.clone()).await;
+    golden("auth_token_sent", &with, &options);
     assert!(with.diagnosis.reachable, "{}", dump(&with));
     assert!(
         !dump(&with).contains("tok-123-secret"),
@@ -431,12 +501,13 @@ async fn hostile_servers_end_in_a_named_cause() {
         (Behavior::HugeHeaders, CauseId::HttpMalformedResponse),
         (Behavior::Trickle, CauseId::WsHandshakeTimeout),
     ];
-    for (behavior, cause) in cases {
+    for (i, (behavior, cause)) in cases.into_iter().enumerate() {
         let scenario = Scenario::tls(behavior.clone(), Served::FullChain).await;
         let mut options = scenario.options();
         options.timeout = Duration::from_secs(1);
         let started = Instant::now();
-        let report = scenario.run_with(options).await;
+        let report = scenario.run_with(options.clone()).await;
+        golden(&format!("hostile_server_{i}"), &report, &options);
         assert_eq!(
             first_cause(&report),
             Some(cause),
@@ -476,6 +547,7 @@ async fn no_answer_to_connect_is_a_tcp_timeout() {
     };
     let started = Instant::now();
     let report = run_url(&format!("ws://{addr}/audio"), &options).await;
+    golden("no_answer_to_connect_is_a_tcp_timeout", &report, &options);
     assert_eq!(
         first_failure(&report),
         Some(CauseId::TcpTimeout),

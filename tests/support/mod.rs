@@ -114,3 +114,100 @@ pub fn first_failure(report: &CheckReport) -> Option<CauseId> {
 pub fn dump(report: &CheckReport) -> String {
     serde_json::to_string_pretty(report).unwrap_or_default()
 }
+
+/// The session JSON `check --format json` prints for this run, compared with
+/// `tests/golden/NAME.json` after normalising what changes from run to run (times, ports,
+/// dates, WebSocket keys, byte counts of timed-out reads). `UPDATE_GOLDEN=1` rewrites the file.
+/// The golden files pin the public JSON: a refactor of the evidence must keep them passing.
+pub fn golden(name: &str, report: &CheckReport, options: &CheckOptions) {
+    use stream_doctor::session::{Session, SessionOptions};
+    let session = Session::from_check(report, SessionOptions::from_check(options, None));
+    golden_session(name, &session);
+}
+
+/// A whole session (streams, manual steps, timeline) against `tests/golden/NAME.json`.
+pub fn golden_session(name: &str, session: &stream_doctor::session::Session) {
+    use stream_doctor::report::{Format, render};
+    let json: serde_json::Value =
+        serde_json::from_str(&render(session, Format::Json, &[])).expect("the session JSON parses");
+    let got = serde_json::to_string_pretty(&normalise(json)).unwrap() + "\n";
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/golden")
+        .join(format!("{name}.json"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, &got).unwrap();
+        return;
+    }
+    let want = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e} (UPDATE_GOLDEN=1 writes it)", path.display()));
+    if got != want {
+        let diff: Vec<String> = want
+            .lines()
+            .zip(got.lines())
+            .enumerate()
+            .filter(|(_, (w, g))| w != g)
+            .take(12)
+            .map(|(i, (w, g))| format!("line {}:\n  want {w}\n  got  {g}", i + 1))
+            .collect();
+        panic!(
+            "{name}: the JSON differs from {} ({} vs {} lines)\n{}",
+            path.display(),
+            want.lines().count(),
+            got.lines().count(),
+            diff.join("\n")
+        );
+    }
+}
+
+fn normalise(value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(key, value)| {
+                    let value = match (key.as_str(), value) {
+                        (k, Value::Number(_)) if k.ends_with("_ms") => Value::from(0),
+                        ("received_bytes" | "port", Value::Number(_)) => Value::from(0),
+                        ("started_at" | "ended_at", Value::String(_)) => Value::from("TIME"),
+                        ("not_before" | "not_after", Value::String(_)) => Value::from("DATE"),
+                        // Random per stream, and the wall-clock time of a timeline entry.
+                        ("stream_id" | "call_control_id" | "at", Value::String(_)) => {
+                            Value::from("ID")
+                        }
+                        (_, value) => normalise(value),
+                    };
+                    (key, value)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.into_iter().map(normalise).collect()),
+        Value::String(text) => Value::String(normalise_text(&text)),
+        other => other,
+    }
+}
+
+fn normalise_text(text: &str) -> String {
+    use std::sync::LazyLock;
+    static RULES: LazyLock<Vec<(regex::Regex, &str)>> = LazyLock::new(|| {
+        [
+            (
+                r"(127\.0\.0\.1|stream\.test|demo\.stream-doctor\.test):\d+",
+                "$1:PORT",
+            ),
+            (r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(:\d{2})?Z", "DATE"),
+            (r"\d+(\.\d+)? ms\b", "N ms"),
+            (r"\d+ byte\(s\)", "N byte(s)"),
+            (r"time \d+ \(UNIX\)", "time N (UNIX)"),
+            (r"\d+ seconds ago", "N seconds ago"),
+            (r"[A-Za-z0-9+/]{22}==", "KEY"),
+            (r"[A-Za-z0-9+/]{27}=", "ACCEPT"),
+        ]
+        .into_iter()
+        .map(|(pattern, with)| (regex::Regex::new(pattern).unwrap(), with))
+        .collect()
+    });
+    RULES.iter().fold(text.to_string(), |text, (rule, with)| {
+        rule.replace_all(&text, *with).into_owned()
+    })
+}
