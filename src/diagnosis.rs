@@ -4,93 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::check::{CheckId, CheckResult, Status};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Severity {
-    /// The provider cannot stream.
-    Fail,
-    /// Risky, or only true from where the check ran.
-    Warn,
-    Info,
-}
-
-impl Severity {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Severity::Fail => "fail",
-            Severity::Warn => "warn",
-            Severity::Info => "info",
-        }
-    }
-}
-
-macro_rules! causes {
-    ($($variant:ident = $id:literal, $check:ident, $severity:ident, $title:literal;)*) => {
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum CauseId {
-            $(#[serde(rename = $id)] $variant,)*
-        }
-
-        impl CauseId {
-            pub const ALL: &'static [CauseId] = &[$(CauseId::$variant,)*];
-
-            pub fn as_str(self) -> &'static str {
-                match self { $(CauseId::$variant => $id,)* }
-            }
-
-            /// The check that finds this cause.
-            pub fn check(self) -> CheckId {
-                match self { $(CauseId::$variant => CheckId::$check,)* }
-            }
-
-            pub fn severity(self) -> Severity {
-                match self { $(CauseId::$variant => Severity::$severity,)* }
-            }
-
-            /// The verdict in plain words, as the first line of every rendering shows it.
-            pub fn title(self) -> &'static str {
-                match self { $(CauseId::$variant => $title,)* }
-            }
-        }
-    };
-}
-
-causes! {
-    UrlInvalid = "url.invalid", Url, Fail, "the stream URL is not a usable WebSocket URL";
-    UrlTemplateUnexpanded = "url.template_unexpanded", Url, Fail, "the stream URL still holds a template placeholder";
-    UrlInsecureScheme = "url.insecure_scheme", Url, Warn, "the stream URL is unencrypted (ws://)";
-    UrlQueryString = "url.query_string", Url, Warn, "the stream URL carries a query string";
-    DnsNoRecords = "dns.no_records", Dns, Fail, "the host name does not resolve";
-    DnsTimeout = "dns.timeout", Dns, Fail, "the name resolver did not answer in time";
-    DnsPrivateAddress = "dns.private_address", Dns, Warn, "the host resolves to a private address the provider cannot reach";
-    TcpRefused = "tcp.refused", Tcp, Fail, "nothing listens on that port (connection refused)";
-    TcpTimeout = "tcp.timeout", Tcp, Fail, "the server does not answer connection attempts";
-    TcpUnreachable = "tcp.unreachable", Tcp, Fail, "there is no network route to the server";
-    TlsHandshakeFailed = "tls.handshake_failed", Tls, Fail, "a secure (TLS) connection could not be set up";
-    TlsHandshakeTimeout = "tls.handshake_timeout", Tls, Fail, "the server accepted the connection but never completed TLS";
-    TlsExpired = "tls.expired", Tls, Fail, "the certificate has expired (or is not valid yet)";
-    TlsHostnameMismatch = "tls.hostname_mismatch", Tls, Fail, "the certificate is for another host name";
-    TlsSelfSigned = "tls.self_signed", Tls, Fail, "the certificate is self-signed";
-    TlsUntrustedRoot = "tls.untrusted_root", Tls, Fail, "the certificate comes from a private authority the provider does not trust";
-    TlsIncompleteChain = "tls.incomplete_chain", Tls, Fail, "the certificate chain is incomplete";
-    TlsNoHttp11 = "tls.no_http11", Tls, Fail, "the server speaks only HTTP/2, where WebSocket upgrades do not exist";
-    HttpRedirect = "http.redirect", Upgrade, Fail, "the server answers with a redirect, which providers do not follow";
-    HttpNotFound = "http.not_found", Upgrade, Fail, "the server has no route for this path (404)";
-    HttpAuthRequired = "http.auth_required", Upgrade, Fail, "the server demands credentials the provider does not send";
-    HttpUpgradeIgnored = "http.upgrade_ignored", Upgrade, Fail, "the server answered without switching to WebSocket";
-    HttpUpgradeRejected = "http.upgrade_rejected", Upgrade, Fail, "the server rejects the WebSocket upgrade";
-    HttpServerError = "http.server_error", Upgrade, Fail, "the server fails with an internal error (5xx)";
-    HttpMalformedResponse = "http.malformed_response", Upgrade, Fail, "the server's answer is not valid HTTP";
-    WsBadAccept = "ws.bad_accept", Upgrade, Fail, "the server's WebSocket handshake is wrong (Sec-WebSocket-Accept)";
-    WsHandshakeTimeout = "ws.handshake_timeout", Upgrade, Fail, "the server never answered the WebSocket upgrade";
-    WsPathMismatch = "ws.path_mismatch", Paths, Fail, "the server's route does not match this path";
-    WsClosedOnConnect = "ws.closed_on_connect", Websocket, Fail, "the server closes the WebSocket right after it opens";
-    WsNoPong = "ws.no_pong", Websocket, Warn, "the server does not answer WebSocket pings";
-    StreamRejected = "stream.rejected", Provider, Fail, "the server drops the stream once the provider's messages arrive";
-    OkReachable = "ok.reachable", Provider, Info, "the server accepts a provider-style stream from here";
-}
+use crate::catalog::{CauseId, CheckId, Severity};
+use crate::check::evidence::{Evidence, VariantKind};
+use crate::check::{CheckResult, Status};
 
 /// One named cause with its evidence and fix.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -177,12 +93,11 @@ fn reachable_summary(checks: &[CheckResult]) -> String {
     }
 }
 
-fn details(checks: &[CheckResult], id: CheckId) -> Option<&serde_json::Value> {
-    checks.iter().find(|c| c.id == id).map(|c| &c.details)
-}
-
-fn upgrade_status(checks: &[CheckResult]) -> Option<u64> {
-    details(checks, CheckId::Upgrade)?.get("status")?.as_u64()
+fn evidence(checks: &[CheckResult], id: CheckId) -> &Evidence {
+    checks
+        .iter()
+        .find(|c| c.id == id)
+        .map_or(&Evidence::None, |c| &c.details)
 }
 
 fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
@@ -250,9 +165,9 @@ pub fn snippet(cause: CauseId) -> Option<&'static str> {
 }
 
 fn tls_handshake_fix(checks: &[CheckResult]) -> String {
-    let plain_http = details(checks, CheckId::Tls)
-        .and_then(|d| d.get("plain_http_answer"))
-        .is_some_and(|v| !v.is_null());
+    let plain_http = evidence(checks, CheckId::Tls)
+        .tls()
+        .is_some_and(|tls| tls.plain_http_answer.is_some());
     if plain_http {
         "The port speaks plain HTTP, not TLS: terminate TLS there (listen 443 ssl in nginx, or the platform's HTTPS endpoint), or use ws:// to a plain port for a local test.".into()
     } else {
@@ -261,7 +176,10 @@ fn tls_handshake_fix(checks: &[CheckResult]) -> String {
 }
 
 fn upgrade_rejected_fix(checks: &[CheckResult]) -> String {
-    if upgrade_status(checks) == Some(400) {
+    let status = evidence(checks, CheckId::Upgrade)
+        .upgrade()
+        .and_then(|x| x.status);
+    if status == Some(400) {
         "A 400 to a well-formed upgrade usually means the WebSocket server did not match the path: Node `ws` with `path: '/api/calls/:id/audio'` compares the path exactly (no parameters). Use `new WebSocketServer({ noServer: true })` and route in `server.on('upgrade', ...)` by matching req.url (snippet).".into()
     } else {
         "Read what the server's upgrade handler checks (origin, headers, subprotocol) in its logs; the provider sends only the standard upgrade headers.".into()
@@ -269,25 +187,18 @@ fn upgrade_rejected_fix(checks: &[CheckResult]) -> String {
 }
 
 fn path_mismatch_fix(checks: &[CheckResult]) -> String {
-    let upgraded: Vec<String> = details(checks, CheckId::Paths)
-        .and_then(|d| d.get("variants"))
-        .and_then(|v| v.as_array())
-        .map(|variants| {
-            variants
-                .iter()
-                .filter(|v| v.get("upgraded").and_then(|u| u.as_bool()) == Some(true))
-                .filter_map(|v| v.get("kind").and_then(|k| k.as_str()).map(String::from))
-                .collect()
-        })
+    let upgraded: Vec<VariantKind> = evidence(checks, CheckId::Paths)
+        .paths()
+        .map(|p| p.upgraded_kinds().collect())
         .unwrap_or_default();
-    let has = |kind: &str| upgraded.iter().any(|k| k == kind);
-    if has("route_pattern") {
+    let has = |kind: VariantKind| upgraded.contains(&kind);
+    if has(VariantKind::RoutePattern) {
         "The server routes the literal pattern, not the ids it stands for: Node `ws`'s `path` option is an exact match, so `new WebSocketServer({ server, path: '/api/calls/:id/audio' })` accepts only that literal text. Create the server with `{ noServer: true }` and route in `server.on('upgrade', ...)` by matching the path (snippet).".into()
-    } else if has("trailing_slash") {
+    } else if has(VariantKind::TrailingSlash) {
         "The route differs by a trailing slash: accept both forms, or give the provider the form the server routes.".into()
-    } else if has("root") {
+    } else if has(VariantKind::Root) {
         "The WebSocket server listens only at `/`: mount it at the target path, or give the provider the root URL and pass ids as custom_parameters.".into()
-    } else if has("other_id") {
+    } else if has(VariantKind::OtherId) {
         "The route accepts other ids but not this one: the server looks the id up before upgrading; make sure the call exists on the server (same instance, same store) when the provider connects.".into()
     } else {
         "Route the WebSocket upgrade for the exact path the provider is given.".into()
@@ -298,6 +209,7 @@ fn path_mismatch_fix(checks: &[CheckResult]) -> String {
 mod tests {
     use super::*;
     use crate::check::Finding;
+    use crate::check::evidence::{PathsEvidence, Reached, VariantOutcome};
 
     fn check(id: CheckId, status: Status, findings: &[(CauseId, &str)]) -> CheckResult {
         CheckResult {
@@ -305,7 +217,7 @@ mod tests {
             status,
             summary: String::new(),
             duration_ms: 1.0,
-            details: serde_json::json!({}),
+            details: Evidence::None,
             findings: findings
                 .iter()
                 .map(|(cause, summary)| Finding {
@@ -361,9 +273,19 @@ mod tests {
             Status::Fail,
             &[(CauseId::WsPathMismatch, "only ':id' upgrades")],
         );
-        paths.details = serde_json::json!({"variants": [
-            {"path": "/api/calls/:id/audio", "kind": "route_pattern", "upgraded": true}
-        ]});
+        paths.details = PathsEvidence {
+            variants: vec![VariantOutcome {
+                path: "/api/calls/:id/audio".into(),
+                kind: VariantKind::RoutePattern,
+                status: Some(101),
+                upgraded: true,
+                reached: Reached::Answered {
+                    status_line: None,
+                    problem: None,
+                },
+            }],
+        }
+        .into();
         let checks = vec![
             check(
                 CheckId::Upgrade,

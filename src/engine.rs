@@ -15,9 +15,11 @@ use tokio::runtime::Runtime;
 use tokio::task::AbortHandle;
 
 use crate::audio::Codec;
-use crate::check::{CheckId, CheckReport, CheckResult};
+use crate::catalog::CheckId;
+use crate::check::CheckResult;
 use crate::demo::{DemoMode, DemoTarget};
-use crate::probe::{self, CheckOptions, Progress, ResolvePin};
+use crate::net::target::ResolvePin;
+use crate::probe::{self, CheckOptions, CheckReport, Progress};
 use crate::secret::Secret;
 use crate::stream::listener::{ListenOptions, ListenSummary, Listener, Notice};
 use crate::stream::live::LiveStore;
@@ -144,7 +146,10 @@ impl Engine {
                 let handle = runtime.spawn(async move {
                     let progress = |p: Progress| match p {
                         Progress::Started(check) => task_emit(Event::Started { run, check }),
-                        Progress::Finished(result) => task_emit(Event::Finished { run, result }),
+                        Progress::Finished(result) => task_emit(Event::Finished {
+                            run,
+                            result: *result,
+                        }),
                     };
                     let report = probe::run_scoped(&url, &options, scope, &progress).await;
                     if let Ok(mut runs) = runs.lock() {
@@ -405,7 +410,7 @@ mod tests {
         };
         assert_eq!(
             report.diagnosis.verdict().map(|c| c.id),
-            Some(crate::diagnosis::CauseId::WsPathMismatch)
+            Some(crate::catalog::CauseId::WsPathMismatch)
         );
     }
 

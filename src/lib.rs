@@ -1,14 +1,17 @@
 //! Stream Doctor's core: the checks that find out why a telephony provider does not connect to
 //! a WebSocket media-stream server, the diagnosis that names the cause, and the pieces the
 //! window and the headless commands share. Only `ui` (behind the `gui` feature) knows egui.
+//! The floors, from the ground up, and where new things go: docs/architecture.md.
 
 pub mod audio;
+pub mod catalog;
 pub mod check;
 pub mod checklist;
+pub mod clock;
 pub mod demo;
 pub mod diagnosis;
 pub mod engine;
-pub mod http;
+pub mod net;
 pub mod probe;
 pub mod report;
 pub mod secret;

@@ -7,12 +7,15 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, Time};
 
-use crate::audio::meter::LevelPoint;
-use crate::check::{CheckId, CheckReport, CheckResult, ToolInfo};
+use crate::audio::meter::{LevelPoint, decimate};
+use crate::catalog::CheckId;
+use crate::check::{CheckResult, ToolInfo};
 use crate::checklist::Verdict;
+use crate::clock;
 use crate::diagnosis::{Diagnosis, diagnose};
-use crate::probe::CheckOptions;
+use crate::probe::{CheckOptions, CheckReport};
 use crate::secret::Secret;
 use crate::stream::live::{StreamState, StreamSummary};
 
@@ -31,8 +34,9 @@ pub struct ManualRecord {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LogEntry {
-    /// Wall-clock time, `HH:MM:SS.mmm` UTC.
-    pub at: String,
+    /// Wall-clock time of day, UTC, written `HH:MM:SS.mmm`.
+    #[serde(with = "clock::timeline_time")]
+    pub at: Time,
     pub text: String,
 }
 
@@ -61,11 +65,7 @@ impl SessionOptions {
         Self {
             timeout_secs: options.timeout.as_secs_f64(),
             observe_secs: options.observe.as_secs_f64(),
-            resolve: options
-                .resolve
-                .iter()
-                .map(|p| format!("{}:{}:{}", p.host, p.port, p.addr))
-                .collect(),
+            resolve: options.resolve.iter().map(ToString::to_string).collect(),
             ca_file,
             headers: options
                 .headers
@@ -82,7 +82,7 @@ impl SessionOptions {
 }
 
 /// A stream as a report keeps it: its summary and each track's levels, decimated.
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamRecord {
     pub summary: StreamSummary,
     pub levels: BTreeMap<String, Vec<LevelPoint>>,
@@ -107,39 +107,37 @@ impl StreamRecord {
     }
 }
 
-/// At most `max` points, each the loudest of the span it replaces.
-fn decimate(points: &[LevelPoint], max: usize) -> Vec<LevelPoint> {
-    if points.len() <= max || max == 0 {
-        return points.to_vec();
+/// How a webhook's signature was judged; the signature itself is never kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureVerdict {
+    Valid,
+    /// Wrong key, changed body, or a timestamp too far away.
+    Invalid,
+    /// The provider's signature headers were not there.
+    Missing,
+    /// No key was given to judge it with.
+    Unchecked,
+}
+
+impl SignatureVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureVerdict::Valid => "valid",
+            SignatureVerdict::Invalid => "invalid",
+            SignatureVerdict::Missing => "missing",
+            SignatureVerdict::Unchecked => "unchecked",
+        }
     }
-    let span = points.len().div_ceil(max);
-    points
-        .chunks(span)
-        .map(|chunk| {
-            let loudest = |f: fn(&LevelPoint) -> Option<f64>| {
-                chunk
-                    .iter()
-                    .filter_map(f)
-                    .fold(None, |acc: Option<f64>, v| {
-                        Some(acc.map_or(v, |a| a.max(v)))
-                    })
-            };
-            LevelPoint {
-                at_ms: chunk[0].at_ms,
-                rms_dbfs: loudest(|p| p.rms_dbfs),
-                peak_dbfs: loudest(|p| p.peak_dbfs),
-            }
-        })
-        .collect()
 }
 
 /// A provider webhook as received (stream.md's `webhooks` array).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRecord {
     pub event_type: String,
-    /// `valid`, `invalid`, `missing` or `unchecked`; the signature itself is never kept.
-    pub signature: String,
-    pub received_at: String,
+    pub signature: SignatureVerdict,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
     pub call_control_id: Option<String>,
     pub stream_id: Option<String>,
     pub failure_reason: Option<String>,
@@ -153,8 +151,10 @@ pub struct Session {
     pub tool: ToolInfo,
     pub host_os: String,
     pub target: String,
-    pub started_at: String,
-    pub ended_at: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub ended_at: Option<OffsetDateTime>,
     pub options: SessionOptions,
     /// The latest result of each check, in check order.
     pub checks: Vec<CheckResult>,
@@ -164,11 +164,28 @@ pub struct Session {
     pub streams: Vec<StreamRecord>,
     pub webhooks: Vec<WebhookRecord>,
     pub log: Vec<LogEntry>,
+    /// Counts changes, so views render again only when something changed.
+    #[serde(skip)]
+    pub revision: Revision,
 }
 
-impl PartialEq for StreamRecord {
-    fn eq(&self, other: &Self) -> bool {
-        serde_json::to_value(self).ok() == serde_json::to_value(other).ok()
+/// A change counter: not part of what a session says, so it never makes two sessions differ.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Revision(u64);
+
+impl Revision {
+    pub fn get(self) -> u64 {
+        self.0
+    }
+
+    fn bump(&mut self) {
+        self.0 += 1;
+    }
+}
+
+impl PartialEq for Revision {
+    fn eq(&self, _: &Self) -> bool {
+        true
     }
 }
 
@@ -179,7 +196,7 @@ impl Default for Session {
             tool: ToolInfo::this(),
             host_os: format!("{} {}", std::env::consts::OS, std::env::consts::ARCH),
             target: String::new(),
-            started_at: String::new(),
+            started_at: clock::now(),
             ended_at: None,
             options: SessionOptions::default(),
             checks: Vec::new(),
@@ -188,6 +205,7 @@ impl Default for Session {
             streams: Vec::new(),
             webhooks: Vec::new(),
             log: Vec::new(),
+            revision: Revision::default(),
         }
     }
 }
@@ -214,7 +232,6 @@ impl Session {
     pub fn new(target: impl Into<String>) -> Self {
         Self {
             target: target.into(),
-            started_at: crate::probe::now_rfc3339(),
             ..Self::default()
         }
     }
@@ -224,8 +241,8 @@ impl Session {
         Self {
             tool: report.tool.clone(),
             target: report.target.clone(),
-            started_at: report.started_at.clone(),
-            ended_at: Some(crate::probe::now_rfc3339()),
+            started_at: report.started_at,
+            ended_at: Some(clock::now()),
             options,
             checks: report.checks.clone(),
             diagnosis: Some(report.diagnosis.clone()),
@@ -289,26 +306,23 @@ impl Session {
         self.log(format!("{item}: marked '{}'", verdict.label()));
     }
 
+    /// The notes of `item`, to edit (counted as a change).
     pub fn notes_mut(&mut self, item: &str) -> &mut String {
+        self.revision.bump();
         &mut self.manual.entry(item.to_string()).or_default().notes
     }
 
     /// Takes the streams a listener has seen, replacing what was there.
     pub fn set_streams<'a>(&mut self, streams: impl IntoIterator<Item = &'a StreamState>) {
+        self.revision.bump();
         self.streams = streams.into_iter().map(StreamRecord::from_state).collect();
     }
 
+    /// Adds a timeline entry; every change a session records goes through here.
     pub fn log(&mut self, text: impl Into<String>) {
-        let now = time::OffsetDateTime::now_utc();
-        let at = format!(
-            "{:02}:{:02}:{:02}.{:03}",
-            now.hour(),
-            now.minute(),
-            now.second(),
-            now.millisecond()
-        );
+        self.revision.bump();
         self.log.push(LogEntry {
-            at,
+            at: clock::time_of_day(),
             text: text.into(),
         });
         if self.log.len() > MAX_LOG_ENTRIES {
@@ -321,7 +335,7 @@ impl Session {
     pub fn log_text(&self) -> String {
         self.log
             .iter()
-            .map(|e| format!("{} {}\n", e.at, e.text))
+            .map(|e| format!("{} {}\n", clock::timeline_text(e.at), e.text))
             .collect()
     }
 }
@@ -380,20 +394,5 @@ mod tests {
         assert!(json.contains("\"schema_version\":1"));
         let back: Session = serde_json::from_str(&json).expect("reads back");
         assert_eq!(back.options.headers[0].name, "Authorization");
-    }
-
-    #[test]
-    fn decimation_keeps_the_loudest_and_the_bound() {
-        let points: Vec<LevelPoint> = (0..1000)
-            .map(|i| LevelPoint {
-                at_ms: f64::from(i) * 20.0,
-                rms_dbfs: Some(if i == 777 { -2.0 } else { -50.0 }),
-                peak_dbfs: None,
-            })
-            .collect();
-        let kept = decimate(&points, REPORT_LEVEL_POINTS);
-        assert!(kept.len() <= REPORT_LEVEL_POINTS);
-        assert!(kept.iter().any(|p| p.rms_dbfs == Some(-2.0)));
-        assert!(kept.iter().all(|p| p.peak_dbfs.is_none()));
     }
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use stream_doctor::audio::Codec;
-use stream_doctor::check::CheckId;
+use stream_doctor::catalog::CheckId;
 use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{DemoMode, DemoTarget};
 use stream_doctor::probe::{self, CheckOptions};

@@ -7,10 +7,14 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use stream_doctor::check::{CheckId, Status};
+use stream_doctor::catalog::CauseId;
+use stream_doctor::catalog::CheckId;
+use stream_doctor::check::Status;
+use stream_doctor::check::evidence::ProviderEvidence;
 use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::{Pki, Served};
-use stream_doctor::diagnosis::CauseId;
+use stream_doctor::net::close::Close;
+use stream_doctor::net::tls::ChainEntry;
 use stream_doctor::probe::CheckOptions;
 use support::{HOST, Scenario, dump, first_cause, first_failure, golden, run_url};
 
@@ -18,7 +22,7 @@ async fn expect_failure(
     name: &str,
     scenario: &Scenario,
     cause: CauseId,
-) -> stream_doctor::check::CheckReport {
+) -> stream_doctor::probe::CheckReport {
     let report = scenario.run().await;
     golden(name, &report, &scenario.options());
     assert_eq!(first_cause(&report), Some(cause), "{}", dump(&report));
@@ -55,13 +59,23 @@ async fn healthy_tls_server_passes_every_check() {
     // The loopback warning comes first; the all-clear follows it.
     let ids: Vec<_> = report.diagnosis.causes.iter().map(|c| c.id).collect();
     assert_eq!(ids, [CauseId::DnsPrivateAddress, CauseId::OkReachable]);
-    let tls = report.check(CheckId::Tls).unwrap();
-    assert_eq!(tls.details["chain"].as_array().map(Vec::len), Some(2));
-    assert_eq!(tls.details["trusted_only_via_ca_file"], true);
-    assert_eq!(tls.details["alpn"], "http/1.1");
-    let provider = report.check(CheckId::Provider).unwrap();
-    assert_eq!(provider.details["sent"]["media"], 50);
-    assert_eq!(provider.details["close"]["close"]["code"], 1000);
+    let tls = report.check(CheckId::Tls).unwrap().details.tls().unwrap();
+    assert_eq!(tls.chain.len(), 2);
+    let session = tls.session.as_ref().unwrap();
+    assert!(session.trusted_only_via_ca_file);
+    assert_eq!(session.alpn.as_deref(), Some("http/1.1"));
+    let provider = report.check(CheckId::Provider).unwrap().details.provider();
+    let Some(ProviderEvidence::Streamed(stream)) = provider else {
+        panic!("no stream: {provider:?}");
+    };
+    assert_eq!(stream.sent.media, 50);
+    assert_eq!(
+        stream.close.close,
+        Close::Frame {
+            code: Some(1000),
+            reason: String::new()
+        }
+    );
 }
 
 #[tokio::test]
@@ -164,8 +178,11 @@ async fn plain_http_on_the_tls_port() {
         CauseId::TlsHandshakeFailed,
     )
     .await;
-    let tls = report.check(CheckId::Tls).unwrap();
-    assert_eq!(tls.details["plain_http_answer"], "HTTP/1.1 400 Bad Request");
+    let tls = report.check(CheckId::Tls).unwrap().details.tls().unwrap();
+    assert_eq!(
+        tls.plain_http_answer.as_deref(),
+        Some("HTTP/1.1 400 Bad Request")
+    );
     assert!(report.diagnosis.causes[0].fix.contains("plain HTTP"));
 }
 
@@ -182,7 +199,8 @@ async fn certificate_that_does_not_parse() {
     .await;
     let tls = report.check(CheckId::Tls).unwrap();
     assert!(tls.summary.contains("does not parse"), "{}", tls.summary);
-    assert!(tls.details["chain"][0]["error"].is_string());
+    let chain = &tls.details.tls().unwrap().chain;
+    assert!(matches!(chain[0], ChainEntry::Unreadable { .. }));
 }
 
 /// A server whose "certificate" is bytes that are not DER, with a real key behind it.
@@ -201,7 +219,7 @@ fn garbage_certificate_config() -> Arc<rustls::ServerConfig> {
         .unwrap()
         .serve(HOST, Served::SelfSigned)
         .unwrap();
-    let provider = stream_doctor::probe::connect::crypto();
+    let provider = stream_doctor::net::tls::crypto();
     let key = provider.key_provider.load_private_key(real.key).unwrap();
     let bogus = rustls::pki_types::CertificateDer::from(b"this is not a certificate".to_vec());
     let certified = rustls::sign::CertifiedKey::new(vec![bogus], key);
@@ -289,9 +307,13 @@ async fn unauthorized() {
 async fn not_found() {
     let scenario = Scenario::tls(Behavior::status(404, "Not Found", ""), Served::FullChain).await;
     let report = expect_failure("not_found", &scenario, CauseId::HttpNotFound).await;
-    let upgrade = report.check(CheckId::Upgrade).unwrap();
-    assert_eq!(upgrade.details["status_line"], "HTTP/1.1 404 Not Found");
-    assert_eq!(upgrade.details["body_excerpt"], "404 Not Found");
+    let upgrade = report.check(CheckId::Upgrade).unwrap().details.upgrade();
+    let upgrade = upgrade.unwrap();
+    assert_eq!(
+        upgrade.status_line.as_deref(),
+        Some("HTTP/1.1 404 Not Found")
+    );
+    assert_eq!(upgrade.body_excerpt, "404 Not Found");
 }
 
 #[tokio::test]

@@ -30,6 +30,33 @@ impl LevelPoint {
             peak_dbfs: summary.peak_dbfs(),
         }
     }
+
+    /// This point and a later one as one: at this one's time, the louder of each level, so a
+    /// short burst never disappears when a history is zoomed out.
+    pub fn louder(self, later: LevelPoint) -> LevelPoint {
+        let max = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(x), Some(y)) => Some(x.max(y)),
+            (x, None) => x,
+            (None, y) => y,
+        };
+        LevelPoint {
+            at_ms: self.at_ms,
+            rms_dbfs: max(self.rms_dbfs, later.rms_dbfs),
+            peak_dbfs: max(self.peak_dbfs, later.peak_dbfs),
+        }
+    }
+}
+
+/// At most `max` points, each the loudest of the span it replaces: the one decimator of level
+/// histories (the live view's and the reports').
+pub fn decimate(points: &[LevelPoint], max: usize) -> Vec<LevelPoint> {
+    if points.len() <= max || max == 0 {
+        return points.to_vec();
+    }
+    points
+        .chunks(points.len().div_ceil(max))
+        .filter_map(|span| span.iter().copied().reduce(LevelPoint::louder))
+        .collect()
 }
 
 /// Accumulates every sample of a track.
@@ -70,6 +97,22 @@ impl Summary {
 mod tests {
     use super::*;
     use crate::audio::tone;
+
+    #[test]
+    fn decimation_keeps_the_loudest_and_the_bound() {
+        let points: Vec<LevelPoint> = (0..1000)
+            .map(|i| LevelPoint {
+                at_ms: f64::from(i) * 20.0,
+                rms_dbfs: Some(if i == 777 { -2.0 } else { -50.0 }),
+                peak_dbfs: None,
+            })
+            .collect();
+        let kept = decimate(&points, 400);
+        assert!(kept.len() <= 400);
+        assert!(kept.iter().any(|p| p.rms_dbfs == Some(-2.0)));
+        assert!(kept.iter().all(|p| p.peak_dbfs.is_none()));
+        assert_eq!(decimate(&points[..10], 400).len(), 10);
+    }
 
     #[test]
     fn full_scale_sine_reads_minus_3_01() {

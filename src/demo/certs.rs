@@ -128,10 +128,5 @@ impl Pki {
 
 /// A server config presenting `cert`, offering the ALPN protocols given (none: no ALPN).
 pub fn server_config(cert: ServedCert, alpn: &[&[u8]]) -> Result<Arc<ServerConfig>, CertError> {
-    let mut config = ServerConfig::builder_with_provider(crate::probe::connect::crypto())
-        .with_safe_default_protocol_versions()?
-        .with_no_client_auth()
-        .with_single_cert(cert.chain, cert.key)?;
-    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
-    Ok(Arc::new(config))
+    Ok(crate::net::tls::server_config(cert.chain, cert.key, alpn)?)
 }

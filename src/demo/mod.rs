@@ -21,8 +21,9 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use self::certs::{CertError, Pki, Served};
-use crate::http;
-use crate::probe::ResolvePin;
+use crate::net::http;
+use crate::net::target::ResolvePin;
+use crate::stream::telnyx::AUTH_TOKEN_HEADER;
 
 /// The host name the demo target answers to (pinned to 127.0.0.1, never looked up).
 pub const DEMO_HOST: &str = "demo.stream-doctor.test";
@@ -304,7 +305,7 @@ async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
             http::answer(&mut stream, &answer).await;
         }
         Behavior::RequireToken(token)
-            if request.header(crate::probe::AUTH_TOKEN_HEADER) != Some(token.as_str()) =>
+            if request.header(AUTH_TOKEN_HEADER) != Some(token.as_str()) =>
         {
             let refusal = http::response(401, "Unauthorized", "", "401 Unauthorized");
             http::answer(&mut stream, &refusal).await;

@@ -1,9 +1,10 @@
 //! The checks, one file each, and the runner that chains them in the order a connection is
 //! built. Independent work runs concurrently (the `paths` check beside the TLS → upgrade →
 //! WebSocket → provider chain); a check whose dependency failed is `skip` with the reason.
+//! Its product is a `CheckReport`: what `check --format json` prints.
 
-pub mod connect;
 pub mod dns;
+pub mod options;
 pub mod paths;
 pub mod provider;
 pub mod tcp;
@@ -12,124 +13,38 @@ pub mod upgrade;
 pub mod url;
 pub mod websocket;
 
-use std::net::IpAddr;
-use std::path::Path;
-use std::str::FromStr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use rustls_pki_types::CertificateDer;
-use rustls_pki_types::pem::PemObject;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
-use crate::check::{CheckId, CheckReport, CheckResult, Status, ToolInfo, millis};
-use crate::diagnosis::diagnose;
-use crate::secret::Secret;
+pub use self::options::{CheckOptions, parse_header};
+use crate::catalog::CheckId;
+use crate::check::{CheckResult, Status, ToolInfo};
+use crate::clock::{self, millis};
+use crate::diagnosis::{Diagnosis, diagnose};
+use crate::net::connect::BoxedIo;
 
-#[derive(Debug, thiserror::Error)]
-pub enum OptionError {
-    #[error("--resolve wants HOST:PORT:ADDR, got '{0}'")]
-    Resolve(String),
-    #[error("cannot read the CA file {path}: {source}")]
-    CaFile {
-        path: String,
-        source: std::io::Error,
-    },
-    #[error("the CA file {0} holds no PEM certificate")]
-    CaFileEmpty(String),
-    #[error("a header wants 'Name: value', got '{0}'")]
-    Header(String),
+/// The whole answer of `check`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub tool: ToolInfo,
+    pub target: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub duration_ms: f64,
+    pub checks: Vec<CheckResult>,
+    pub diagnosis: Diagnosis,
 }
 
-/// `--resolve HOST:PORT:ADDR`, as curl means it: connect to ADDR for HOST:PORT.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ResolvePin {
-    pub host: String,
-    pub port: u16,
-    pub addr: IpAddr,
-}
-
-impl FromStr for ResolvePin {
-    type Err = OptionError;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        let bad = || OptionError::Resolve(s.to_string());
-        let (host, rest) = s.split_once(':').ok_or_else(bad)?;
-        let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
-        let addr = addr.trim_start_matches('[').trim_end_matches(']');
-        Ok(Self {
-            host: host.to_ascii_lowercase(),
-            port: port.parse().map_err(|_| bad())?,
-            addr: addr.parse().map_err(|_| bad())?,
-        })
+impl CheckReport {
+    /// 0 when nothing stops the provider; 1 when a cause is `fail` or a probe broke.
+    pub fn exit_code(&self) -> i32 {
+        if self.diagnosis.reachable { 0 } else { 1 }
     }
-}
 
-/// An extra request header given with `-H 'Name: value'`.
-pub fn parse_header(s: &str) -> Result<(String, String), OptionError> {
-    let (name, value) = s
-        .split_once(':')
-        .ok_or_else(|| OptionError::Header(s.to_string()))?;
-    let name = name.trim();
-    if name.is_empty() || name.contains(char::is_whitespace) {
-        return Err(OptionError::Header(s.to_string()));
-    }
-    Ok((name.to_string(), value.trim().to_string()))
-}
-
-/// Trust roots from a PEM file (`--ca-file`), for private CAs and tests.
-pub fn load_ca_file(path: &Path) -> Result<Vec<CertificateDer<'static>>, OptionError> {
-    let shown = path.display().to_string();
-    let pem = std::fs::read(path).map_err(|source| OptionError::CaFile {
-        path: shown.clone(),
-        source,
-    })?;
-    let certs: Vec<_> = CertificateDer::pem_slice_iter(&pem)
-        .filter_map(Result::ok)
-        .collect();
-    if certs.is_empty() {
-        return Err(OptionError::CaFileEmpty(shown));
-    }
-    Ok(certs)
-}
-
-#[derive(Clone, Debug)]
-pub struct CheckOptions {
-    /// Deadline of each step.
-    pub timeout: Duration,
-    /// How long the `websocket` check watches for the server closing on its own.
-    pub observe: Duration,
-    pub resolve: Vec<ResolvePin>,
-    pub extra_roots: Vec<CertificateDer<'static>>,
-    pub headers: Vec<(String, String)>,
-    pub auth_token: Option<Secret>,
-    /// Run the `provider` check (off with `--no-provider`).
-    pub provider: bool,
-}
-
-/// The header Telnyx sends the `stream_auth_token` in.
-pub const AUTH_TOKEN_HEADER: &str = "x-telnyx-streaming-auth-token";
-
-impl CheckOptions {
-    /// Headers every upgrade request carries: `-H` ones, and the auth token as Telnyx sends it.
-    pub fn request_headers(&self) -> Vec<(String, String)> {
-        let mut headers = self.headers.clone();
-        if let Some(token) = &self.auth_token {
-            headers.push((AUTH_TOKEN_HEADER.to_string(), token.expose().to_string()));
-        }
-        headers
-    }
-}
-
-impl Default for CheckOptions {
-    fn default() -> Self {
-        Self {
-            timeout: Duration::from_secs(10),
-            observe: Duration::from_secs(2),
-            resolve: Vec::new(),
-            extra_roots: Vec::new(),
-            headers: Vec::new(),
-            auth_token: None,
-            provider: true,
-        }
+    pub fn check(&self, id: CheckId) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.id == id)
     }
 }
 
@@ -137,7 +52,7 @@ impl Default for CheckOptions {
 #[derive(Clone, Debug)]
 pub enum Progress {
     Started(CheckId),
-    Finished(CheckResult),
+    Finished(Box<CheckResult>),
 }
 
 /// Runs every check against `raw_url` and diagnoses the results.
@@ -156,7 +71,7 @@ pub async fn run_scoped(
     scope: Option<CheckId>,
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> CheckReport {
-    let started_at = now_rfc3339();
+    let started_at = clock::now();
     let started = Instant::now();
     let checks = run_checks(raw_url, options, scope, progress).await;
     CheckReport {
@@ -178,7 +93,7 @@ async fn run_checks(
     let wanted = |id: CheckId| scope.is_none_or(|s| s.needs().contains(&id));
     let mut results = Vec::new();
     let finish = |result: CheckResult, results: &mut Vec<CheckResult>| {
-        progress(Progress::Finished(result.clone()));
+        progress(Progress::Finished(Box::new(result.clone())));
         results.push(result);
     };
     let skip_rest = |from: &[CheckId], reason: &str, results: &mut Vec<CheckResult>| {
@@ -222,7 +137,7 @@ async fn run_checks(
         if !wanted(CheckId::Tls) {
             return chain_results;
         }
-        let io: connect::BoxedIo = if target.secure {
+        let io: BoxedIo = if target.secure {
             progress(Progress::Started(CheckId::Tls));
             let (tls_result, tls_stream) =
                 tls::check(stream, addr, &target, &options.extra_roots, options.timeout).await;
@@ -295,7 +210,7 @@ async fn run_checks(
         }
         progress(Progress::Started(CheckId::Paths));
         let result = paths::check(addr, &target, options).await;
-        progress(Progress::Finished(result.clone()));
+        progress(Progress::Finished(Box::new(result.clone())));
         Some(result)
     };
     let (chain_results, paths_result) = tokio::join!(chain, paths);
@@ -303,37 +218,4 @@ async fn run_checks(
     results.extend(paths_result);
     results.sort_by_key(|r| r.id);
     results
-}
-
-/// The current time as RFC 3339 (UTC, seconds).
-pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let format =
-        time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]Z");
-    now.format(&format).unwrap_or_default()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn resolve_pins_parse_like_curl() {
-        let pin: ResolvePin = "Example.com:443:127.0.0.1".parse().expect("v4");
-        assert_eq!(pin.host, "example.com");
-        assert_eq!(pin.port, 443);
-        let v6: ResolvePin = "h:8443:[::1]".parse().expect("v6");
-        assert_eq!(v6.addr, "::1".parse::<IpAddr>().expect("ip"));
-        for bad in ["h", "h:443", "h:x:127.0.0.1", "h:443:not-an-ip"] {
-            assert!(bad.parse::<ResolvePin>().is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn headers_parse() {
-        let header = parse_header("X-Test:  value : with colon").expect("parses");
-        assert_eq!(header, ("X-Test".into(), "value : with colon".into()));
-        assert!(parse_header("no colon").is_err());
-        assert!(parse_header("bad name: v").is_err());
-    }
 }

@@ -7,14 +7,14 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use serde_json::json;
-
 use super::CheckOptions;
-use super::connect::{self, Verify};
-use super::upgrade::{self, Exchange};
-use super::url::Target;
-use crate::check::{CheckId, CheckResult, Finding, Status, millis};
-use crate::diagnosis::CauseId;
+use crate::catalog::{CauseId, CheckId};
+use crate::check::evidence::{PathsEvidence, Reached, VariantKind, VariantOutcome};
+use crate::check::{CheckResult, Finding, Status};
+use crate::clock::millis;
+use crate::net::connect::{self, Verify};
+use crate::net::target::Target;
+use crate::net::upgrade::{self, Exchange};
 
 /// Route patterns people register by mistake in place of the value they stand for.
 const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];
@@ -22,8 +22,7 @@ const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Variant {
     pub path: String,
-    /// `target`, `other_id`, `route_pattern`, `trailing_slash` or `root`.
-    pub kind: &'static str,
+    pub kind: VariantKind,
 }
 
 fn looks_like_id(segment: &str) -> bool {
@@ -66,9 +65,9 @@ fn other_value(segment: &str) -> String {
 pub fn variants(path: &str) -> Vec<Variant> {
     let mut out = vec![Variant {
         path: path.to_string(),
-        kind: "target",
+        kind: VariantKind::Target,
     }];
-    let mut push = |path: String, kind: &'static str| {
+    let mut push = |path: String, kind: VariantKind| {
         if !out.iter().any(|v| v.path == path) {
             out.push(Variant { path, kind });
         }
@@ -83,9 +82,9 @@ pub fn variants(path: &str) -> Vec<Variant> {
             replaced[i] = value;
             replaced.join("/")
         };
-        push(with(&other_value(segment)), "other_id");
+        push(with(&other_value(segment)), VariantKind::OtherId);
         for pattern in ROUTE_PATTERNS {
-            push(with(pattern), "route_pattern");
+            push(with(pattern), VariantKind::RoutePattern);
         }
     }
     let toggled = match path.strip_suffix('/') {
@@ -94,9 +93,9 @@ pub fn variants(path: &str) -> Vec<Variant> {
         None => format!("{path}/"),
     };
     if !toggled.is_empty() {
-        push(toggled, "trailing_slash");
+        push(toggled, VariantKind::TrailingSlash);
     }
-    push("/".into(), "root");
+    push("/".into(), VariantKind::Root);
     out
 }
 
@@ -121,19 +120,27 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         }
     });
     let outcomes: Vec<Result<Exchange, String>> = futures_util::future::join_all(attempts).await;
-    let rows: Vec<serde_json::Value> = variants
+    let rows = variants
         .iter()
         .zip(&outcomes)
         .map(|(variant, outcome)| match outcome {
-            Ok(x) => json!({
-                "path": variant.path,
-                "kind": variant.kind,
-                "status": x.status,
-                "status_line": x.status_line,
-                "upgraded": x.upgraded(),
-                "problem": x.problem,
-            }),
-            Err(e) => json!({"path": variant.path, "kind": variant.kind, "status": null, "upgraded": false, "problem": e}),
+            Ok(x) => VariantOutcome {
+                path: variant.path.clone(),
+                kind: variant.kind,
+                status: x.status,
+                upgraded: x.upgraded(),
+                reached: Reached::Answered {
+                    status_line: x.status_line.clone(),
+                    problem: x.problem.clone(),
+                },
+            },
+            Err(e) => VariantOutcome {
+                path: variant.path.clone(),
+                kind: variant.kind,
+                status: None,
+                upgraded: false,
+                reached: Reached::NotConnected { problem: e.clone() },
+            },
         })
         .collect();
     let answered = |o: &Result<Exchange, String>| o.as_ref().is_ok_and(|x| x.status.is_some());
@@ -149,14 +156,14 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         .filter(|(_, o)| upgraded(o))
         .map(|(v, _)| v)
         .collect();
-    let details = json!({ "variants": rows });
+    let evidence = PathsEvidence { variants: rows };
     let elapsed = millis(started.elapsed());
     if outcomes.first().is_some_and(upgraded) {
         let summary = format!(
             "the target path upgrades ({} variant(s) also tried)",
             variants.len() - 1
         );
-        return CheckResult::from_findings(CheckId::Paths, summary, elapsed, details, Vec::new());
+        return CheckResult::from_findings(CheckId::Paths, summary, elapsed, evidence, Vec::new());
     }
     if !winners.is_empty() {
         let listed: Vec<String> = winners.iter().map(|v| format!("'{}'", v.path)).collect();
@@ -165,7 +172,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             target_status.unwrap_or_else(|| "no answer".into()),
             listed.join(", ")
         );
-        if winners.iter().any(|v| v.kind == "route_pattern") {
+        if winners.iter().any(|v| v.kind == VariantKind::RoutePattern) {
             summary
                 .push_str(": the server routes the literal pattern (Node ws exact-match `path`)");
         }
@@ -177,7 +184,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             CheckId::Paths,
             summary,
             elapsed,
-            details,
+            evidence,
             vec![finding],
         );
     }
@@ -187,7 +194,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             "no path got an HTTP answer (see the upgrade check)",
         );
         result.duration_ms = elapsed;
-        result.details = details;
+        result.details = evidence.into();
         return result;
     }
     let mut result = CheckResult::from_findings(
@@ -197,7 +204,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             variants.len()
         ),
         elapsed,
-        details,
+        evidence,
         Vec::new(),
     );
     result.status = Status::Pass;
@@ -210,20 +217,21 @@ mod tests {
 
     #[test]
     fn variants_of_an_id_path() {
-        let got: Vec<(String, &str)> = variants("/api/calls/123/audio")
+        use VariantKind::*;
+        let got: Vec<(String, VariantKind)> = variants("/api/calls/123/audio")
             .into_iter()
             .map(|v| (v.path, v.kind))
             .collect();
         let expected = [
-            ("/api/calls/123/audio", "target"),
-            ("/api/calls/1/audio", "other_id"),
-            ("/api/calls/:id/audio", "route_pattern"),
-            ("/api/calls/{id}/audio", "route_pattern"),
-            ("/api/calls/*/audio", "route_pattern"),
-            ("/api/calls/123/audio/", "trailing_slash"),
-            ("/", "root"),
+            ("/api/calls/123/audio", Target),
+            ("/api/calls/1/audio", OtherId),
+            ("/api/calls/:id/audio", RoutePattern),
+            ("/api/calls/{id}/audio", RoutePattern),
+            ("/api/calls/*/audio", RoutePattern),
+            ("/api/calls/123/audio/", TrailingSlash),
+            ("/", Root),
         ];
-        let expected: Vec<(String, &str)> =
+        let expected: Vec<(String, VariantKind)> =
             expected.iter().map(|(p, k)| (p.to_string(), *k)).collect();
         assert_eq!(got, expected);
     }
@@ -241,7 +249,7 @@ mod tests {
         assert!(
             slash
                 .iter()
-                .any(|v| v.path == "/stream" && v.kind == "trailing_slash")
+                .any(|v| v.path == "/stream" && v.kind == VariantKind::TrailingSlash)
         );
     }
 }

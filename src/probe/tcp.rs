@@ -5,12 +5,13 @@
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use serde_json::json;
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::check::{CheckId, CheckResult, Finding, millis};
-use crate::diagnosis::CauseId;
+use crate::catalog::{CauseId, CheckId};
+use crate::check::evidence::{Attempt, AttemptResult, TcpEvidence};
+use crate::check::{CheckResult, Finding};
+use crate::clock::millis;
 
 /// RFC 8305's recommended delay between connection attempts.
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
@@ -84,19 +85,24 @@ pub async fn check(
         .filter(|a| !failures.iter().any(|(f, _, _)| f == *a))
         .copied()
         .collect();
-    let attempt_rows: Vec<_> = tried
+    let attempts = tried
         .iter()
-        .map(|a| {
-            if let Some((_, w, took)) = winner.as_ref().filter(|(_, w, _)| w == a) {
-                json!({"address": w.to_string(), "result": "connected", "connect_ms": millis(*took)})
-            } else if let Some((_, e, took)) = failures.iter().find(|(f, _, _)| f == a) {
-                json!({"address": a.to_string(), "result": e.to_string(), "connect_ms": millis(*took)})
-            } else {
-                json!({"address": a.to_string(), "result": "no answer", "connect_ms": null})
+        .map(|address| {
+            let won = winner.as_ref().filter(|(_, w, _)| w == address);
+            let failed = failures.iter().find(|(f, _, _)| f == address);
+            let (result, took) = match (won, failed) {
+                (Some((_, _, took)), _) => (AttemptResult::Connected, Some(*took)),
+                (None, Some((_, e, took))) => (AttemptResult::Failed(e.to_string()), Some(*took)),
+                (None, None) => (AttemptResult::NoAnswer, None),
+            };
+            Attempt {
+                address: *address,
+                result,
+                connect_ms: took.map(millis),
             }
         })
         .collect();
-    let details = json!({ "attempts": attempt_rows });
+    let evidence = TcpEvidence { attempts };
     let mut findings = Vec::new();
     let summary = match &winner {
         Some((_, addr, took)) => {
@@ -140,7 +146,7 @@ pub async fn check(
         }
     };
     let result =
-        CheckResult::from_findings(CheckId::Tcp, summary, millis(elapsed), details, findings);
+        CheckResult::from_findings(CheckId::Tcp, summary, millis(elapsed), evidence, findings);
     let connected = winner.map(|(stream, addr, _)| {
         let _ = stream.set_nodelay(true);
         (stream, addr)

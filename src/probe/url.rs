@@ -3,48 +3,21 @@
 
 use std::time::Instant;
 
-use serde_json::json;
-use url::Url;
-
-use crate::check::{CheckId, CheckResult, Finding, millis};
-use crate::diagnosis::CauseId;
-
-/// A stream URL that is usable for the later checks.
-#[derive(Clone, Debug)]
-pub struct Target {
-    pub url: Url,
-    pub secure: bool,
-    /// Host as resolved and sent in SNI: no brackets around IPv6 literals.
-    pub host: String,
-    pub port: u16,
-    /// Path and query as sent in the request line.
-    pub path_and_query: String,
-}
-
-impl Target {
-    /// The `Host` header: the port only when it is not the scheme's default.
-    pub fn host_header(&self) -> String {
-        let host = match self.url.host() {
-            Some(url::Host::Ipv6(addr)) => format!("[{addr}]"),
-            _ => self.host.clone(),
-        };
-        if self.url.port().is_some() {
-            format!("{host}:{}", self.port)
-        } else {
-            host
-        }
-    }
-}
+use crate::catalog::{CauseId, CheckId};
+use crate::check::evidence::{UrlEvidence, UrlParts};
+use crate::check::{CheckResult, Finding};
+use crate::clock::millis;
+use crate::net::target::Target;
 
 pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
     let started = Instant::now();
     let mut findings = Vec::new();
-    let target = match parse(raw) {
+    let target = match Target::parse(raw) {
         Ok(target) => Some(target),
         Err(problem) => {
             findings.push(Finding {
                 cause: CauseId::UrlInvalid,
-                summary: problem,
+                summary: problem.to_string(),
             });
             None
         }
@@ -56,7 +29,7 @@ pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
             summary: format!("placeholder left in the URL: {}", leftovers.join(", ")),
         });
     }
-    let details = match &target {
+    let parts = match &target {
         Some(t) => {
             if !t.secure {
                 findings.push(Finding {
@@ -70,76 +43,35 @@ pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
                     summary: format!("query string '?{query}'"),
                 });
             }
-            json!({
-                "scheme": t.url.scheme(),
-                "host": t.host,
-                "port": t.port,
-                "path": t.url.path(),
-                "query": t.url.query(),
-                "template_leftovers": leftovers,
-            })
+            UrlParts::Parsed {
+                scheme: t.url.scheme().to_string(),
+                host: t.host.clone(),
+                port: t.port,
+                path: t.url.path().to_string(),
+                query: t.url.query().map(str::to_string),
+            }
         }
-        None => json!({ "input": raw, "template_leftovers": leftovers }),
+        None => UrlParts::Unparsed {
+            input: raw.to_string(),
+        },
     };
     let summary = match (&target, findings.first()) {
         (Some(t), None) => format!("{}://{}:{}{}", t.url.scheme(), t.host, t.port, t.url.path()),
         (_, Some(first)) => first.summary.clone(),
         (None, None) => "not a URL".into(),
     };
+    let evidence = UrlEvidence {
+        parts,
+        template_leftovers: leftovers,
+    };
     let result = CheckResult::from_findings(
         CheckId::Url,
         summary,
         millis(started.elapsed()),
-        details,
+        evidence,
         findings,
     );
     (result, target)
-}
-
-fn parse(raw: &str) -> Result<Target, String> {
-    let trimmed = raw.trim();
-    if trimmed.is_empty() {
-        return Err("the URL is empty".into());
-    }
-    // The WHATWG parser reads `wss:///x` as host `x`; a person meant an empty host.
-    if trimmed
-        .split_once("://")
-        .is_some_and(|(_, rest)| rest.starts_with('/'))
-    {
-        return Err("the URL has no host".into());
-    }
-    let url = Url::parse(trimmed).map_err(|e| format!("not a URL ({e}): '{trimmed}'"))?;
-    let secure = match url.scheme() {
-        "wss" => true,
-        "ws" => false,
-        "https" | "http" => {
-            return Err(format!(
-                "scheme is {}://, a WebSocket URL starts with wss:// (or ws://)",
-                url.scheme()
-            ));
-        }
-        other => return Err(format!("scheme '{other}' is not ws or wss")),
-    };
-    let host = match url.host() {
-        Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
-        Some(url::Host::Ipv4(a)) => a.to_string(),
-        Some(url::Host::Ipv6(a)) => a.to_string(),
-        _ => return Err("the URL has no host".into()),
-    };
-    let port = url
-        .port_or_known_default()
-        .unwrap_or(if secure { 443 } else { 80 });
-    let path_and_query = match url.query() {
-        Some(q) => format!("{}?{q}", url.path()),
-        None => url.path().to_string(),
-    };
-    Ok(Target {
-        secure,
-        host,
-        port,
-        path_and_query,
-        url,
-    })
 }
 
 /// The placeholders a templating slip leaves behind, as written in the URL.
@@ -198,7 +130,6 @@ pub fn template_leftovers(raw: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Status;
 
     fn causes(raw: &str) -> Vec<CauseId> {
         check(raw).0.findings.iter().map(|f| f.cause).collect()
@@ -251,21 +182,5 @@ mod tests {
     #[test]
     fn port_in_the_authority_is_not_a_route_parameter() {
         assert!(template_leftovers("wss://h.example:8443/a/b").is_empty());
-    }
-
-    #[test]
-    fn target_fields() {
-        let (result, target) = check("wss://[::1]:9443/x/y?z=1");
-        let target = target.expect("parses");
-        assert_eq!(result.status, Status::Warn);
-        assert_eq!(target.host, "::1");
-        assert_eq!(target.port, 9443);
-        assert_eq!(target.path_and_query, "/x/y?z=1");
-        assert_eq!(target.host_header(), "[::1]:9443");
-        let (_, plain) = check("wss://example.com/s");
-        assert_eq!(
-            plain.map(|t| (t.port, t.host_header())),
-            Some((443, "example.com".into()))
-        );
     }
 }

@@ -6,44 +6,19 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::json;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
 
 use super::CheckOptions;
-use super::connect::{self, Verify};
-use super::url::Target;
-use crate::check::{CheckId, CheckResult, Finding, millis};
-use crate::diagnosis::CauseId;
+use crate::catalog::{CauseId, CheckId};
+use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
+use crate::check::{CheckResult, Finding};
+use crate::clock::millis;
+use crate::net::close::Close;
+use crate::net::connect::{self, Verify};
+use crate::net::target::Target;
+use crate::net::upgrade::client_request;
 
 const PING_PAYLOAD: &[u8] = b"stream-doctor";
-
-/// A client request for the target's URL with the given extra headers.
-pub fn request(target: &Target, headers: &[(String, String)]) -> Result<Request<()>, String> {
-    let mut request = target
-        .url
-        .as_str()
-        .into_client_request()
-        .map_err(|e| format!("cannot build the request: {e}"))?;
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes())
-            .map_err(|e| format!("header name '{name}': {e}"))?;
-        let value = HeaderValue::from_str(value).map_err(|e| format!("header value: {e}"))?;
-        request.headers_mut().append(name, value);
-    }
-    Ok(request)
-}
-
-/// A close frame as evidence.
-pub fn close_json(
-    frame: Option<&tokio_tungstenite::tungstenite::protocol::CloseFrame>,
-) -> serde_json::Value {
-    match frame {
-        Some(f) => json!({"code": u16::from(f.code), "reason": f.reason.as_str()}),
-        None => json!({"code": null, "reason": ""}),
-    }
-}
 
 pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
     let started = Instant::now();
@@ -54,12 +29,15 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             cause,
             summary,
             millis(started.elapsed()),
-            json!({}),
+            WebsocketEvidence::NotOpened {},
         )
     };
-    let request = match request(target, &options.request_headers()) {
+    let request = match client_request(target, &options.request_headers()) {
         Ok(r) => r,
-        Err(e) => return CheckResult::broken(CheckId::Websocket, e, millis(started.elapsed())),
+        Err(e) => {
+            let elapsed = millis(started.elapsed());
+            return CheckResult::broken(CheckId::Websocket, e.to_string(), elapsed);
+        }
     };
     let verify = Verify::Provider(&options.extra_roots);
     let io = match connect::open(addr, target, verify, timeout).await {
@@ -86,19 +64,14 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     };
     let opened = Instant::now();
     let mut received: Vec<String> = Vec::new();
-    let mut closed: Option<(serde_json::Value, Duration)> = None;
+    let mut closed: Option<(Close, Duration)> = None;
     let mut rtt = None;
     let ping_sent = Instant::now();
     let ping = Message::Ping(PING_PAYLOAD.to_vec().into());
     match tokio::time::timeout(timeout, ws.send(ping)).await {
         Ok(Ok(())) => {}
-        Ok(Err(e)) => closed = Some((json!({"error": e.to_string()}), opened.elapsed())),
-        Err(_) => {
-            closed = Some((
-                json!({"error": "the server stopped reading"}),
-                opened.elapsed(),
-            ))
-        }
+        Ok(Err(e)) => closed = Some((Close::error(e.to_string()), opened.elapsed())),
+        Err(_) => closed = Some((Close::error("the server stopped reading"), opened.elapsed())),
     }
     let observe_until = tokio::time::Instant::now() + options.observe;
     let pong_deadline = tokio::time::Instant::now() + timeout;
@@ -121,20 +94,15 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
                 }
             }
             Some(Ok(Message::Close(frame))) => {
-                closed = Some((close_json(frame.as_ref()), opened.elapsed()));
+                closed = Some((Close::frame(frame.as_ref()), opened.elapsed()));
             }
             Some(Ok(Message::Text(text))) => received.push(text.chars().take(200).collect()),
             Some(Ok(Message::Binary(bytes))) => {
                 received.push(format!("<{} binary bytes>", bytes.len()))
             }
             Some(Ok(_)) => {}
-            Some(Err(e)) => closed = Some((json!({"error": e.to_string()}), opened.elapsed())),
-            None => {
-                closed = Some((
-                    json!({"error": "connection ended without a close frame"}),
-                    opened.elapsed(),
-                ))
-            }
+            Some(Err(e)) => closed = Some((Close::error(e.to_string()), opened.elapsed())),
+            None => closed = Some((Close::no_frame(), opened.elapsed())),
         }
     }
     if closed.is_none() {
@@ -145,7 +113,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         let summary = format!(
             "the server closed the session after {:.0} ms: {}",
             millis(*after),
-            describe_close(how)
+            how
         );
         findings.push(Finding {
             cause: CauseId::WsClosedOnConnect,
@@ -166,33 +134,20 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         });
         summary
     };
-    let details = json!({
-        "ping_rtt_ms": rtt.map(millis),
-        "observe_secs": options.observe.as_secs_f64(),
-        "closed_by_server": closed.as_ref().map(|(how, after)| json!({"close": how, "after_ms": millis(*after)})),
-        "received": received,
+    let evidence = WebsocketEvidence::Watched(Watch {
+        ping_rtt_ms: rtt.map(millis),
+        observe_secs: options.observe.as_secs_f64(),
+        closed_by_server: closed.map(|(close, after)| ServerClose {
+            close,
+            after_ms: millis(after),
+        }),
+        received,
     });
     CheckResult::from_findings(
         CheckId::Websocket,
         summary,
         millis(started.elapsed()),
-        details,
+        evidence,
         findings,
     )
-}
-
-/// "code 1008 'reason'" or the error that ended the connection.
-pub fn describe_close(how: &serde_json::Value) -> String {
-    if let Some(error) = how.get("error").and_then(|e| e.as_str()) {
-        return error.to_string();
-    }
-    let code = how.get("code").and_then(|c| c.as_u64());
-    let reason = how
-        .get("reason")
-        .and_then(|r| r.as_str())
-        .unwrap_or_default();
-    match code {
-        Some(code) => format!("close code {code} '{reason}'"),
-        None => "close frame without a code".into(),
-    }
 }

@@ -1,48 +1,32 @@
 //! One self-contained HTML page: no external assets, no scripts. Readable on a phone, printable;
 //! the level history as inline SVG; the certificate chain and raw headers in collapsible
-//! sections.
+//! sections. Written with `maud`, which escapes every value by construction.
 
-use std::fmt::Write;
+use maud::{DOCTYPE, Markup, PreEscaped, html};
 
 use super::{dbfs_text, key_evidence, severity_icon, status_icon, verdict_line};
 use crate::audio::meter::{FLOOR_DBFS, LevelPoint};
-use crate::check::{CheckId, CheckResult, Status};
+use crate::catalog::Severity;
+use crate::check::evidence::Evidence;
+use crate::check::{CheckResult, Status};
 use crate::checklist::ITEMS;
-use crate::diagnosis::{Severity, snippet};
+use crate::clock;
+use crate::diagnosis::snippet;
+use crate::net::tls::ChainEntry;
 use crate::session::{Session, StreamRecord};
 
+/// `text` as HTML would show it, for tests that look for a string in the page.
 pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
+    html! { (text) }.into_string()
 }
 
-/// Escapes `text`, then turns `backtick spans` into <code> as the Markdown would.
-fn prose(text: &str) -> String {
-    let escaped = escape(text);
-    let mut out = String::with_capacity(escaped.len());
-    let mut open = false;
-    for piece in escaped.split('`') {
-        if !out.is_empty() || open {
-            out.push_str(if open { "<code>" } else { "</code>" });
+/// `text` with its `backtick spans` as <code>, as the Markdown shows them.
+fn prose(text: &str) -> Markup {
+    html! {
+        @for (i, piece) in text.split('`').enumerate() {
+            @if i % 2 == 1 { code { (piece) } } @else { (piece) }
         }
-        out.push_str(piece);
-        open = !open;
     }
-    if !open {
-        // An odd backtick count: close the last span rather than leave the tag open.
-        out.push_str("</code>");
-    }
-    out
 }
 
 const STYLE: &str = "body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;max-width:60rem;margin:1rem auto;padding:0 1rem;line-height:1.45;color:#1f2328}\
@@ -57,244 +41,228 @@ details{margin:.3rem 0}summary{cursor:pointer}svg{width:100%;height:auto;backgro
 const TRACK_COLORS: [&str; 4] = ["#0969da", "#bf3989", "#1a7f37", "#9a6700"];
 
 pub fn render(session: &Session) -> String {
-    let mut out = String::new();
     let verdict = verdict_line(&session.checks, session.diagnosis.as_ref());
     let severity = session
         .diagnosis
         .as_ref()
         .and_then(|d| d.verdict())
         .map_or("info", |c| c.severity.as_str());
-    let _ = write!(
-        out,
-        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width,initial-scale=1\"><title>Stream Doctor: {}</title><style>{STYLE}</style></head><body>",
-        escape(&session.target)
-    );
-    let _ = write!(
-        out,
-        "<h1>Stream Doctor report</h1><p class=\"verdict {severity}\"><strong>{}</strong></p><p class=\"meta\">Target <code>{}</code><br>Checked {}{} by {} {} on {}</p>",
-        escape(&verdict),
-        escape(&session.target),
-        escape(&session.started_at),
-        session
-            .ended_at
-            .as_ref()
-            .map(|e| format!(" to {}", escape(e)))
-            .unwrap_or_default(),
-        escape(&session.tool.name),
-        escape(&session.tool.version),
-        escape(&session.host_os)
-    );
-    causes(&mut out, session);
-    checks(&mut out, session);
-    manual(&mut out, session);
-    for (i, stream) in session.streams.iter().enumerate() {
-        stream_section(&mut out, i + 1, stream);
-    }
-    if !session.webhooks.is_empty() {
-        out.push_str("<h2>Webhooks</h2><table><tr><th>received</th><th>event</th><th>signature</th><th>reason</th></tr>");
-        for hook in &session.webhooks {
-            let _ = write!(
-                out,
-                "<tr><td>{}</td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>",
-                escape(&hook.received_at),
-                escape(&hook.event_type),
-                escape(&hook.signature),
-                escape(hook.failure_reason.as_deref().unwrap_or(""))
-            );
+    let ended = session
+        .ended_at
+        .map(|e| format!(" to {}", clock::rfc3339(e)))
+        .unwrap_or_default();
+    let page = html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { "Stream Doctor: " (session.target) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body {
+                h1 { "Stream Doctor report" }
+                p class={ "verdict " (severity) } { strong { (verdict) } }
+                p.meta {
+                    "Target " code { (session.target) } br;
+                    "Checked " (clock::rfc3339(session.started_at)) (ended)
+                    " by " (session.tool.name) " " (session.tool.version) " on " (session.host_os)
+                }
+                (causes(session))
+                (checks(session))
+                (manual(session))
+                @for (i, stream) in session.streams.iter().enumerate() {
+                    (stream_section(i + 1, stream))
+                }
+                @if !session.webhooks.is_empty() {
+                    h2 { "Webhooks" }
+                    table {
+                        tr { th { "received" } th { "event" } th { "signature" } th { "reason" } }
+                        @for hook in &session.webhooks {
+                            tr {
+                                td { (clock::rfc3339(hook.received_at)) }
+                                td { code { (hook.event_type) } }
+                                td { (hook.signature.as_str()) }
+                                td { (hook.failure_reason.as_deref().unwrap_or("")) }
+                            }
+                        }
+                    }
+                }
+            }
         }
-        out.push_str("</table>");
-    }
-    out.push_str("</body></html>\n");
-    out
-}
-
-fn causes(out: &mut String, session: &Session) {
-    let Some(diagnosis) = session.diagnosis.as_ref().filter(|d| !d.causes.is_empty()) else {
-        return;
     };
-    out.push_str("<h2>Causes</h2><ol>");
-    for cause in &diagnosis.causes {
-        let _ = write!(
-            out,
-            "<li><span class=\"{}\"><strong>{} {}</strong></span> <code>{}</code><br>{}<br><em>Fix:</em> {}",
-            cause.severity.as_str(),
-            severity_icon(cause.severity),
-            escape(&cause.title),
-            cause.id.as_str(),
-            prose(&cause.summary),
-            prose(&cause.fix)
-        );
-        if let Some(code) = snippet(cause.id).filter(|_| cause.severity == Severity::Fail) {
-            let _ = write!(out, "<pre><code>{}</code></pre>", escape(code));
-        }
-        out.push_str("</li>");
-    }
-    out.push_str("</ol>");
+    page.into_string() + "\n"
 }
 
-fn checks(out: &mut String, session: &Session) {
+fn causes(session: &Session) -> Markup {
+    let Some(diagnosis) = session.diagnosis.as_ref().filter(|d| !d.causes.is_empty()) else {
+        return html! {};
+    };
+    html! {
+        h2 { "Causes" }
+        ol {
+            @for cause in &diagnosis.causes {
+                li {
+                    span class=(cause.severity.as_str()) {
+                        strong { (severity_icon(cause.severity)) " " (cause.title) }
+                    }
+                    " " code { (cause.id.as_str()) } br;
+                    (prose(&cause.summary)) br;
+                    em { "Fix:" } " " (prose(&cause.fix))
+                    @if let Some(code) = snippet(cause.id).filter(|_| cause.severity == Severity::Fail) {
+                        pre { code { (code) } }
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn checks(session: &Session) -> Markup {
     if session.checks.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str(
-        "<h2>Checks</h2><table><tr><th></th><th>check</th><th>time</th><th>result</th></tr>",
-    );
-    for check in &session.checks {
-        let class = check.status.as_str();
-        let _ = write!(
-            out,
-            "<tr><td class=\"{class}\">{} {class}</td><td>{}</td><td>{:.1}&nbsp;ms</td><td>{}{}</td></tr>",
-            status_icon(check.status),
-            check.id.as_str(),
-            check.duration_ms,
-            escape(&check.summary),
-            evidence(check)
-        );
+    html! {
+        h2 { "Checks" }
+        table {
+            tr { th {} th { "check" } th { "time" } th { "result" } }
+            @for check in &session.checks {
+                tr {
+                    td class=(check.status.as_str()) {
+                        (status_icon(check.status)) " " (check.status.as_str())
+                    }
+                    td { (check.id.as_str()) }
+                    td { (format!("{:.1}\u{a0}ms", check.duration_ms)) }
+                    td { (check.summary) (evidence(check)) }
+                }
+            }
+        }
     }
-    out.push_str("</table>");
 }
 
 /// Collapsible evidence: the certificate chain, the raw answer to the upgrade, the variants.
-fn evidence(check: &CheckResult) -> String {
+fn evidence(check: &CheckResult) -> Markup {
     if check.status == Status::Skip {
-        return String::new();
+        return html! {};
     }
-    let d = &check.details;
-    match check.id {
-        CheckId::Tls => {
-            let Some(chain) = d
-                .get("chain")
-                .and_then(|c| c.as_array())
-                .filter(|c| !c.is_empty())
-            else {
-                return String::new();
-            };
-            let mut html = format!(
-                "<details><summary>Certificate chain ({} sent)</summary><table><tr><th>subject</th><th>issuer</th><th>valid</th><th>names</th></tr>",
-                chain.len()
-            );
-            let text = |v: &serde_json::Value, k: &str| {
-                escape(v.get(k).and_then(|x| x.as_str()).unwrap_or_default())
-            };
-            for cert in chain {
-                if let Some(error) = cert.get("error").and_then(|e| e.as_str()) {
-                    let _ = write!(html, "<tr><td colspan=\"4\">{}</td></tr>", escape(error));
-                    continue;
+    match &check.details {
+        Evidence::Tls(tls) if !tls.chain.is_empty() => html! {
+            details {
+                summary { "Certificate chain (" (tls.chain.len()) " sent)" }
+                table {
+                    tr { th { "subject" } th { "issuer" } th { "valid" } th { "names" } }
+                    @for entry in &tls.chain {
+                        @match entry {
+                            ChainEntry::Cert(cert) => {
+                                tr {
+                                    td { (cert.subject) }
+                                    td { (cert.issuer) }
+                                    td {
+                                        (clock::minutes::text(cert.not_before)) " to "
+                                        (clock::minutes::text(cert.not_after))
+                                    }
+                                    td { (cert.names.join(", ")) }
+                                }
+                            },
+                            ChainEntry::Unreadable { error } => {
+                                tr { td colspan="4" { (error) } }
+                            },
+                        }
+                    }
                 }
-                let names: Vec<String> = cert
-                    .get("names")
-                    .and_then(|n| n.as_array())
-                    .map(|n| n.iter().filter_map(|x| x.as_str()).map(escape).collect())
-                    .unwrap_or_default();
-                let _ = write!(
-                    html,
-                    "<tr><td>{}</td><td>{}</td><td>{} to {}</td><td>{}</td></tr>",
-                    text(cert, "subject"),
-                    text(cert, "issuer"),
-                    text(cert, "not_before"),
-                    text(cert, "not_after"),
-                    names.join(", ")
-                );
             }
-            html.push_str("</table></details>");
-            html
-        }
-        CheckId::Upgrade => {
-            let request = d
-                .get("request")
-                .and_then(|r| r.as_str())
-                .unwrap_or_default();
-            let answer = key_evidence(check).join("\n");
-            format!(
-                "<details><summary>Raw request and answer</summary><pre>{}</pre><pre>{}</pre></details>",
-                escape(request.trim_end()),
-                escape(&answer)
-            )
-        }
+        },
+        Evidence::Tls(_) => html! {},
+        Evidence::Upgrade(exchange) => html! {
+            details {
+                summary { "Raw request and answer" }
+                pre { (exchange.request.trim_end()) }
+                pre { (key_evidence(check).join("\n")) }
+            }
+        },
         _ => {
             let lines = key_evidence(check);
-            if lines.is_empty() {
-                String::new()
-            } else {
-                format!(
-                    "<details><summary>Evidence</summary><pre>{}</pre></details>",
-                    escape(&lines.join("\n"))
-                )
+            html! {
+                @if !lines.is_empty() {
+                    details { summary { "Evidence" } pre { (lines.join("\n")) } }
+                }
             }
         }
     }
 }
 
-fn manual(out: &mut String, session: &Session) {
+fn manual(session: &Session) -> Markup {
     let rows: Vec<_> = ITEMS
         .iter()
         .filter_map(|item| session.manual.get(item.id).map(|r| (item, r)))
         .filter(|(_, r)| r.verdict.is_some() || !r.notes.is_empty())
         .collect();
     if rows.is_empty() {
-        return;
+        return html! {};
     }
-    out.push_str(
-        "<h2>Manual steps</h2><table><tr><th>step</th><th>verdict</th><th>notes</th></tr>",
-    );
-    for (item, record) in rows {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(item.title),
-            record.verdict.map_or("not judged", |v| v.label()),
-            escape(&record.notes).replace('\n', "<br>")
-        );
+    html! {
+        h2 { "Manual steps" }
+        table {
+            tr { th { "step" } th { "verdict" } th { "notes" } }
+            @for (item, record) in rows {
+                tr {
+                    td { (item.title) }
+                    td { (record.verdict.map_or("not judged", |v| v.label())) }
+                    td {
+                        @for (i, line) in record.notes.lines().enumerate() {
+                            @if i > 0 { br; }
+                            (line)
+                        }
+                    }
+                }
+            }
+        }
     }
-    out.push_str("</table>");
 }
 
-fn stream_section(out: &mut String, number: usize, stream: &StreamRecord) {
+fn stream_section(number: usize, stream: &StreamRecord) -> Markup {
     let s = &stream.summary;
     let format = s.media_format.as_ref().map_or("no start".to_string(), |f| {
         format!("{} / {} Hz", f.encoding, f.sample_rate)
     });
-    let _ = write!(
-        out,
-        "<h2>Stream {number}: {} {}</h2><p class=\"meta\">Path <code>{}</code>, {}, stream <code>{}</code>, call <code>{}</code>, {:.1} s{}</p>",
-        escape(s.protocol.as_deref().unwrap_or("unknown")),
-        escape(&format),
-        escape(&s.path),
-        escape(&format),
-        escape(s.stream_id.as_deref().unwrap_or("-")),
-        escape(s.call_control_id.as_deref().unwrap_or("-")),
-        s.duration_ms / 1000.0,
-        s.closed
-            .as_ref()
-            .map(|c| format!(
-                ", closed by {} {}",
-                escape(&c.by),
-                c.code.map(|c| c.to_string()).unwrap_or_default()
-            ))
-            .unwrap_or_default()
-    );
-    out.push_str("<table><tr><th>track</th><th>frames</th><th>RMS</th><th>peak</th><th>gaps</th><th>out of order</th><th>late</th></tr>");
-    for (name, track) in &s.tracks {
-        let _ = write!(
-            out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            escape(name),
-            track.frames,
-            dbfs_text(track.rms_dbfs),
-            dbfs_text(track.peak_dbfs),
-            track.sequence_gaps,
-            track.out_of_order,
-            track.late_frames
-        );
-    }
-    out.push_str("</table>");
-    if stream.levels.values().any(|points| !points.is_empty()) {
-        out.push_str(&level_svg(stream));
+    let closed = s
+        .closed
+        .as_ref()
+        .map(|c| format!(", {c}"))
+        .unwrap_or_default();
+    html! {
+        h2 { "Stream " (number) ": " (s.protocol.as_deref().unwrap_or("unknown")) " " (format) }
+        p.meta {
+            "Path " code { (s.path) } ", " (format)
+            ", stream " code { (s.stream_id.as_deref().unwrap_or("-")) }
+            ", call " code { (s.call_control_id.as_deref().unwrap_or("-")) }
+            (format!(", {:.1} s", s.duration_ms / 1000.0)) (closed)
+        }
+        table {
+            tr {
+                th { "track" } th { "frames" } th { "RMS" } th { "peak" }
+                th { "gaps" } th { "out of order" } th { "late" }
+            }
+            @for (name, track) in &s.tracks {
+                tr {
+                    td { (name) }
+                    td { (track.frames) }
+                    td { (dbfs_text(track.rms_dbfs)) }
+                    td { (dbfs_text(track.peak_dbfs)) }
+                    td { (track.sequence_gaps) }
+                    td { (track.out_of_order) }
+                    td { (track.late_frames) }
+                }
+            }
+        }
+        @if stream.levels.values().any(|points| !points.is_empty()) {
+            (level_svg(stream))
+        }
     }
 }
 
 /// RMS (solid) and peak (faint) dBFS over time, one colour a track, from −96 to 0 dBFS.
-fn level_svg(stream: &StreamRecord) -> String {
+fn level_svg(stream: &StreamRecord) -> Markup {
     const WIDTH: f64 = 720.0;
     const HEIGHT: f64 = 180.0;
     const LEFT: f64 = 40.0;
@@ -310,26 +278,6 @@ fn level_svg(stream: &StreamRecord) -> String {
         let v = db.unwrap_or(FLOOR_DBFS).max(FLOOR_DBFS);
         10.0 + (v / FLOOR_DBFS) * (HEIGHT - BOTTOM - 10.0)
     };
-    let mut svg = format!(
-        "<svg viewBox=\"0 0 {WIDTH} {HEIGHT}\" xmlns=\"http://www.w3.org/2000/svg\" role=\"img\" aria-label=\"audio levels over time\">"
-    );
-    for db in [0.0, -24.0, -48.0, -72.0, -96.0] {
-        let yy = y(Some(db));
-        let _ = write!(
-            svg,
-            "<line x1=\"{LEFT}\" x2=\"{}\" y1=\"{yy:.1}\" y2=\"{yy:.1}\" stroke=\"#d0d7de\" stroke-width=\"0.5\"/><text x=\"4\" y=\"{:.1}\" font-size=\"9\" fill=\"#57606a\">{db}</text>",
-            WIDTH - 10.0,
-            yy + 3.0
-        );
-    }
-    let _ = write!(
-        svg,
-        "<text x=\"{LEFT}\" y=\"{}\" font-size=\"9\" fill=\"#57606a\">0 s</text><text x=\"{}\" y=\"{}\" font-size=\"9\" fill=\"#57606a\" text-anchor=\"end\">{:.1} s</text>",
-        HEIGHT - 4.0,
-        WIDTH - 10.0,
-        HEIGHT - 4.0,
-        end_ms / 1000.0
-    );
     let line = |points: &[LevelPoint], pick: fn(&LevelPoint) -> Option<f64>| -> String {
         points
             .iter()
@@ -337,20 +285,31 @@ fn level_svg(stream: &StreamRecord) -> String {
             .collect::<Vec<_>>()
             .join(" ")
     };
-    for (i, (name, points)) in stream.levels.iter().enumerate() {
-        let color = TRACK_COLORS[i % TRACK_COLORS.len()];
-        let _ = write!(
-            svg,
-            "<polyline fill=\"none\" stroke=\"{color}\" stroke-opacity=\"0.35\" stroke-width=\"1\" points=\"{}\"/><polyline fill=\"none\" stroke=\"{color}\" stroke-width=\"1.5\" points=\"{}\"/><text x=\"{}\" y=\"{}\" font-size=\"10\" fill=\"{color}\">{} RMS (peak faint)</text>",
-            line(points, |p| p.peak_dbfs),
-            line(points, |p| p.rms_dbfs),
-            LEFT + 6.0 + 150.0 * i as f64,
-            22.0,
-            escape(name)
-        );
+    let at = |v: f64| format!("{v:.1}");
+    html! {
+        svg viewBox={ "0 0 " (WIDTH) " " (HEIGHT) } xmlns="http://www.w3.org/2000/svg"
+            role="img" aria-label="audio levels over time" {
+            @for db in [0.0, -24.0, -48.0, -72.0, -96.0] {
+                line x1=(LEFT) x2=(WIDTH - 10.0) y1=(at(y(Some(db)))) y2=(at(y(Some(db))))
+                    stroke="#d0d7de" stroke-width="0.5" {}
+                text x="4" y=(at(y(Some(db)) + 3.0)) font-size="9" fill="#57606a" { (db) }
+            }
+            text x=(LEFT) y=(HEIGHT - 4.0) font-size="9" fill="#57606a" { "0 s" }
+            text x=(WIDTH - 10.0) y=(HEIGHT - 4.0) font-size="9" fill="#57606a" text-anchor="end" {
+                (format!("{:.1} s", end_ms / 1000.0))
+            }
+            @for (i, (name, points)) in stream.levels.iter().enumerate() {
+                @let color = TRACK_COLORS[i % TRACK_COLORS.len()];
+                polyline fill="none" stroke=(color) stroke-opacity="0.35" stroke-width="1"
+                    points=(line(points, |p| p.peak_dbfs)) {}
+                polyline fill="none" stroke=(color) stroke-width="1.5"
+                    points=(line(points, |p| p.rms_dbfs)) {}
+                text x=(LEFT + 6.0 + 150.0 * i as f64) y="22" font-size="10" fill=(color) {
+                    (name) " RMS (peak faint)"
+                }
+            }
+        }
     }
-    svg.push_str("</svg>");
-    svg
 }
 
 #[cfg(test)]
@@ -359,11 +318,23 @@ mod tests {
 
     #[test]
     fn backtick_spans_become_code() {
+        let shown = |text: &str| prose(text).into_string();
         assert_eq!(
-            prose("use `a<b` and `c`"),
+            shown("use `a<b` and `c`"),
             "use <code>a&lt;b</code> and <code>c</code>"
         );
-        assert_eq!(prose("no code"), "no code");
-        assert_eq!(prose("odd `one"), "odd <code>one</code>");
+        assert_eq!(shown("no code"), "no code");
+        assert_eq!(shown("odd `one"), "odd <code>one</code>");
+    }
+
+    #[test]
+    fn values_are_escaped_by_construction() {
+        let session = Session {
+            target: "wss://h.example/<script>alert(1)</script>".into(),
+            ..Session::default()
+        };
+        let page = render(&session);
+        assert!(!page.contains("<script>"), "{page}");
+        assert!(page.contains("&lt;script&gt;"));
     }
 }

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::{dbfs_text, key_evidence, severity_icon, status_icon, verdict_line};
 use crate::checklist::ITEMS;
+use crate::clock;
 use crate::diagnosis::snippet;
 use crate::session::Session;
 
@@ -31,11 +32,10 @@ pub fn render(session: &Session) -> String {
         out,
         "Target `{}`, checked {}{} by {} {} on {}.\n",
         session.target,
-        session.started_at,
+        clock::rfc3339(session.started_at),
         session
             .ended_at
-            .as_ref()
-            .map(|e| format!(" to {e}"))
+            .map(|e| format!(" to {}", clock::rfc3339(e)))
             .unwrap_or_default(),
         session.tool.name,
         session.tool.version,
@@ -104,13 +104,10 @@ pub fn render(session: &Session) -> String {
             let format = s.media_format.as_ref().map_or("-".to_string(), |f| {
                 format!("{}/{}", f.encoding, f.sample_rate)
             });
-            let closed = s.closed.as_ref().map_or("open".to_string(), |c| {
-                format!(
-                    "{} {}",
-                    c.by,
-                    c.code.map(|c| c.to_string()).unwrap_or_default()
-                )
-            });
+            let closed = s
+                .closed
+                .as_ref()
+                .map_or("open".to_string(), ToString::to_string);
             for (name, track) in &s.tracks {
                 let _ = writeln!(
                     out,
@@ -134,9 +131,9 @@ pub fn render(session: &Session) -> String {
             let _ = writeln!(
                 out,
                 "- {} `{}` (signature {}){}",
-                hook.received_at,
+                clock::rfc3339(hook.received_at),
                 hook.event_type,
-                hook.signature,
+                hook.signature.as_str(),
                 hook.failure_reason
                     .as_ref()
                     .map(|r| format!(": {r}"))

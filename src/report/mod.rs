@@ -1,13 +1,19 @@
-//! Reports of a session, for people and scripts: Markdown for a ticket or a chat, one
-//! self-contained HTML page for stakeholders (inline SVG levels, collapsible evidence), and
-//! JSON for scripts. All three render the same `Session`; secrets reach none of them.
+//! Renderers, for people and scripts: a session as Markdown for a ticket or a chat, one
+//! self-contained HTML page for stakeholders (inline SVG levels, collapsible evidence), or JSON
+//! for scripts; a check run as coloured text for the terminal (`text`); and the printouts of
+//! `listen` and `replay` (`streams`). Secrets reach none of them.
 
 pub mod html;
 pub mod json;
 pub mod markdown;
+pub mod streams;
+pub mod text;
 
-use crate::check::{CheckId, CheckResult, Status};
-use crate::diagnosis::{Diagnosis, Severity};
+use crate::catalog::Severity;
+use crate::check::evidence::{Evidence, Reached};
+use crate::check::{CheckResult, Status};
+use crate::clock;
+use crate::diagnosis::Diagnosis;
 use crate::session::Session;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,106 +99,63 @@ pub fn dbfs_text(value: Option<f64>) -> String {
 
 /// The few lines of evidence a person looks at first for each check.
 pub fn key_evidence(check: &CheckResult) -> Vec<String> {
-    let d = &check.details;
     let mut lines = Vec::new();
-    match check.id {
-        CheckId::Tls => {
-            for cert in d
-                .get("chain")
-                .and_then(|c| c.as_array())
-                .into_iter()
-                .flatten()
-            {
-                match cert.get("error") {
-                    Some(e) => {
-                        lines.push(format!("certificate: {}", e.as_str().unwrap_or_default()))
+    match &check.details {
+        Evidence::Tls(tls) => {
+            for entry in &tls.chain {
+                let Some(cert) = entry.cert() else {
+                    if let crate::net::tls::ChainEntry::Unreadable { error } = entry {
+                        lines.push(format!("certificate: {error}"));
                     }
-                    None => lines.push(format!(
-                        "{} (issuer {}, {} .. {}){}",
-                        text(cert, "subject"),
-                        text(cert, "issuer"),
-                        text(cert, "not_before"),
-                        text(cert, "not_after"),
-                        match cert.get("names").and_then(|n| n.as_array()) {
-                            Some(names) if !names.is_empty() => format!(
-                                " names {}",
-                                names
-                                    .iter()
-                                    .filter_map(|n| n.as_str())
-                                    .collect::<Vec<_>>()
-                                    .join(", ")
-                            ),
-                            _ => String::new(),
-                        }
-                    )),
-                }
-            }
-        }
-        CheckId::Upgrade => {
-            if let Some(line) = d.get("status_line").and_then(|s| s.as_str()) {
-                lines.push(line.to_string());
-            }
-            for pair in d
-                .get("headers")
-                .and_then(|h| h.as_array())
-                .into_iter()
-                .flatten()
-                .take(8)
-            {
-                if let Some([name, value]) = pair.as_array().map(|p| p.as_slice()) {
-                    lines.push(format!(
-                        "{}: {}",
-                        name.as_str().unwrap_or_default(),
-                        value.as_str().unwrap_or_default()
-                    ));
-                }
-            }
-            if let Some(body) = d
-                .get("body_excerpt")
-                .and_then(|b| b.as_str())
-                .filter(|b| !b.is_empty())
-            {
+                    continue;
+                };
+                let names = if cert.names.is_empty() {
+                    String::new()
+                } else {
+                    format!(" names {}", cert.names.join(", "))
+                };
                 lines.push(format!(
-                    "body: {:?}",
-                    body.chars().take(120).collect::<String>()
+                    "{} (issuer {}, {} .. {}){names}",
+                    cert.subject,
+                    cert.issuer,
+                    clock::minutes::text(cert.not_before),
+                    clock::minutes::text(cert.not_after),
                 ));
             }
         }
-        CheckId::Paths => {
-            for row in d
-                .get("variants")
-                .and_then(|v| v.as_array())
-                .into_iter()
-                .flatten()
-            {
-                let answer = row
-                    .get("status_line")
-                    .and_then(|s| s.as_str())
-                    .map(String::from)
-                    .or_else(|| row.get("problem").map(|p| p.to_string()))
-                    .unwrap_or_default();
-                lines.push(format!("{:<34} {answer}", text(row, "path")));
+        Evidence::Upgrade(exchange) => {
+            lines.extend(exchange.status_line.clone());
+            for (name, value) in exchange.headers.iter().take(8) {
+                lines.push(format!("{name}: {value}"));
+            }
+            if !exchange.body_excerpt.is_empty() {
+                let body: String = exchange.body_excerpt.chars().take(120).collect();
+                lines.push(format!("body: {body:?}"));
             }
         }
-        CheckId::Tcp => {
-            for row in d
-                .get("attempts")
-                .and_then(|v| v.as_array())
-                .into_iter()
-                .flatten()
-            {
-                lines.push(format!("{} {}", text(row, "address"), text(row, "result")));
+        Evidence::Paths(paths) => {
+            for variant in &paths.variants {
+                let answer = match &variant.reached {
+                    Reached::NotConnected { problem } => problem.clone(),
+                    Reached::Answered {
+                        status_line: Some(line),
+                        ..
+                    } => line.clone(),
+                    Reached::Answered {
+                        problem: Some(problem),
+                        ..
+                    } => problem.to_string(),
+                    Reached::Answered { .. } => String::new(),
+                };
+                lines.push(format!("{:<34} {answer}", variant.path));
+            }
+        }
+        Evidence::Tcp(tcp) => {
+            for attempt in &tcp.attempts {
+                lines.push(format!("{} {}", attempt.address, attempt.result));
             }
         }
         _ => {}
     }
     lines
-}
-
-fn text(value: &serde_json::Value, key: &str) -> String {
-    match value.get(key) {
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(serde_json::Value::Null) | None => String::new(),
-        Some(other) => other.to_string(),
-    }
 }

@@ -4,14 +4,15 @@
 use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
-pub fn flex_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
-    Ok(match Value::deserialize(deserializer)? {
+/// A number written as a number or a string.
+pub fn number(value: Option<&Value>) -> Option<u64> {
+    match value? {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
-    })
+    }
 }
 
-pub fn flex_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    Ok(flex_u64(deserializer)?.and_then(|v| u32::try_from(v).ok()))
+pub fn flex_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+    Ok(number(Some(&Value::deserialize(deserializer)?)))
 }

@@ -1,17 +1,18 @@
 //! The listener: stands in for the user's server, as the page's "test locally with a tunnel"
 //! step asks. It accepts WebSocket media streams on any path (only paths holding `--token`
-//! when one is set), recognises the provider, decodes and meters every media frame, counts
-//! what is wrong, and can answer with a tone and a `mark` to test the way back. Bad input is
-//! counted and shown; it never stops the listener or another stream.
+//! when one is set) and runs the socket side of each: TLS, the upgrade, reading frames and
+//! stamping their arrival, sending replies, closing. What a stream's frames mean is the
+//! `receiver`'s. Bad input is counted and shown; it never stops the listener or another stream.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use base64::Engine;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{SinkExt, Stream, StreamExt};
 use rustls::ServerConfig;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -24,27 +25,22 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::live::{Closed, LiveStore, MediaFormat, StreamState, StreamSummary};
-use super::{Inbound, Media, Provider, StartInfo, telnyx, twilio};
-use crate::audio::meter::LevelPoint;
-use crate::audio::wav::Recorder;
-use crate::audio::{Codec, Decoder, Encoder, tone};
-use crate::check::millis;
-use crate::http;
+use super::live::{Closed, ClosedBy, LiveStore, StreamState, StreamSummary};
+use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
+use crate::clock::millis;
+use crate::net::connect::Io;
+use crate::net::http;
 use crate::secret::{REDACTED, Secret};
 
 /// A frame larger than this closes its stream with 1009.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Connections served at once; more are turned away at once, not queued.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
-/// A frame arriving this much after its media timestamp (relative to the first) is late.
-pub const LATE_AFTER_MS: f64 = 200.0;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A client that stops reading gets this long per reply frame before its stream is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
-/// The name of the `mark` sent after the reply tone.
-pub const REPLY_MARK: &str = "stream-doctor-tone";
-const FRAME_MS: u64 = 20;
+/// Replies go out one every 20 ms, the pace of the audio they carry.
+const REPLY_INTERVAL: Duration = Duration::from_millis(20);
 
 #[derive(Clone)]
 pub struct ListenOptions {
@@ -189,11 +185,11 @@ impl Listener {
         let mut live = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
         for stream in live.streams.iter_mut().filter(|s| s.is_open()) {
             stream.duration_ms = Some(millis(stream.opened.elapsed()));
-            stream.closed = Some(Closed {
-                by: "listener".into(),
-                code: None,
-                reason: "the listener stopped".into(),
-            });
+            stream.closed = Some(Closed::new(
+                ClosedBy::Listener,
+                None,
+                "the listener stopped",
+            ));
         }
         ListenSummary {
             listen: self.addr.to_string(),
@@ -208,9 +204,6 @@ impl Drop for Listener {
         self.task.abort();
     }
 }
-
-trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
-impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
 /// A path as shown anywhere: the token, if it is in there, masked.
 fn shown_path(path: &str, token: Option<&Secret>) -> String {
@@ -319,392 +312,157 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         remote,
         path,
     });
-    let closed = Session::new(number, shared.clone()).run(ws).await;
-    let how = match &closed {
-        Closed {
-            code: Some(code),
-            by,
-            reason,
-        } => format!("closed by {by}, code {code} '{reason}'"),
-        Closed { by, reason, .. } => format!("closed by {by}: {reason}"),
+    let options = ReceiverOptions {
+        reply_tone: shared.options.reply_tone,
+        record_dir: shared.options.record_dir.clone(),
     };
-    let recordings = {
-        let mut live = shared.store.lock().unwrap_or_else(|e| e.into_inner());
-        let state = &mut live.streams[(number - 1) as usize];
+    let mut stream = LiveStream {
+        number,
+        shared: shared.clone(),
+        receiver: Receiver::new(number, options),
+        replies: VecDeque::new(),
+    };
+    let closed = stream.serve(ws).await;
+    let how = closed.to_string();
+    let recorded = stream.update(|receiver, state| {
         state.duration_ms = Some(millis(state.opened.elapsed()));
         state.note(how.clone());
         state.closed = Some(closed);
-        state.recordings.clone()
-    };
+        let recorded = receiver.finish(state);
+        for line in &recorded {
+            state.note(line.clone());
+        }
+        recorded
+    });
     (shared.notify)(Notice::Closed { number, how });
-    for path in recordings {
-        (shared.notify)(Notice::Event {
-            number,
-            text: format!("recorded {path}"),
-        });
+    for text in recorded.into_iter().flatten() {
+        (shared.notify)(Notice::Event { number, text });
     }
     shared.closed.send_modify(|count| *count += 1);
 }
 
-struct Track {
-    decoder: Decoder,
-    recorder: Option<Recorder>,
+/// Stamps each frame with when it reached the listener, as far as it can tell: a frame that was
+/// already waiting when the listener asked arrived no later than the last time the listener had
+/// to wait for data. So a listener that falls behind never makes the sender look late.
+struct Stamped<S> {
+    inner: S,
+    waited: bool,
+    last_wait: Instant,
 }
 
-/// One stream's reading state.
-struct Session {
-    number: u64,
-    shared: Arc<Shared>,
-    provider: Option<Provider>,
-    codec: Option<Codec>,
-    rate_hz: u32,
-    stream_id: String,
-    tracks: HashMap<String, Track>,
-    /// The first media frame's arrival and timestamp, for lateness.
-    base: Option<(Instant, u64)>,
-    reply: std::collections::VecDeque<Message>,
-    mark_sent: Option<Instant>,
-}
+impl<S: Stream + Unpin> Stream for Stamped<S> {
+    type Item = (S::Item, Instant);
 
-impl Session {
-    fn new(number: u64, shared: Arc<Shared>) -> Self {
-        Self {
-            number,
-            shared,
-            provider: None,
-            codec: None,
-            rate_hz: 8000,
-            stream_id: String::new(),
-            tracks: HashMap::new(),
-            base: None,
-            reply: Default::default(),
-            mark_sent: None,
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        match Pin::new(&mut self.inner).poll_next(cx) {
+            Poll::Pending => {
+                self.waited = true;
+                Poll::Pending
+            }
+            Poll::Ready(item) => {
+                if self.waited {
+                    self.waited = false;
+                    self.last_wait = Instant::now();
+                }
+                let arrived = self.last_wait;
+                Poll::Ready(item.map(|item| (item, arrived)))
+            }
         }
     }
+}
 
-    fn with_state<R>(&self, f: impl FnOnce(&mut StreamState) -> R) -> Option<R> {
+/// The socket side of one stream: frames in to its `Receiver`, replies out, the close.
+struct LiveStream {
+    number: u64,
+    shared: Arc<Shared>,
+    receiver: Receiver,
+    replies: VecDeque<Outgoing>,
+}
+
+impl LiveStream {
+    /// Runs `f` on the receiver and this stream's live record, under one lock.
+    fn update<R>(&mut self, f: impl FnOnce(&mut Receiver, &mut StreamState) -> R) -> Option<R> {
         let mut live = self.shared.store.lock().ok()?;
-        live.streams.get_mut((self.number - 1) as usize).map(f)
+        let state = live.streams.get_mut((self.number - 1) as usize)?;
+        Some(f(&mut self.receiver, state))
     }
 
-    fn event(&self, text: String) {
-        self.with_state(|s| s.note(text.clone()));
+    /// Tells a person what a frame did and queues its replies.
+    fn apply(&mut self, step: Option<Step>) {
+        let Some(step) = step else { return };
+        for text in step.events {
+            (self.shared.notify)(Notice::Event {
+                number: self.number,
+                text,
+            });
+        }
+        self.replies.extend(step.replies);
+    }
+
+    fn say(&mut self, text: String) {
+        self.update(|_, state| state.note(text.clone()));
         (self.shared.notify)(Notice::Event {
             number: self.number,
             text,
         });
     }
 
-    async fn run<S: AsyncRead + AsyncWrite + Unpin>(mut self, ws: WebSocketStream<S>) -> Closed {
-        let closed = self.serve(ws).await;
-        self.finish_recordings();
-        closed
-    }
-
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(&mut self, ws: WebSocketStream<S>) -> Closed {
-        let (mut sink, mut source) = ws.split();
-        let mut ticker = tokio::time::interval(Duration::from_millis(FRAME_MS));
+        let (mut sink, source) = ws.split();
+        let mut source = Stamped {
+            inner: source,
+            waited: true,
+            last_wait: Instant::now(),
+        };
+        let mut ticker = tokio::time::interval(REPLY_INTERVAL);
         loop {
             tokio::select! {
                 next = source.next() => {
-                    let message = match next {
-                        None => return closed("remote", None, "the connection ended without a close frame"),
-                        Some(Err(WsError::Capacity(e))) => {
+                    let (message, arrived) = match next {
+                        None => return Closed::new(ClosedBy::Remote, None, "the connection ended without a close frame"),
+                        Some((Err(WsError::Capacity(e)), _)) => {
                             let frame = CloseFrame { code: CloseCode::Size, reason: "frame too large".into() };
                             let _ = tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Close(Some(frame)))).await;
-                            self.event(format!("frame over the limit ({e}): closing with 1009"));
-                            return closed("listener", Some(1009), "frame too large");
+                            self.say(format!("frame over the limit ({e}): closing with 1009"));
+                            return Closed::new(ClosedBy::Listener, Some(1009), "frame too large");
                         }
-                        Some(Err(e)) => return closed("error", None, &e.to_string()),
-                        Some(Ok(message)) => message,
+                        Some((Err(e), _)) => return Closed::new(ClosedBy::Error, None, &e.to_string()),
+                        Some((Ok(message), arrived)) => (message, arrived),
                     };
                     match message {
-                        Message::Text(text) => self.on_text(text.as_str()),
+                        Message::Text(text) => {
+                            let step = self.update(|receiver, state| receiver.text(text.as_str(), arrived, state));
+                            self.apply(step);
+                        }
                         Message::Binary(bytes) => {
-                            let first = self.with_state(|s| {
-                                s.bytes += bytes.len() as u64;
-                                s.messages.count("binary");
-                                s.messages.binary == 1
-                            });
-                            if first == Some(true) {
-                                self.event(format!("binary frame ({} bytes): not part of the protocol, counted", bytes.len()));
-                            }
+                            let step = self.update(|receiver, state| receiver.binary(bytes.len(), state));
+                            self.apply(step);
                         }
                         Message::Close(frame) => {
                             let (code, reason) = frame.map(|f| (Some(u16::from(f.code)), f.reason.to_string())).unwrap_or((None, String::new()));
                             // Sends the close reply tungstenite queued, completing the handshake.
                             let _ = tokio::time::timeout(SEND_TIMEOUT, sink.close()).await;
-                            return closed("remote", code, &reason);
+                            return Closed::new(ClosedBy::Remote, code, &reason);
                         }
                         _ => {}
                     }
                 }
-                _ = ticker.tick(), if !self.reply.is_empty() => {
-                    let Some(message) = self.reply.pop_front() else { continue };
-                    let is_mark = matches!(&message, Message::Text(t) if t.contains(REPLY_MARK));
-                    match tokio::time::timeout(SEND_TIMEOUT, sink.send(message)).await {
-                        Ok(Ok(())) if is_mark => self.mark_sent = Some(Instant::now()),
+                _ = ticker.tick(), if !self.replies.is_empty() => {
+                    let Some(reply) = self.replies.pop_front() else { continue };
+                    let (text, is_mark) = match reply {
+                        Outgoing::Media(text) => (text, false),
+                        Outgoing::Mark(text) => (text, true),
+                    };
+                    match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::text(text))).await {
+                        Ok(Ok(())) if is_mark => self.receiver.mark_sent(Instant::now()),
                         Ok(Ok(())) => {}
                         _ => {
-                            self.event("the client stopped reading our replies: closing the stream".into());
-                            return closed("listener", None, "the client stopped reading");
+                            self.say("the client stopped reading our replies: closing the stream".into());
+                            return Closed::new(ClosedBy::Listener, None, "the client stopped reading");
                         }
                     }
                 }
             }
         }
-    }
-
-    fn finish_recordings(&mut self) {
-        let mut written = Vec::new();
-        for track in self.tracks.values_mut() {
-            if let Some(recorder) = track.recorder.take() {
-                match recorder.finish() {
-                    Ok(path) => written.push(path.display().to_string()),
-                    Err(e) => written.push(format!("recording failed: {e}")),
-                }
-            }
-        }
-        if !written.is_empty() {
-            written.sort();
-            self.with_state(|s| s.recordings.extend(written));
-        }
-    }
-
-    fn on_text(&mut self, text: &str) {
-        self.with_state(|s| s.bytes += text.len() as u64);
-        let (provider, inbound) = match super::parse(text, self.provider) {
-            Ok(parsed) => parsed,
-            Err(e) => {
-                let count = self.with_state(|s| {
-                    s.messages.count("invalid");
-                    s.messages.invalid
-                });
-                if count.is_some_and(|n| n <= 5 || n % 100 == 0) {
-                    let excerpt: String = text.chars().take(60).collect();
-                    self.event(format!(
-                        "invalid message #{}: {e} ({excerpt:?})",
-                        count.unwrap_or_default()
-                    ));
-                }
-                return;
-            }
-        };
-        if self.provider.is_none()
-            && let Some(p) = provider
-        {
-            self.provider = Some(p);
-            self.with_state(|s| s.protocol = Some(p));
-            self.event(format!("protocol: {}", p.name()));
-        }
-        self.with_state(|s| s.messages.count(inbound.kind()));
-        match inbound {
-            Inbound::Connected => self.event("connected".into()),
-            Inbound::Start(info) => self.on_start(info),
-            Inbound::Media(media) => self.on_media(media),
-            Inbound::Stop => {
-                self.event("stop".into());
-                self.finish_recordings();
-            }
-            Inbound::Dtmf(digit) => self.event(format!("dtmf '{digit}'")),
-            Inbound::Mark(name) => {
-                let round_trip = self
-                    .mark_sent
-                    .filter(|_| name == REPLY_MARK)
-                    .map(|sent| millis(sent.elapsed()));
-                if let Some(ms) = round_trip {
-                    self.with_state(|s| s.mark_round_trip_ms = Some(ms));
-                    self.event(format!(
-                        "mark '{name}' returned {ms:.0} ms after it was sent"
-                    ));
-                } else {
-                    self.event(format!("mark '{name}'"));
-                }
-            }
-            Inbound::Error(detail) => self.event(format!("error from the provider: {detail}")),
-            Inbound::Unknown => {
-                let event: String = serde_json::from_str::<serde_json::Value>(text)
-                    .ok()
-                    .and_then(|v| v.get("event").and_then(|e| e.as_str()).map(String::from))
-                    .unwrap_or_default();
-                self.event(format!("unknown event '{event}': counted"));
-            }
-        }
-    }
-
-    fn on_start(&mut self, info: StartInfo) {
-        let encoding = info.encoding.clone().unwrap_or_else(|| "(none)".into());
-        let codec = Codec::from_encoding(&encoding);
-        let announced = info.sample_rate.unwrap_or(8000);
-        self.codec = codec;
-        self.rate_hz = codec.map_or(announced, |c| c.audio_rate(announced));
-        self.stream_id = info.stream_id.clone().unwrap_or_default();
-        self.tracks.clear();
-        self.with_state(|s| {
-            s.stream_id = info.stream_id.clone();
-            s.call_id = info.call_id.clone();
-            s.media_format = Some(MediaFormat {
-                encoding: encoding.clone(),
-                sample_rate: announced,
-                channels: info.channels.unwrap_or(1),
-            });
-        });
-        let mut text = format!(
-            "start: {encoding}/{announced}, stream {}",
-            info.stream_id.as_deref().unwrap_or("(no id)")
-        );
-        if codec.is_none() {
-            text.push_str(" (a codec this tool cannot decode: frames are counted, not measured)");
-        }
-        self.event(text);
-        if self.shared.options.reply_tone
-            && let Some(codec) = codec
-        {
-            self.queue_reply_tone(codec);
-        }
-    }
-
-    fn queue_reply_tone(&mut self, codec: Codec) {
-        let samples_per_frame = (self.rate_hz as usize * FRAME_MS as usize) / 1000;
-        let mut encoder = Encoder::new(codec);
-        let engine = base64::engine::general_purpose::STANDARD;
-        let provider = self.provider.unwrap_or(Provider::Telnyx);
-        for frame in
-            tone(660.0, 0.3, self.rate_hz, samples_per_frame * 50).chunks(samples_per_frame)
-        {
-            let payload = engine.encode(encoder.encode(frame));
-            let text = match provider {
-                Provider::Telnyx => telnyx::reply_media(&payload),
-                Provider::Twilio => twilio::reply_media(&self.stream_id, &payload),
-            };
-            self.reply.push_back(Message::text(text));
-        }
-        let mark = match provider {
-            Provider::Telnyx => telnyx::reply_mark(REPLY_MARK),
-            Provider::Twilio => twilio::reply_mark(&self.stream_id, REPLY_MARK),
-        };
-        self.reply.push_back(Message::text(mark));
-        self.event("replying with a second of tone and a mark".into());
-    }
-
-    fn on_media(&mut self, media: Media) {
-        let arrived = Instant::now();
-        let Some(codec_known) = self.with_state(|s| s.media_format.is_some()) else {
-            return;
-        };
-        if !codec_known {
-            let first = self.with_state(|s| {
-                s.media_problems.before_start += 1;
-                s.media_problems.before_start == 1
-            });
-            if first == Some(true) {
-                self.event("media before start: no format yet, not measured".into());
-            }
-            return;
-        }
-        let payload =
-            match base64::engine::general_purpose::STANDARD.decode(media.payload_b64.as_bytes()) {
-                Ok(bytes) => bytes,
-                Err(e) => {
-                    let first = self.with_state(|s| {
-                        s.media_problems.bad_base64 += 1;
-                        s.media_problems.bad_base64 == 1
-                    });
-                    if first == Some(true) {
-                        self.event(format!("media payload is not base64 ({e}): counted"));
-                    }
-                    return;
-                }
-            };
-        let Some(codec) = self.codec else {
-            self.with_state(|s| {
-                s.media_problems.undecodable_codec += 1;
-                s.tracks.entry(media.track.clone()).or_default().frames += 1;
-            });
-            return;
-        };
-        if codec == Codec::L16 && payload.len() % 2 == 1 {
-            let first = self.with_state(|s| {
-                s.media_problems.odd_length += 1;
-                s.media_problems.odd_length == 1
-            });
-            if first == Some(true) {
-                self.event(format!(
-                    "L16 payload of odd length ({} bytes): the last byte is dropped",
-                    payload.len()
-                ));
-            }
-        }
-        let record_dir = self.shared.options.record_dir.clone();
-        let number = self.number;
-        let stream_name: String = self
-            .stream_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .take(40)
-            .collect();
-        let rate_hz = self.rate_hz;
-        let track = self
-            .tracks
-            .entry(media.track.clone())
-            .or_insert_with(|| Track {
-                decoder: Decoder::new(codec),
-                recorder: record_dir.and_then(|dir| {
-                    let name = format!(
-                        "{number:03}-{}-{}.wav",
-                        if stream_name.is_empty() {
-                            "stream"
-                        } else {
-                            &stream_name
-                        },
-                        media.track
-                    );
-                    Recorder::create(dir.join(name), rate_hz).ok()
-                }),
-            });
-        let samples = track.decoder.decode(&payload);
-        if let Some(recorder) = track.recorder.as_mut()
-            && recorder.write(&samples).is_err()
-        {
-            track.recorder = None;
-        }
-        let (base_arrival, base_ts) = *self
-            .base
-            .get_or_insert((arrived, media.timestamp_ms.unwrap_or_default()));
-        let since_first_ms = millis(arrived.duration_since(base_arrival));
-        let late = media
-            .timestamp_ms
-            .is_some_and(|ts| since_first_ms - (ts.saturating_sub(base_ts)) as f64 > LATE_AFTER_MS);
-        let at_ms = media.timestamp_ms.map_or(since_first_ms, |ts| ts as f64);
-        let point = LevelPoint::of(at_ms, &samples);
-        let gap = self.with_state(|s| {
-            let track = s.tracks.entry(media.track.clone()).or_default();
-            track.rate_hz = rate_hz;
-            track.frames += 1;
-            track.summary.add(&samples);
-            track.push_level(point);
-            if late {
-                track.late_frames += 1;
-            }
-            let gaps_before = track.sequence_gaps;
-            if let Some(chunk) = media.chunk.or(media.sequence) {
-                track.note_chunk(chunk);
-            }
-            track.sequence_gaps - gaps_before
-        });
-        if let Some(missing) = gap.filter(|g| *g > 0) {
-            self.event(format!(
-                "sequence gap on {}: {missing} frame(s) missing",
-                media.track
-            ));
-        }
-    }
-}
-
-fn closed(by: &str, code: Option<u16>, reason: &str) -> Closed {
-    Closed {
-        by: by.to_string(),
-        code,
-        reason: reason.to_string(),
     }
 }

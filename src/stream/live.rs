@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::Provider;
-use crate::audio::meter::{LevelPoint, Summary};
-use crate::check::millis;
+use super::{MessageKind, Provider};
+use crate::audio::meter::{LevelPoint, Summary, decimate};
+use crate::clock::millis;
 
 /// 30 s of 20 ms frames.
 pub const RECENT_POINTS: usize = 1500;
@@ -28,30 +28,13 @@ pub struct History {
     pending: Option<(LevelPoint, usize)>,
 }
 
-fn louder(a: Option<f64>, b: Option<f64>) -> Option<f64> {
-    match (a, b) {
-        (Some(x), Some(y)) => Some(x.max(y)),
-        (x, None) => x,
-        (None, y) => y,
-    }
-}
-
-fn merge(a: LevelPoint, b: LevelPoint) -> LevelPoint {
-    // A bucket shows its loudest moment, so a short burst never disappears when zoomed out.
-    LevelPoint {
-        at_ms: a.at_ms,
-        rms_dbfs: louder(a.rms_dbfs, b.rms_dbfs),
-        peak_dbfs: louder(a.peak_dbfs, b.peak_dbfs),
-    }
-}
-
 impl History {
     pub fn push(&mut self, point: LevelPoint) {
         if self.bucket_frames == 0 {
             self.bucket_frames = 1;
         }
         let (merged, count) = match self.pending.take() {
-            Some((p, n)) => (merge(p, point), n + 1),
+            Some((p, n)) => (p.louder(point), n + 1),
             None => (point, 1),
         };
         if count < self.bucket_frames {
@@ -60,17 +43,13 @@ impl History {
         }
         self.points.push(merged);
         if self.points.len() > HISTORY_POINTS {
-            self.points = self
-                .points
-                .chunks(2)
-                .map(|pair| pair.iter().copied().reduce(merge).unwrap_or(pair[0]))
-                .collect();
+            self.points = decimate(&self.points, self.points.len().div_ceil(2));
             self.bucket_frames *= 2;
         }
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct TrackSummary {
     pub frames: u64,
     pub samples: u64,
@@ -141,7 +120,7 @@ fn round2(v: f64) -> f64 {
     (v * 100.0).round() / 100.0
 }
 
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MessageCounts {
     pub connected: u64,
     pub start: u64,
@@ -155,23 +134,24 @@ pub struct MessageCounts {
 }
 
 impl MessageCounts {
-    pub fn count(&mut self, kind: &str) {
-        match kind {
-            "connected" => self.connected += 1,
-            "start" => self.start += 1,
-            "media" => self.media += 1,
-            "stop" => self.stop += 1,
-            "dtmf" => self.dtmf += 1,
-            "mark" => self.mark += 1,
-            "invalid" => self.invalid += 1,
-            "binary" => self.binary += 1,
-            _ => self.other += 1,
-        }
+    pub fn count(&mut self, kind: MessageKind) {
+        let counter = match kind {
+            MessageKind::Connected => &mut self.connected,
+            MessageKind::Start => &mut self.start,
+            MessageKind::Media => &mut self.media,
+            MessageKind::Stop => &mut self.stop,
+            MessageKind::Dtmf => &mut self.dtmf,
+            MessageKind::Mark => &mut self.mark,
+            MessageKind::Other => &mut self.other,
+            MessageKind::Invalid => &mut self.invalid,
+            MessageKind::Binary => &mut self.binary,
+        };
+        *counter += 1;
     }
 }
 
 /// Media that could not be measured, by reason.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MediaProblems {
     pub before_start: u64,
     pub bad_base64: u64,
@@ -179,19 +159,61 @@ pub struct MediaProblems {
     pub undecodable_codec: u64,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MediaFormat {
     pub encoding: String,
     pub sample_rate: u32,
     pub channels: u32,
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
+/// Who ended a stream.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClosedBy {
+    /// The client (the provider) closed it.
+    Remote,
+    /// The listener closed it (too large a frame, a client that stopped reading, the end).
+    Listener,
+    /// The connection broke.
+    Error,
+}
+
+impl ClosedBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ClosedBy::Remote => "remote",
+            ClosedBy::Listener => "listener",
+            ClosedBy::Error => "error",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Closed {
-    /// `remote` (the client closed), `listener` (we closed it) or `error`.
-    pub by: String,
+    pub by: ClosedBy,
     pub code: Option<u16>,
     pub reason: String,
+}
+
+impl Closed {
+    pub fn new(by: ClosedBy, code: Option<u16>, reason: &str) -> Self {
+        Self {
+            by,
+            code,
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// How every view says how a stream ended.
+impl std::fmt::Display for Closed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let by = self.by.as_str();
+        match self.code {
+            Some(code) => write!(f, "closed by {by}, code {code} '{}'", self.reason),
+            None => write!(f, "closed by {by}: {}", self.reason),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -297,7 +319,7 @@ impl StreamState {
 }
 
 /// One stream in the `listen` summary (stream.md's JSON, extended).
-#[derive(Clone, Debug, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamSummary {
     pub protocol: Option<String>,
     pub path: String,

@@ -1,17 +1,25 @@
-//! Media streams: the providers' protocols (one file each), the listener that stands in for
-//! the user's server, and the replay that stands in for the provider. Messages are read into
-//! one provider-neutral shape, `Inbound`.
+//! Media streams: the providers' protocols (`protocol`, one file per provider), the messages of
+//! one stream in order (`script`), the provider's side of a stream (`caller`, which `replay`
+//! and the `provider` check both run), the listener that stands in for the user's server with
+//! its socket-free per-stream state (`receiver`), and the live store the window reads.
+//! Messages from either provider are read into one provider-neutral shape, `Inbound`.
 
+pub mod caller;
 mod flex;
 pub mod listener;
 pub mod live;
 pub mod ngrok;
+pub mod protocol;
+pub mod receiver;
 pub mod replay;
+pub mod script;
 pub mod telnyx;
 pub mod twilio;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use self::protocol::Protocol;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -21,10 +29,20 @@ pub enum Provider {
 }
 
 impl Provider {
+    pub const ALL: [Provider; 2] = [Provider::Telnyx, Provider::Twilio];
+
     pub fn name(self) -> &'static str {
         match self {
             Provider::Telnyx => "telnyx",
             Provider::Twilio => "twilio",
+        }
+    }
+
+    /// How this provider writes and reads its messages.
+    pub fn protocol(self) -> &'static dyn Protocol {
+        match self {
+            Provider::Telnyx => &telnyx::Telnyx,
+            Provider::Twilio => &twilio::Twilio,
         }
     }
 }
@@ -33,11 +51,10 @@ impl std::str::FromStr for Provider {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_lowercase().as_str() {
-            "telnyx" => Ok(Provider::Telnyx),
-            "twilio" => Ok(Provider::Twilio),
-            _ => Err(format!("unknown protocol '{s}' (telnyx or twilio)")),
-        }
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown protocol '{s}' (telnyx or twilio)"))
     }
 }
 
@@ -59,39 +76,6 @@ pub struct Media {
     pub payload_b64: String,
 }
 
-/// The `media` object both providers send, with the same field names.
-#[derive(Debug, Deserialize)]
-pub struct MediaBody {
-    pub track: Option<String>,
-    #[serde(default, deserialize_with = "flex::flex_u64")]
-    pub chunk: Option<u64>,
-    #[serde(default, deserialize_with = "flex::flex_u64")]
-    pub timestamp: Option<u64>,
-    pub payload: String,
-}
-
-impl MediaBody {
-    /// With the message's sequence number; a frame without a track is the inbound one.
-    pub fn into_media(self, sequence: Option<u64>) -> Media {
-        Media {
-            track: self.track.unwrap_or_else(|| "inbound".into()),
-            sequence,
-            chunk: self.chunk,
-            timestamp_ms: self.timestamp,
-            payload_b64: self.payload,
-        }
-    }
-}
-
-/// A string field of a JSON object, empty when absent.
-fn text_field(value: &Value, key: &str) -> String {
-    value
-        .get(key)
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_string()
-}
-
 /// A message from the provider, whichever provider sent it.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Inbound {
@@ -102,22 +86,49 @@ pub enum Inbound {
     Dtmf(String),
     Mark(String),
     Error(String),
-    Unknown,
+    /// An event this tool does not know, by its name.
+    Unknown(String),
+}
+
+/// What a stream's messages are counted as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    Connected,
+    Start,
+    Media,
+    Stop,
+    Dtmf,
+    Mark,
+    /// Provider errors and events this tool does not know.
+    Other,
+    /// Text that is not a provider message.
+    Invalid,
+    /// Binary frames, which no provider sends.
+    Binary,
 }
 
 impl Inbound {
-    /// The counter this message goes in.
-    pub fn kind(&self) -> &'static str {
+    pub fn kind(&self) -> MessageKind {
         match self {
-            Inbound::Connected => "connected",
-            Inbound::Start(_) => "start",
-            Inbound::Media(_) => "media",
-            Inbound::Stop => "stop",
-            Inbound::Dtmf(_) => "dtmf",
-            Inbound::Mark(_) => "mark",
-            Inbound::Error(_) | Inbound::Unknown => "other",
+            Inbound::Connected => MessageKind::Connected,
+            Inbound::Start(_) => MessageKind::Start,
+            Inbound::Media(_) => MessageKind::Media,
+            Inbound::Stop => MessageKind::Stop,
+            Inbound::Dtmf(_) => MessageKind::Dtmf,
+            Inbound::Mark(_) => MessageKind::Mark,
+            Inbound::Error(_) | Inbound::Unknown(_) => MessageKind::Other,
         }
     }
+}
+
+/// A message the server sends back to the provider on a bidirectional stream.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Reply {
+    Media,
+    Mark(String),
+    Clear,
+    /// Any other event, by its name.
+    Other(String),
 }
 
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -128,16 +139,24 @@ pub enum ParseError {
     WrongShape(String),
 }
 
+/// The object and its `event` name, or why the text is not a stream message.
+fn event_object(text: &str) -> Result<(Value, String), ParseError> {
+    let value: Value =
+        serde_json::from_str(text).map_err(|e| ParseError::NotJson(e.to_string()))?;
+    let event = value
+        .get("event")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .ok_or_else(|| ParseError::WrongShape("no \"event\" field".into()))?;
+    Ok((value, event))
+}
+
 /// Which provider wrote this object, where its field names tell.
 pub fn detect(value: &Value) -> Option<Provider> {
-    let has = |key: &str| value.get(key).is_some();
-    if has("streamSid") || has("sequenceNumber") {
-        Some(Provider::Twilio)
-    } else if has("stream_id") || has("sequence_number") {
-        Some(Provider::Telnyx)
-    } else {
-        None
-    }
+    Provider::ALL.into_iter().find(|p| {
+        let keys = p.protocol().keys();
+        value.get(keys.stream_id).is_some() || value.get(keys.sequence).is_some()
+    })
 }
 
 /// Reads one text frame; `known` is the provider seen so far, used when this frame does not say.
@@ -145,22 +164,22 @@ pub fn parse(
     text: &str,
     known: Option<Provider>,
 ) -> Result<(Option<Provider>, Inbound), ParseError> {
-    let value: Value =
-        serde_json::from_str(text).map_err(|e| ParseError::NotJson(e.to_string()))?;
-    if !value.is_object() || value.get("event").and_then(Value::as_str).is_none() {
-        return Err(ParseError::WrongShape("no \"event\" field".into()));
-    }
+    let (value, event) = event_object(text)?;
     let provider = detect(&value).or(known);
-    let shape = |e: serde_json::Error| ParseError::WrongShape(e.to_string());
-    let inbound = match provider {
-        Some(Provider::Twilio) => serde_json::from_value::<twilio::Event>(value)
-            .map_err(shape)?
-            .into_inbound(),
-        _ => serde_json::from_value::<telnyx::Event>(value)
-            .map_err(shape)?
-            .into_inbound(),
-    };
+    let protocol = provider.unwrap_or(Provider::Telnyx).protocol();
+    let inbound = protocol::read(protocol.keys(), &value, event)?;
     Ok((provider, inbound))
+}
+
+/// Reads one text frame a server sent back to the provider.
+pub fn parse_reply(text: &str) -> Result<Reply, ParseError> {
+    let (value, event) = event_object(text)?;
+    Ok(match event.as_str() {
+        "media" => Reply::Media,
+        "mark" => Reply::Mark(protocol::text_at(&value, &["mark", "name"])),
+        "clear" => Reply::Clear,
+        _ => Reply::Other(event),
+    })
 }
 
 #[cfg(test)]
@@ -200,8 +219,10 @@ mod tests {
         let Inbound::Start(info) = inbound else {
             panic!("not start")
         };
+        assert_eq!(info.stream_id.as_deref(), Some("MZ1"));
         assert_eq!(info.call_id.as_deref(), Some("CA1"));
         assert_eq!(info.encoding.as_deref(), Some("audio/x-mulaw"));
+        assert_eq!(info.sample_rate, Some(8000));
     }
 
     #[test]
@@ -235,6 +256,26 @@ mod tests {
             Err(ParseError::WrongShape(_))
         ));
         let (_, unknown) = parse(r#"{"event":"surprise","stream_id":"S"}"#, None).expect("parses");
-        assert_eq!(unknown, Inbound::Unknown);
+        assert_eq!(unknown, Inbound::Unknown("surprise".into()));
+    }
+
+    #[test]
+    fn replies_are_read_by_their_event() {
+        let table = [
+            (
+                r#"{"event":"media","media":{"payload":"AA=="}}"#,
+                Reply::Media,
+            ),
+            (
+                r#"{"event":"mark","streamSid":"MZ1","mark":{"name":"m1"}}"#,
+                Reply::Mark("m1".into()),
+            ),
+            (r#"{"event":"clear"}"#, Reply::Clear),
+            (r#"{"event":"clearer"}"#, Reply::Other("clearer".into())),
+        ];
+        for (text, reply) in table {
+            assert_eq!(parse_reply(text), Ok(reply), "{text}");
+        }
+        assert!(parse_reply("{\"mark\":1}").is_err());
     }
 }

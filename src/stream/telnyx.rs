@@ -1,84 +1,82 @@
-//! Telnyx media-stream messages, both directions (shapes in shared/design/telnyx-facts.md):
-//! `stream_id` at the top level, `sequence_number`, `chunk` and `timestamp` as strings,
-//! `media_format` inside `start`. Reading is tolerant (numbers or strings, unknown fields and
-//! events); writing matches what Telnyx sends.
+//! Telnyx media streams (shapes in shared/design/telnyx-facts.md): `stream_id` at the top
+//! level, `sequence_number`, `chunk` and `timestamp` as strings, `media_format` inside `start`,
+//! the auth token in the `x-telnyx-streaming-auth-token` header and in `connected`; and the
+//! webhooks Telnyx sends about a stream.
 
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
-use super::flex::{flex_u32, flex_u64};
-use super::{Inbound, MediaBody, StartInfo, text_field};
-use crate::probe::AUTH_TOKEN_HEADER;
+use super::Provider;
+use super::protocol::{Ids, Keys, Protocol};
+use crate::audio::Codec;
 use crate::secret::Secret;
 
-#[derive(Debug, Deserialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
-pub enum Event {
-    Connected {},
-    Start {
-        stream_id: Option<String>,
-        #[serde(default)]
-        start: StartBody,
-    },
-    Media {
-        #[serde(default, deserialize_with = "flex_u64")]
-        sequence_number: Option<u64>,
-        media: MediaBody,
-    },
-    Stop {},
-    Dtmf {
-        #[serde(default)]
-        dtmf: Value,
-    },
-    Mark {
-        #[serde(default)]
-        mark: Value,
-    },
-    Error {
-        #[serde(default)]
-        payload: Value,
-    },
-    #[serde(other)]
-    Unknown,
-}
+/// The header Telnyx sends the `stream_auth_token` in (and the key of it in `connected`).
+pub const AUTH_TOKEN_HEADER: &str = "x-telnyx-streaming-auth-token";
 
-#[derive(Debug, Default, Deserialize)]
-pub struct StartBody {
-    pub call_control_id: Option<String>,
-    #[serde(default)]
-    pub media_format: MediaFormat,
-}
+pub struct Telnyx;
 
-#[derive(Debug, Default, Deserialize)]
-pub struct MediaFormat {
-    pub encoding: Option<String>,
-    #[serde(default, deserialize_with = "flex_u32")]
-    pub sample_rate: Option<u32>,
-    #[serde(default, deserialize_with = "flex_u32")]
-    pub channels: Option<u32>,
-}
+static KEYS: Keys = Keys {
+    stream_id: "stream_id",
+    sequence: "sequence_number",
+    call_id: "call_control_id",
+    media_format: "media_format",
+    sample_rate: "sample_rate",
+};
 
-impl Event {
-    pub fn into_inbound(self) -> Inbound {
-        match self {
-            Event::Connected {} => Inbound::Connected,
-            Event::Start { stream_id, start } => Inbound::Start(StartInfo {
-                stream_id,
-                call_id: start.call_control_id,
-                encoding: start.media_format.encoding,
-                sample_rate: start.media_format.sample_rate,
-                channels: start.media_format.channels,
-            }),
-            Event::Media {
-                sequence_number,
-                media,
-            } => Inbound::Media(media.into_media(sequence_number)),
-            Event::Stop {} => Inbound::Stop,
-            Event::Dtmf { dtmf } => Inbound::Dtmf(text_field(&dtmf, "digit")),
-            Event::Mark { mark } => Inbound::Mark(text_field(&mark, "name")),
-            Event::Error { payload } => Inbound::Error(payload.to_string()),
-            Event::Unknown => Inbound::Unknown,
+impl Protocol for Telnyx {
+    fn provider(&self) -> Provider {
+        Provider::Telnyx
+    }
+
+    fn keys(&self) -> &'static Keys {
+        &KEYS
+    }
+
+    fn new_ids(&self) -> Ids {
+        let call = uuid::Uuid::new_v4().simple().to_string();
+        Ids {
+            stream_id: uuid::Uuid::new_v4().to_string(),
+            call_id: format!("v2:stream-doctor-{}", &call[..12]),
         }
+    }
+
+    fn connected(&self, token: Option<&Secret>) -> Value {
+        let mut frame = json!({"event": "connected", "version": "1.0.0"});
+        if let Some(token) = token {
+            frame["connected"] = json!({ AUTH_TOKEN_HEADER: token.expose() });
+        }
+        frame
+    }
+
+    fn start_fields(&self, ids: &Ids, _tracks: &[&str]) -> Map<String, Value> {
+        let mut fields = Map::new();
+        fields.insert("user_id".into(), "stream-doctor".into());
+        fields.insert("call_session_id".into(), ids.stream_id.clone().into());
+        fields.insert("from".into(), "+15550100001".into());
+        fields.insert("to".into(), "+15550100002".into());
+        fields.insert("tags".into(), json!([]));
+        fields.insert("custom_parameters".into(), json!({}));
+        fields
+    }
+
+    fn stop_body(&self, ids: &Ids) -> Value {
+        json!({"user_id": "stream-doctor", "call_control_id": ids.call_id})
+    }
+
+    fn encoding(&self, codec: Codec) -> &'static str {
+        codec.name()
+    }
+
+    fn upgrade_headers(&self, token: Option<&Secret>) -> Vec<(String, String)> {
+        token
+            .map(|t| (AUTH_TOKEN_HEADER.to_string(), t.expose().to_string()))
+            .into_iter()
+            .collect()
+    }
+
+    fn replies_name_the_stream(&self) -> bool {
+        false
     }
 }
 
@@ -124,79 +122,6 @@ impl WebhookPayload {
                 .and_then(|p| p.stream_url.as_deref())
         })
     }
-}
-
-/// The frames Telnyx sends, for the provider stand-in.
-pub fn connected(token: Option<&Secret>) -> String {
-    let mut frame = json!({"event": "connected", "version": "1.0.0"});
-    if let Some(token) = token {
-        frame["connected"] = json!({ AUTH_TOKEN_HEADER: token.expose() });
-    }
-    frame.to_string()
-}
-
-pub fn start(stream_id: &str, call_id: &str, encoding: &str, sample_rate: u32) -> String {
-    json!({
-        "event": "start",
-        "sequence_number": "1",
-        "stream_id": stream_id,
-        "start": {
-            "user_id": "stream-doctor",
-            "call_control_id": call_id,
-            "call_session_id": stream_id,
-            "from": "+15550100001",
-            "to": "+15550100002",
-            "tags": [],
-            "custom_parameters": {},
-            "media_format": {"encoding": encoding, "sample_rate": sample_rate, "channels": 1}
-        }
-    })
-    .to_string()
-}
-
-pub fn media(
-    stream_id: &str,
-    sequence: u64,
-    track: &str,
-    chunk: u64,
-    timestamp_ms: u64,
-    payload_b64: &str,
-) -> String {
-    json!({
-        "event": "media",
-        "sequence_number": sequence.to_string(),
-        "stream_id": stream_id,
-        "media": {
-            "track": track,
-            "chunk": chunk.to_string(),
-            "timestamp": timestamp_ms.to_string(),
-            "payload": payload_b64,
-        }
-    })
-    .to_string()
-}
-
-pub fn stop(stream_id: &str, call_id: &str, sequence: u64) -> String {
-    json!({
-        "event": "stop",
-        "sequence_number": sequence.to_string(),
-        "stream_id": stream_id,
-        "stop": {"user_id": "stream-doctor", "call_control_id": call_id}
-    })
-    .to_string()
-}
-
-pub fn mark(stream_id: &str, sequence: u64, name: &str) -> String {
-    json!({"event": "mark", "sequence_number": sequence.to_string(), "stream_id": stream_id, "mark": {"name": name}}).to_string()
-}
-
-/// What a server sends back to Telnyx in a bidirectional stream.
-pub fn reply_media(payload_b64: &str) -> String {
-    json!({"event": "media", "media": {"payload": payload_b64}}).to_string()
-}
-
-pub fn reply_mark(name: &str) -> String {
-    json!({"event": "mark", "mark": {"name": name}}).to_string()
 }
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use super::log::LogView;
 use super::report_view::{ReportAction, ReportView};
 use super::target::{Settings, TargetAction, TargetBar};
 use super::{FilePicker, SystemPicker};
-use crate::check::CheckId;
+use crate::catalog::CheckId;
 use crate::engine::{Command, DemoInfo, Engine, Event, RunId};
 use crate::report::{Format, verdict_line};
 use crate::session::{Session, SessionOptions};
@@ -291,7 +291,7 @@ impl App {
             return saved.clone();
         }
         let mut session = self.session.clone();
-        session.ended_at = Some(crate::probe::now_rfc3339());
+        session.ended_at = Some(crate::clock::now());
         if let Some(live) = self
             .live
             .store()
@@ -505,7 +505,8 @@ impl eframe::App for App {
                         ui.visuals().warn_fg_color,
                         format!(
                             "Viewing a saved report, read-only: {name} ({} at {})",
-                            saved.target, saved.started_at
+                            saved.target,
+                            crate::clock::rfc3339(saved.started_at)
                         ),
                     );
                     close = ui.button("Close report").clicked();

@@ -8,8 +8,12 @@ use std::time::Instant;
 use egui::RichText;
 
 use super::{glossary, status_text};
-use crate::check::{CheckId, CheckResult};
+use crate::catalog::CheckId;
+use crate::check::CheckResult;
+use crate::check::evidence::TlsEvidence;
 use crate::checklist::{ITEMS, Item, ItemKind, ManualStep, Verdict};
+use crate::clock;
+use crate::net::tls::ChainEntry;
 use crate::report::key_evidence;
 use crate::session::Session;
 
@@ -155,8 +159,8 @@ fn check_item_ui(
 /// The evidence of one check: its key lines (chain, status line and headers, variants…), then
 /// everything it recorded.
 pub fn evidence_ui(ui: &mut egui::Ui, result: &CheckResult) {
-    if result.id == CheckId::Tls {
-        chain_table(ui, result);
+    if let Some(tls) = result.details.tls() {
+        chain_table(ui, tls);
     } else {
         let lines = key_evidence(result);
         if !lines.is_empty() {
@@ -184,29 +188,23 @@ pub fn evidence_ui(ui: &mut egui::Ui, result: &CheckResult) {
         });
 }
 
-fn chain_table(ui: &mut egui::Ui, result: &CheckResult) {
-    let d = &result.details;
-    for key in ["version", "cipher", "alpn"] {
-        if let Some(value) = d.get(key).and_then(|v| v.as_str()) {
-            ui.label(format!("{key}: {value}"));
+fn chain_table(ui: &mut egui::Ui, tls: &TlsEvidence) {
+    if let Some(session) = &tls.session {
+        ui.label(format!("version: {}", session.version));
+        ui.label(format!("cipher: {}", session.cipher));
+        if let Some(alpn) = &session.alpn {
+            ui.label(format!("alpn: {alpn}"));
         }
     }
-    let Some(chain) = d
-        .get("chain")
-        .and_then(|c| c.as_array())
-        .filter(|c| !c.is_empty())
-    else {
+    if tls.chain.is_empty() {
         ui.label("The server sent no certificate.");
         return;
-    };
-    ui.label(format!("Certificates the server sent ({}):", chain.len()));
-    let text = |v: &serde_json::Value, k: &str| {
-        v.get(k)
-            .and_then(|x| x.as_str())
-            .unwrap_or_default()
-            .to_string()
-    };
-    egui::Grid::new(("chain", result.id.as_str()))
+    }
+    ui.label(format!(
+        "Certificates the server sent ({}):",
+        tls.chain.len()
+    ));
+    egui::Grid::new("chain")
         .striped(true)
         .num_columns(5)
         .show(ui, |ui| {
@@ -214,17 +212,19 @@ fn chain_table(ui: &mut egui::Ui, result: &CheckResult) {
                 ui.label(RichText::new(header).strong());
             }
             ui.end_row();
-            for (i, cert) in chain.iter().enumerate() {
+            for (i, entry) in tls.chain.iter().enumerate() {
                 ui.label(i.to_string());
-                if let Some(error) = cert.get("error") {
-                    ui.label(error.as_str().unwrap_or_default());
-                    ui.end_row();
-                    continue;
+                match entry {
+                    ChainEntry::Cert(cert) => {
+                        ui.label(&cert.subject);
+                        ui.label(&cert.issuer);
+                        ui.label(clock::minutes::text(cert.not_before));
+                        ui.label(clock::minutes::text(cert.not_after));
+                    }
+                    ChainEntry::Unreadable { error } => {
+                        ui.label(error);
+                    }
                 }
-                ui.label(text(cert, "subject"));
-                ui.label(text(cert, "issuer"));
-                ui.label(text(cert, "not_before"));
-                ui.label(text(cert, "not_after"));
                 ui.end_row();
             }
         });

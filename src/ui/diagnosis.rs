@@ -4,8 +4,9 @@
 use egui::RichText;
 
 use super::glossary;
+use crate::catalog::Severity;
 use crate::checklist::{ITEMS, Verdict};
-use crate::diagnosis::{Severity, snippet};
+use crate::diagnosis::snippet;
 use crate::session::Session;
 
 #[derive(Default)]
@@ -43,7 +44,7 @@ impl DiagnosisView {
         ui.label(RichText::new(verdict).size(18.0).strong().color(color));
         let private_only = session.diagnosis.as_ref().is_some_and(|d| {
             d.reachable
-                && d.verdict().map(|c| c.id) == Some(crate::diagnosis::CauseId::DnsPrivateAddress)
+                && d.verdict().map(|c| c.id) == Some(crate::catalog::CauseId::DnsPrivateAddress)
         });
         if demo && private_only {
             ui.label("This warning is expected here: the demo server runs on this computer (127.0.0.1), which a provider on the internet could never reach. Everything else passed.");

@@ -41,8 +41,8 @@ pub fn explain(term: &str) -> Option<&'static str> {
 }
 
 /// The terms worth explaining for each check, in the order they matter there.
-pub fn terms_for(check: crate::check::CheckId) -> &'static [&'static str] {
-    use crate::check::CheckId::*;
+pub fn terms_for(check: crate::catalog::CheckId) -> &'static [&'static str] {
+    use crate::catalog::CheckId::*;
     match check {
         Url => &[],
         Dns => &["DNS", "loopback"],
@@ -61,7 +61,7 @@ mod tests {
 
     #[test]
     fn every_listed_term_is_explained() {
-        for check in crate::check::CheckId::ALL {
+        for check in crate::catalog::CheckId::ALL {
             for term in terms_for(check) {
                 assert!(explain(term).is_some(), "{term}");
             }

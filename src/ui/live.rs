@@ -84,19 +84,10 @@ fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
     let frames: u64 = state.tracks.values().map(|t| t.frames).sum();
     let gaps: u64 = state.tracks.values().map(|t| t.sequence_gaps).sum();
     let late: u64 = state.tracks.values().map(|t| t.late_frames).sum();
-    let status = match &state.closed {
-        None => "streaming".to_string(),
-        Some(c) => format!(
-            "closed by {}{}{}",
-            c.by,
-            c.code.map(|c| format!(", code {c}")).unwrap_or_default(),
-            if c.reason.is_empty() {
-                String::new()
-            } else {
-                format!(" '{}'", c.reason)
-            }
-        ),
-    };
+    let status = state
+        .closed
+        .as_ref()
+        .map_or("streaming".to_string(), ToString::to_string);
     let header = vec![
         (
             "Provider",

@@ -2,6 +2,7 @@
 
 use egui::RichText;
 
+use crate::clock;
 use crate::session::Session;
 
 #[derive(Default)]
@@ -27,7 +28,8 @@ impl LogView {
             .auto_shrink([false, false])
             .show_rows(ui, row_height, session.log.len(), |ui, rows| {
                 for entry in &session.log[rows] {
-                    ui.label(RichText::new(format!("{} {}", entry.at, entry.text)).monospace());
+                    let line = format!("{} {}", clock::timeline_text(entry.at), entry.text);
+                    ui.label(RichText::new(line).monospace());
                 }
             });
     }

@@ -9,7 +9,9 @@ use serde::{Deserialize, Serialize};
 use super::FilePicker;
 use crate::demo::DemoMode;
 use crate::engine::DemoInfo;
-use crate::probe::{self, CheckOptions, ResolvePin};
+use crate::net::target::ResolvePin;
+use crate::net::tls::load_certificates;
+use crate::probe::CheckOptions;
 use crate::secret::Secret;
 
 const MAX_HISTORY: usize = 10;
@@ -93,7 +95,7 @@ impl TargetBar {
                 .push(pin.parse::<ResolvePin>().map_err(|e| e.to_string())?);
         }
         if let Some(path) = &self.settings.ca_file {
-            options.extra_roots = probe::load_ca_file(path).map_err(|e| e.to_string())?;
+            options.extra_roots = load_certificates(path).map_err(|e| e.to_string())?;
         }
         if !self.auth_token.is_empty() {
             options.auth_token = Some(Secret::new(self.auth_token.clone()));

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rustls::ServerConfig;
-use stream_doctor::check::CheckReport;
+use stream_doctor::catalog::CauseId;
 use stream_doctor::demo::certs::{self, Pki, Served};
 use stream_doctor::demo::{Behavior, DemoServer};
-use stream_doctor::diagnosis::CauseId;
-use stream_doctor::probe::{self, CheckOptions, ResolvePin};
+use stream_doctor::net::target::ResolvePin;
+use stream_doctor::probe::CheckReport;
+use stream_doctor::probe::{self, CheckOptions};
 
 /// The name tests connect to; always pinned to 127.0.0.1, never looked up.
 pub const HOST: &str = "stream.test";
@@ -106,7 +107,7 @@ pub fn first_failure(report: &CheckReport) -> Option<CauseId> {
         .diagnosis
         .causes
         .iter()
-        .find(|c| c.severity == stream_doctor::diagnosis::Severity::Fail)
+        .find(|c| c.severity == stream_doctor::catalog::Severity::Fail)
         .map(|c| c.id)
 }
 

@@ -1,0 +1,161 @@
+//! The public ids: the checks, in the order a connection is built, and the causes the
+//! diagnosis names, each with its check, severity and title in plain words. Scripts and saved
+//! reports depend on these strings (docs/checks.md): add new ones, never rename or reuse one.
+//! Everything that judges or renders a check reads its words from here.
+
+use serde::{Deserialize, Serialize};
+
+/// The checks, in the order a connection is built.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckId {
+    Url,
+    Dns,
+    Tcp,
+    Tls,
+    Upgrade,
+    Websocket,
+    Paths,
+    Provider,
+}
+
+impl CheckId {
+    pub const ALL: [CheckId; 8] = [
+        CheckId::Url,
+        CheckId::Dns,
+        CheckId::Tcp,
+        CheckId::Tls,
+        CheckId::Upgrade,
+        CheckId::Websocket,
+        CheckId::Paths,
+        CheckId::Provider,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckId::Url => "url",
+            CheckId::Dns => "dns",
+            CheckId::Tcp => "tcp",
+            CheckId::Tls => "tls",
+            CheckId::Upgrade => "upgrade",
+            CheckId::Websocket => "websocket",
+            CheckId::Paths => "paths",
+            CheckId::Provider => "provider",
+        }
+    }
+
+    /// The checks that must run for this one to run, itself last.
+    pub fn needs(self) -> &'static [CheckId] {
+        use CheckId::*;
+        match self {
+            Url => &[Url],
+            Dns => &[Url, Dns],
+            Tcp => &[Url, Dns, Tcp],
+            Tls => &[Url, Dns, Tcp, Tls],
+            Upgrade => &[Url, Dns, Tcp, Tls, Upgrade],
+            Websocket => &[Url, Dns, Tcp, Tls, Upgrade, Websocket],
+            Paths => &[Url, Dns, Tcp, Paths],
+            Provider => &[Url, Dns, Tcp, Tls, Upgrade, Websocket, Provider],
+        }
+    }
+
+    /// What the check does, in words for someone who does not know the protocols.
+    pub const fn title(self) -> &'static str {
+        match self {
+            CheckId::Url => "The stream URL is well formed",
+            CheckId::Dns => "The host name resolves",
+            CheckId::Tcp => "The server accepts a connection",
+            CheckId::Tls => "The certificate is one the provider trusts",
+            CheckId::Upgrade => "The server agrees to switch to WebSocket",
+            CheckId::Websocket => "A WebSocket session stays open",
+            CheckId::Paths => "The route matches the exact path",
+            CheckId::Provider => "The server accepts a provider-style stream",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    /// The provider cannot stream.
+    Fail,
+    /// Risky, or only true from where the check ran.
+    Warn,
+    Info,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Fail => "fail",
+            Severity::Warn => "warn",
+            Severity::Info => "info",
+        }
+    }
+}
+
+macro_rules! causes {
+    ($($variant:ident = $id:literal, $check:ident, $severity:ident, $title:literal;)*) => {
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        pub enum CauseId {
+            $(#[serde(rename = $id)] $variant,)*
+        }
+
+        impl CauseId {
+            pub const ALL: &'static [CauseId] = &[$(CauseId::$variant,)*];
+
+            pub fn as_str(self) -> &'static str {
+                match self { $(CauseId::$variant => $id,)* }
+            }
+
+            /// The check that finds this cause.
+            pub fn check(self) -> CheckId {
+                match self { $(CauseId::$variant => CheckId::$check,)* }
+            }
+
+            pub fn severity(self) -> Severity {
+                match self { $(CauseId::$variant => Severity::$severity,)* }
+            }
+
+            /// The verdict in plain words, as the first line of every rendering shows it.
+            pub fn title(self) -> &'static str {
+                match self { $(CauseId::$variant => $title,)* }
+            }
+        }
+    };
+}
+
+causes! {
+    UrlInvalid = "url.invalid", Url, Fail, "the stream URL is not a usable WebSocket URL";
+    UrlTemplateUnexpanded = "url.template_unexpanded", Url, Fail, "the stream URL still holds a template placeholder";
+    UrlInsecureScheme = "url.insecure_scheme", Url, Warn, "the stream URL is unencrypted (ws://)";
+    UrlQueryString = "url.query_string", Url, Warn, "the stream URL carries a query string";
+    DnsNoRecords = "dns.no_records", Dns, Fail, "the host name does not resolve";
+    DnsTimeout = "dns.timeout", Dns, Fail, "the name resolver did not answer in time";
+    DnsPrivateAddress = "dns.private_address", Dns, Warn, "the host resolves to a private address the provider cannot reach";
+    TcpRefused = "tcp.refused", Tcp, Fail, "nothing listens on that port (connection refused)";
+    TcpTimeout = "tcp.timeout", Tcp, Fail, "the server does not answer connection attempts";
+    TcpUnreachable = "tcp.unreachable", Tcp, Fail, "there is no network route to the server";
+    TlsHandshakeFailed = "tls.handshake_failed", Tls, Fail, "a secure (TLS) connection could not be set up";
+    TlsHandshakeTimeout = "tls.handshake_timeout", Tls, Fail, "the server accepted the connection but never completed TLS";
+    TlsExpired = "tls.expired", Tls, Fail, "the certificate has expired (or is not valid yet)";
+    TlsHostnameMismatch = "tls.hostname_mismatch", Tls, Fail, "the certificate is for another host name";
+    TlsSelfSigned = "tls.self_signed", Tls, Fail, "the certificate is self-signed";
+    TlsUntrustedRoot = "tls.untrusted_root", Tls, Fail, "the certificate comes from a private authority the provider does not trust";
+    TlsIncompleteChain = "tls.incomplete_chain", Tls, Fail, "the certificate chain is incomplete";
+    TlsNoHttp11 = "tls.no_http11", Tls, Fail, "the server speaks only HTTP/2, where WebSocket upgrades do not exist";
+    HttpRedirect = "http.redirect", Upgrade, Fail, "the server answers with a redirect, which providers do not follow";
+    HttpNotFound = "http.not_found", Upgrade, Fail, "the server has no route for this path (404)";
+    HttpAuthRequired = "http.auth_required", Upgrade, Fail, "the server demands credentials the provider does not send";
+    HttpUpgradeIgnored = "http.upgrade_ignored", Upgrade, Fail, "the server answered without switching to WebSocket";
+    HttpUpgradeRejected = "http.upgrade_rejected", Upgrade, Fail, "the server rejects the WebSocket upgrade";
+    HttpServerError = "http.server_error", Upgrade, Fail, "the server fails with an internal error (5xx)";
+    HttpMalformedResponse = "http.malformed_response", Upgrade, Fail, "the server's answer is not valid HTTP";
+    WsBadAccept = "ws.bad_accept", Upgrade, Fail, "the server's WebSocket handshake is wrong (Sec-WebSocket-Accept)";
+    WsHandshakeTimeout = "ws.handshake_timeout", Upgrade, Fail, "the server never answered the WebSocket upgrade";
+    WsPathMismatch = "ws.path_mismatch", Paths, Fail, "the server's route does not match this path";
+    WsClosedOnConnect = "ws.closed_on_connect", Websocket, Fail, "the server closes the WebSocket right after it opens";
+    WsNoPong = "ws.no_pong", Websocket, Warn, "the server does not answer WebSocket pings";
+    StreamRejected = "stream.rejected", Provider, Fail, "the server drops the stream once the provider's messages arrive";
+    OkReachable = "ok.reachable", Provider, Info, "the server accepts a provider-style stream from here";
+}

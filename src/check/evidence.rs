@@ -1,0 +1,502 @@
+//! The evidence of each check, one type per check: what was sent, what came back, and when.
+//! Every reader (the diagnosis, the reports, the window) uses these fields. The serde
+//! attributes keep the JSON of `check`, of sessions and of saved reports exactly as it was
+//! when the evidence was untyped (the golden files in tests/golden pin it).
+
+use std::net::{IpAddr, SocketAddr};
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::catalog::CheckId;
+use crate::net::close::Close;
+use crate::net::target::Scope;
+use crate::net::tls::ChainEntry;
+use crate::net::upgrade::{Exchange, Problem};
+use crate::stream::caller::{Ending, Received, Sent, SentCounts};
+use crate::stream::live::MediaFormat;
+
+/// What a check recorded; `None` for a check that did not run or broke before it could.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Evidence {
+    #[default]
+    None,
+    Url(UrlEvidence),
+    Dns(DnsEvidence),
+    Tcp(TcpEvidence),
+    Tls(TlsEvidence),
+    Upgrade(Exchange),
+    Websocket(WebsocketEvidence),
+    Paths(PathsEvidence),
+    Provider(ProviderEvidence),
+}
+
+impl Evidence {
+    /// Reads the saved evidence of check `id`.
+    pub fn read(id: CheckId, value: serde_json::Value) -> Result<Evidence, serde_json::Error> {
+        use serde_json::from_value as read;
+        if value.is_null() {
+            return Ok(Evidence::None);
+        }
+        Ok(match id {
+            CheckId::Url => Evidence::Url(read(value)?),
+            CheckId::Dns => Evidence::Dns(read(value)?),
+            CheckId::Tcp => Evidence::Tcp(read(value)?),
+            CheckId::Tls => Evidence::Tls(read(value)?),
+            CheckId::Upgrade => Evidence::Upgrade(read(value)?),
+            CheckId::Websocket => Evidence::Websocket(read(value)?),
+            CheckId::Paths => Evidence::Paths(read(value)?),
+            CheckId::Provider => Evidence::Provider(read(value)?),
+        })
+    }
+
+    pub fn tls(&self) -> Option<&TlsEvidence> {
+        match self {
+            Evidence::Tls(tls) => Some(tls),
+            _ => None,
+        }
+    }
+
+    pub fn upgrade(&self) -> Option<&Exchange> {
+        match self {
+            Evidence::Upgrade(exchange) => Some(exchange),
+            _ => None,
+        }
+    }
+
+    pub fn paths(&self) -> Option<&PathsEvidence> {
+        match self {
+            Evidence::Paths(paths) => Some(paths),
+            _ => None,
+        }
+    }
+
+    pub fn provider(&self) -> Option<&ProviderEvidence> {
+        match self {
+            Evidence::Provider(provider) => Some(provider),
+            _ => None,
+        }
+    }
+
+    pub fn tcp(&self) -> Option<&TcpEvidence> {
+        match self {
+            Evidence::Tcp(tcp) => Some(tcp),
+            _ => None,
+        }
+    }
+}
+
+impl Serialize for Evidence {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Evidence::None => serializer.serialize_unit(),
+            Evidence::Url(e) => e.serialize(serializer),
+            Evidence::Dns(e) => e.serialize(serializer),
+            Evidence::Tcp(e) => e.serialize(serializer),
+            Evidence::Tls(e) => e.serialize(serializer),
+            Evidence::Upgrade(e) => e.serialize(serializer),
+            Evidence::Websocket(e) => e.serialize(serializer),
+            Evidence::Paths(e) => e.serialize(serializer),
+            Evidence::Provider(e) => e.serialize(serializer),
+        }
+    }
+}
+
+macro_rules! into_evidence {
+    ($($variant:ident($ty:ty),)*) => {
+        $(impl From<$ty> for Evidence {
+            fn from(evidence: $ty) -> Self {
+                Evidence::$variant(evidence)
+            }
+        })*
+    };
+}
+
+into_evidence! {
+    Url(UrlEvidence),
+    Dns(DnsEvidence),
+    Tcp(TcpEvidence),
+    Tls(TlsEvidence),
+    Upgrade(Exchange),
+    Websocket(WebsocketEvidence),
+    Paths(PathsEvidence),
+    Provider(ProviderEvidence),
+}
+
+/// `url`: the parts of the URL, or what was given when it is not one.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UrlEvidence {
+    #[serde(flatten)]
+    pub parts: UrlParts,
+    /// Placeholders a template left in the URL, as written.
+    pub template_leftovers: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum UrlParts {
+    Parsed {
+        scheme: String,
+        host: String,
+        port: u16,
+        path: String,
+        query: Option<String>,
+    },
+    Unparsed {
+        input: String,
+    },
+}
+
+/// `dns`: where the addresses came from and what each is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DnsEvidence {
+    pub host: String,
+    pub source: DnsSource,
+    pub addresses: Vec<Address>,
+    pub resolve_ms: f64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DnsSource {
+    #[serde(rename = "address literal")]
+    Literal,
+    #[serde(rename = "--resolve")]
+    Pinned,
+    /// `.invalid` names never resolve, so no resolver is asked.
+    #[serde(rename = "RFC 6761")]
+    Rfc6761,
+    #[serde(rename = "system resolver")]
+    System,
+}
+
+impl DnsSource {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DnsSource::Literal => "address literal",
+            DnsSource::Pinned => "--resolve",
+            DnsSource::Rfc6761 => "RFC 6761",
+            DnsSource::System => "system resolver",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Family {
+    Ipv4,
+    Ipv6,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Address {
+    pub address: IpAddr,
+    pub family: Family,
+    pub scope: Scope,
+}
+
+impl Address {
+    pub fn of(address: IpAddr) -> Self {
+        Self {
+            address,
+            family: if address.is_ipv4() {
+                Family::Ipv4
+            } else {
+                Family::Ipv6
+            },
+            scope: Scope::of(address),
+        }
+    }
+}
+
+/// `tcp`: every connection attempt, in the order made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TcpEvidence {
+    pub attempts: Vec<Attempt>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub address: SocketAddr,
+    pub result: AttemptResult,
+    /// Unknown when the attempt never got an answer.
+    pub connect_ms: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum AttemptResult {
+    Connected,
+    /// The error the attempt ended with.
+    Failed(String),
+    NoAnswer,
+}
+
+impl From<String> for AttemptResult {
+    fn from(text: String) -> Self {
+        match text.as_str() {
+            "connected" => AttemptResult::Connected,
+            "no answer" => AttemptResult::NoAnswer,
+            _ => AttemptResult::Failed(text),
+        }
+    }
+}
+
+impl From<AttemptResult> for String {
+    fn from(result: AttemptResult) -> Self {
+        result.to_string()
+    }
+}
+
+impl std::fmt::Display for AttemptResult {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttemptResult::Connected => f.write_str("connected"),
+            AttemptResult::Failed(error) => f.write_str(error),
+            AttemptResult::NoAnswer => f.write_str("no answer"),
+        }
+    }
+}
+
+/// `tls`: what was offered, the chain the server sent (readable or not), and either what
+/// was negotiated or why the handshake failed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TlsEvidence {
+    pub server_name: String,
+    pub alpn_offered: Vec<String>,
+    pub handshake_ms: f64,
+    pub chain: Vec<ChainEntry>,
+    /// How many extra roots (`--ca-file`, the demo's own) were trusted beside the public ones.
+    pub extra_roots: usize,
+    /// Present when the handshake completed.
+    #[serde(flatten)]
+    pub session: Option<TlsSession>,
+    /// The handshake's error, for the engineer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The status line a plain HTTP server sent back to the TLS hello.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plain_http_answer: Option<String>,
+    /// The ALPN protocols the server accepts when it refused `http/1.1`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alpn_server: Option<Vec<String>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TlsSession {
+    pub version: String,
+    pub cipher: String,
+    pub alpn: Option<String>,
+    /// The chain verifies only with an extra root, not with the public ones.
+    pub trusted_only_via_ca_file: bool,
+}
+
+/// `websocket`: the ping round trip and whether the server closed on its own; nothing when no
+/// session could be opened.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum WebsocketEvidence {
+    Watched(Watch),
+    NotOpened {},
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Watch {
+    pub ping_rtt_ms: Option<f64>,
+    pub observe_secs: f64,
+    pub closed_by_server: Option<ServerClose>,
+    /// Messages the server sent unasked, shortened.
+    pub received: Vec<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ServerClose {
+    pub close: Close,
+    pub after_ms: f64,
+}
+
+/// `paths`: the upgrade at the target path and at each variant of it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PathsEvidence {
+    pub variants: Vec<VariantOutcome>,
+}
+
+impl PathsEvidence {
+    /// The kinds of variant that upgraded.
+    pub fn upgraded_kinds(&self) -> impl Iterator<Item = VariantKind> + '_ {
+        self.variants.iter().filter(|v| v.upgraded).map(|v| v.kind)
+    }
+}
+
+/// How a path differs from the one the provider is given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum VariantKind {
+    Target,
+    /// Another value where the id is.
+    OtherId,
+    /// A route pattern (`:id`, `{id}`, `*`) where the id is.
+    RoutePattern,
+    TrailingSlash,
+    Root,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct VariantOutcome {
+    pub path: String,
+    pub kind: VariantKind,
+    pub status: Option<u16>,
+    pub upgraded: bool,
+    #[serde(flatten)]
+    pub reached: Reached,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reached {
+    /// No connection to send the request on.
+    NotConnected { problem: String },
+    /// The request went out; the answer's status line, or why there was no answer.
+    Answered {
+        status_line: Option<String>,
+        problem: Option<Problem>,
+    },
+}
+
+/// `provider`: the stream as the provider would send it, and what the server did with it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ProviderEvidence {
+    Streamed(Box<SentStream>),
+    /// The provider's upgrade was answered with this status.
+    Refused {
+        status: u16,
+        headers_sent: Vec<String>,
+    },
+    /// No WebSocket could be opened.
+    NotOpened {},
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SentStream {
+    /// Names of the headers the upgrade carried beside the standard ones.
+    pub headers_sent: Vec<String>,
+    pub media_format: MediaFormat,
+    pub sent: SentCounts,
+    #[serde(with = "last_sent")]
+    pub last_sent: Option<Sent>,
+    pub send_error: Option<String>,
+    pub received_count: u64,
+    pub received: Vec<Received>,
+    pub close: Ending,
+}
+
+/// The last message sent, `nothing` when none went out.
+mod last_sent {
+    use super::*;
+
+    pub fn serialize<S: Serializer>(sent: &Option<Sent>, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(sent.map_or("nothing", Sent::name))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Sent>, D::Error> {
+        let name = String::deserialize(deserializer)?;
+        if name == "nothing" {
+            return Ok(None);
+        }
+        Sent::deserialize(serde::de::value::StringDeserializer::<D::Error>::new(name)).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each shape of evidence reads back as what was written.
+    #[test]
+    fn evidence_round_trips_through_its_json() {
+        let cases: Vec<(CheckId, Evidence)> = vec![
+            (
+                CheckId::Url,
+                UrlEvidence {
+                    parts: UrlParts::Unparsed {
+                        input: "not a url".into(),
+                    },
+                    template_leftovers: vec![],
+                }
+                .into(),
+            ),
+            (
+                CheckId::Tcp,
+                TcpEvidence {
+                    attempts: vec![Attempt {
+                        address: "127.0.0.1:9".parse().expect("addr"),
+                        result: AttemptResult::Failed("Connection refused".into()),
+                        connect_ms: Some(0.2),
+                    }],
+                }
+                .into(),
+            ),
+            (
+                CheckId::Tls,
+                TlsEvidence {
+                    server_name: "h.example".into(),
+                    alpn_offered: vec!["http/1.1".into()],
+                    handshake_ms: 1.0,
+                    chain: vec![ChainEntry::Unreadable {
+                        error: "certificate does not parse".into(),
+                    }],
+                    extra_roots: 0,
+                    session: None,
+                    error: Some("bad".into()),
+                    plain_http_answer: None,
+                    alpn_server: None,
+                }
+                .into(),
+            ),
+            (CheckId::Websocket, WebsocketEvidence::NotOpened {}.into()),
+            (
+                CheckId::Paths,
+                PathsEvidence {
+                    variants: vec![
+                        VariantOutcome {
+                            path: "/a".into(),
+                            kind: VariantKind::Target,
+                            status: None,
+                            upgraded: false,
+                            reached: Reached::NotConnected {
+                                problem: "refused".into(),
+                            },
+                        },
+                        VariantOutcome {
+                            path: "/:id".into(),
+                            kind: VariantKind::RoutePattern,
+                            status: Some(101),
+                            upgraded: true,
+                            reached: Reached::Answered {
+                                status_line: Some("HTTP/1.1 101 Switching Protocols".into()),
+                                problem: None,
+                            },
+                        },
+                    ],
+                }
+                .into(),
+            ),
+            (
+                CheckId::Provider,
+                ProviderEvidence::Refused {
+                    status: 401,
+                    headers_sent: vec![],
+                }
+                .into(),
+            ),
+            (CheckId::Provider, ProviderEvidence::NotOpened {}.into()),
+            (CheckId::Dns, Evidence::None),
+        ];
+        for (id, evidence) in cases {
+            let json = serde_json::to_value(&evidence).expect("serialises");
+            let back = Evidence::read(id, json.clone()).expect("reads back");
+            assert_eq!(back, evidence, "{json}");
+        }
+    }
+}

@@ -1,0 +1,356 @@
+//! The headless commands' arguments and their dispatch. Clap parses every value, files named
+//! on the command line included (a CA file, a WAV clip, a saved session), so anything the
+//! command line gets wrong exits with status 2 before work starts; a failure while working
+//! exits with 1. `anyhow` lives only here, at the binary's edge; the work is in `commands`.
+
+mod commands;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use rustls_pki_types::CertificateDer;
+
+use stream_doctor::audio::Codec;
+use stream_doctor::audio::wav::{self, Clip, WavError};
+use stream_doctor::demo::DemoMode;
+use stream_doctor::net::target::ResolvePin;
+use stream_doctor::net::tls::{self, TlsConfigError};
+use stream_doctor::probe::parse_header;
+use stream_doctor::session::{LoadError, Session};
+use stream_doctor::stream::Provider;
+use stream_doctor::stream::listener::DEFAULT_MAX_FRAME_BYTES;
+use stream_doctor::stream::replay::{Pace, Tracks};
+
+/// Exit status when the command line is wrong, as clap uses it too.
+const USAGE: u8 = 2;
+
+#[derive(Parser)]
+#[command(
+    name = "stream-doctor",
+    version,
+    about = "Finds out why a telephony provider (Telnyx, Twilio...) does not connect to your WebSocket media-stream server, and proves it."
+)]
+struct Cli {
+    /// Without a command the window opens (when built with the `gui` feature).
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Open the window, print launch-to-first-frame and CPU time per frame after SECS, close.
+    #[arg(long, value_name = "SECS", hide = true, value_parser = seconds)]
+    measure_frames: Option<f64>,
+    /// With --measure-frames: start "Run all" on the demo target to measure frames while checks run.
+    #[arg(long, hide = true, requires = "measure_frames")]
+    measure_run_all: bool,
+    /// With --measure-frames: play the demo stream to measure frames while two tracks are plotted.
+    #[arg(long, hide = true, requires = "measure_frames")]
+    measure_demo_stream: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run every check against a stream URL and name the cause.
+    Check(CheckArgs),
+    /// Stand in for your server: accept media streams, show their levels, summarise them.
+    Listen(ListenArgs),
+    /// Stand in for the provider: send a media stream (tone or WAV) to a URL.
+    Replay(ReplayArgs),
+    /// Render a saved session (the JSON report) as Markdown, HTML or JSON.
+    Report(ReportArgs),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Json,
+    Markdown,
+    Html,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SummaryFormat {
+    Text,
+    Json,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum ReportFormat {
+    Markdown,
+    Html,
+    Json,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when nothing stops the provider, 1 when a cause fails (or a check broke), 2 for bad usage.\n\nExamples:\n  stream-doctor check wss://api.example.com/api/calls/123/audio\n  stream-doctor check --demo                     (a built-in local target)\n  stream-doctor check --demo path-mismatch       (watch a diagnosis happen)"
+)]
+struct CheckArgs {
+    /// The stream URL exactly as given to the provider (wss://host/path).
+    #[arg(required_unless_present = "demo")]
+    url: Option<String>,
+    /// Check the built-in demo target on 127.0.0.1 instead of a URL; optionally in a faulty
+    /// mode: healthy, path-mismatch, no-upgrade, auth-required, closes-stream.
+    #[arg(long, value_name = "MODE", num_args = 0..=1, default_missing_value = "healthy", conflicts_with = "url")]
+    demo: Option<DemoMode>,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    /// How long to watch a new WebSocket for the server closing it, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = seconds_or_zero)]
+    observe: f64,
+    /// An extra request header for the upgrade (repeatable).
+    #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
+    headers: Vec<(String, String)>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+    /// Skip the provider-style stream (connected, start, media, stop).
+    #[arg(long)]
+    no_provider: bool,
+}
+
+/// How to reach a stream URL: shared by `check` and `replay`.
+#[derive(clap::Args)]
+struct ConnectArgs {
+    /// Deadline of each step, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    timeout: f64,
+    /// Connect to ADDR for HOST:PORT instead of looking the name up (as curl does).
+    #[arg(long, value_name = "HOST:PORT:ADDR")]
+    resolve: Vec<ResolvePin>,
+    /// Extra trust roots (PEM), for private CAs and tests; the report says when only they trust the chain.
+    #[arg(long, value_name = "PEM", value_parser = ca_file)]
+    ca_file: Option<CaFile>,
+    /// The stream_auth_token, sent as Telnyx sends it (header and `connected` message).
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "STREAM_DOCTOR_AUTH_TOKEN",
+        hide_env_values = true
+    )]
+    auth_token: Option<String>,
+}
+
+/// A `--ca-file`, read while the command line is parsed.
+#[derive(Clone)]
+struct CaFile {
+    path: PathBuf,
+    roots: Vec<CertificateDer<'static>>,
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Give the provider wss://PUBLIC-HOST/any/path (through a tunnel such as `ngrok http 5001`).\nEnds after --max-streams streams have closed, after --duration, or on Ctrl-C, then prints the summary."
+)]
+struct ListenArgs {
+    /// Address to listen on (a tunnel forwards to it).
+    #[arg(long, default_value = "127.0.0.1:5001")]
+    bind: std::net::SocketAddr,
+    /// Accept only paths that contain this token; others get 404 (and are logged).
+    #[arg(long, env = "STREAM_DOCTOR_LISTEN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Serve TLS with this certificate chain (PEM); needs --tls-key.
+    #[arg(long, value_name = "PEM", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    #[arg(long, value_name = "PEM", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Stop after this many streams have closed.
+    #[arg(long, value_name = "N")]
+    max_streams: Option<u64>,
+    /// Stop after this many seconds.
+    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    duration: Option<f64>,
+    /// Write one WAV per stream and track into DIR.
+    #[arg(long, value_name = "DIR")]
+    record: Option<PathBuf>,
+    /// Answer each stream with a second of tone and a `mark`, to test the way back.
+    #[arg(long)]
+    reply_tone: bool,
+    /// A frame larger than this closes its stream with 1009.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
+    max_frame_bytes: usize,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+    /// Write the summary to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum PaceArg {
+    Realtime,
+    Max,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TrackArg {
+    Inbound,
+    Outbound,
+    Both,
+}
+
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The stream URL to send to (ws:// or wss://).
+    url: String,
+    #[arg(long, default_value = "telnyx")]
+    protocol: Provider,
+    #[arg(long, default_value = "PCMU")]
+    codec: Codec,
+    /// Send this WAV file (16-bit PCM; resampled to the codec's rate).
+    #[arg(long, value_name = "FILE", conflicts_with = "tone", value_parser = wav_clip)]
+    wav: Option<Clip>,
+    /// Send a sine at this frequency (the default: 440 Hz).
+    #[arg(long, value_name = "HZ")]
+    tone: Option<f64>,
+    /// Length of the tone, in seconds.
+    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = seconds)]
+    seconds: f64,
+    #[arg(long, value_enum, default_value_t = TrackArg::Inbound)]
+    track: TrackArg,
+    #[arg(long, value_enum, default_value_t = PaceArg::Realtime)]
+    pace: PaceArg,
+    /// Open this many streams at once.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    streams: usize,
+    #[command(flatten)]
+    connect: ConnectArgs,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(clap::Args)]
+struct ReportArgs {
+    /// A session saved as JSON (by `check --format json`, or Export JSON in the window).
+    #[arg(value_name = "SESSION", value_parser = saved_session)]
+    session: Box<Session>,
+    #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
+    format: ReportFormat,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+impl From<PaceArg> for Pace {
+    fn from(pace: PaceArg) -> Self {
+        match pace {
+            PaceArg::Realtime => Pace::Realtime,
+            PaceArg::Max => Pace::Max,
+        }
+    }
+}
+
+impl From<TrackArg> for Tracks {
+    fn from(track: TrackArg) -> Self {
+        match track {
+            TrackArg::Inbound => Tracks::Inbound,
+            TrackArg::Outbound => Tracks::Outbound,
+            TrackArg::Both => Tracks::Both,
+        }
+    }
+}
+
+fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+fn seconds_or_zero(s: &str) -> Result<f64, String> {
+    if s.trim() == "0" { Ok(0.0) } else { seconds(s) }
+}
+
+fn ca_file(s: &str) -> Result<CaFile, TlsConfigError> {
+    let path = PathBuf::from(s);
+    let roots = tls::load_certificates(&path)?;
+    Ok(CaFile { path, roots })
+}
+
+fn wav_clip(s: &str) -> Result<Clip, WavError> {
+    wav::read_file(std::path::Path::new(s))
+}
+
+fn saved_session(s: &str) -> Result<Box<Session>, LoadError> {
+    Session::load(std::path::Path::new(s)).map(Box::new)
+}
+
+pub fn main() -> ExitCode {
+    let launched = std::time::Instant::now();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
+        }
+    };
+    let Some(command) = cli.command else {
+        return window(
+            launched,
+            cli.measure_frames,
+            cli.measure_run_all,
+            cli.measure_demo_stream,
+        );
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match command {
+        Command::Check(args) => runtime.block_on(commands::check(args)),
+        Command::Listen(args) => runtime.block_on(commands::listen(args)),
+        Command::Replay(args) => runtime.block_on(commands::replay(args)),
+        Command::Report(args) => commands::report(args),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(feature = "gui")]
+fn window(
+    launched: std::time::Instant,
+    measure_secs: Option<f64>,
+    run_all: bool,
+    demo_stream: bool,
+) -> ExitCode {
+    use stream_doctor::ui::{AppOptions, app::Measure};
+    let options = AppOptions {
+        launched,
+        measure: measure_secs.map(|seconds| Measure {
+            seconds,
+            run_all,
+            demo_stream,
+        }),
+        ..AppOptions::default()
+    };
+    match stream_doctor::ui::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "error: the window could not open: {e}\n(headless? `stream-doctor check --help` works without one)"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool) -> ExitCode {
+    eprintln!(
+        "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
+    );
+    ExitCode::from(USAGE)
+}

@@ -1,0 +1,319 @@
+//! Where a stream URL points: the parsed `ws`/`wss` target (host as sent in SNI, port, path),
+//! `--resolve` pins as curl means them, and the one lookup a stand-in needs to connect.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::str::FromStr;
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Why a string is not a usable stream URL; the text is what a person reads.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TargetError {
+    #[error("the URL is empty")]
+    Empty,
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("not a URL ({reason}): '{input}'")]
+    NotAUrl { reason: String, input: String },
+    #[error("scheme is {0}://, a WebSocket URL starts with wss:// (or ws://)")]
+    HttpScheme(String),
+    #[error("scheme '{0}' is not ws or wss")]
+    OtherScheme(String),
+}
+
+/// A stream URL that is usable for connecting.
+#[derive(Clone, Debug)]
+pub struct Target {
+    pub url: Url,
+    pub secure: bool,
+    /// Host as resolved and sent in SNI: no brackets around IPv6 literals.
+    pub host: String,
+    pub port: u16,
+    /// Path and query as sent in the request line.
+    pub path_and_query: String,
+}
+
+impl Target {
+    pub fn parse(raw: &str) -> Result<Target, TargetError> {
+        let trimmed = raw.trim();
+        if trimmed.is_empty() {
+            return Err(TargetError::Empty);
+        }
+        // The WHATWG parser reads `wss:///x` as host `x`; a person meant an empty host.
+        if trimmed
+            .split_once("://")
+            .is_some_and(|(_, rest)| rest.starts_with('/'))
+        {
+            return Err(TargetError::NoHost);
+        }
+        let url = Url::parse(trimmed).map_err(|e| TargetError::NotAUrl {
+            reason: e.to_string(),
+            input: trimmed.to_string(),
+        })?;
+        let secure = match url.scheme() {
+            "wss" => true,
+            "ws" => false,
+            scheme @ ("https" | "http") => return Err(TargetError::HttpScheme(scheme.into())),
+            other => return Err(TargetError::OtherScheme(other.into())),
+        };
+        let host = match url.host() {
+            Some(url::Host::Domain(d)) if !d.is_empty() => d.to_string(),
+            Some(url::Host::Ipv4(a)) => a.to_string(),
+            Some(url::Host::Ipv6(a)) => a.to_string(),
+            _ => return Err(TargetError::NoHost),
+        };
+        let port = url
+            .port_or_known_default()
+            .unwrap_or(if secure { 443 } else { 80 });
+        let path_and_query = match url.query() {
+            Some(q) => format!("{}?{q}", url.path()),
+            None => url.path().to_string(),
+        };
+        Ok(Target {
+            secure,
+            host,
+            port,
+            path_and_query,
+            url,
+        })
+    }
+
+    /// The `Host` header: the port only when it is not the scheme's default.
+    pub fn host_header(&self) -> String {
+        let host = match self.url.host() {
+            Some(url::Host::Ipv6(addr)) => format!("[{addr}]"),
+            _ => self.host.clone(),
+        };
+        if self.url.port().is_some() {
+            format!("{host}:{}", self.port)
+        } else {
+            host
+        }
+    }
+
+    /// The addresses `--resolve` pins for this host and port.
+    pub fn pinned(&self, pins: &[ResolvePin]) -> Vec<IpAddr> {
+        let host = self.host.to_ascii_lowercase();
+        pins.iter()
+            .filter(|p| p.host == host && p.port == self.port)
+            .map(|p| p.addr)
+            .collect()
+    }
+
+    /// One address to connect to: a pin, the literal in the URL, else the system resolver's
+    /// first answer, all within `timeout`.
+    pub async fn address(
+        &self,
+        pins: &[ResolvePin],
+        timeout: Duration,
+    ) -> Result<SocketAddr, LookupError> {
+        if let Some(pin) = self.pinned(pins).first() {
+            return Ok(SocketAddr::new(*pin, self.port));
+        }
+        let host = self.host.to_ascii_lowercase();
+        if let Ok(ip) = host.parse() {
+            return Ok(SocketAddr::new(ip, self.port));
+        }
+        let lookup = tokio::net::lookup_host((host.clone(), self.port));
+        let found = tokio::time::timeout(timeout, lookup).await;
+        match found {
+            Ok(Ok(mut found)) => found.next().ok_or(LookupError::NoAddress(host)),
+            Ok(Err(e)) => Err(LookupError::Failed(host, e.to_string())),
+            Err(_) => Err(LookupError::Timeout(host, timeout)),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    #[error("{0} has no address")]
+    NoAddress(String),
+    #[error("{0} does not resolve: {1}")]
+    Failed(String, String),
+    #[error("no DNS answer for {0} within {1:?}")]
+    Timeout(String, Duration),
+}
+
+/// `--resolve HOST:PORT:ADDR`, as curl means it: connect to ADDR for HOST:PORT.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvePin {
+    pub host: String,
+    pub port: u16,
+    pub addr: IpAddr,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("--resolve wants HOST:PORT:ADDR, got '{0}'")]
+pub struct PinError(String);
+
+impl FromStr for ResolvePin {
+    type Err = PinError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let bad = || PinError(s.to_string());
+        let (host, rest) = s.split_once(':').ok_or_else(bad)?;
+        let (port, addr) = rest.split_once(':').ok_or_else(bad)?;
+        let addr = addr.trim_start_matches('[').trim_end_matches(']');
+        Ok(Self {
+            host: host.to_ascii_lowercase(),
+            port: port.parse().map_err(|_| bad())?,
+            addr: addr.parse().map_err(|_| bad())?,
+        })
+    }
+}
+
+impl std::fmt::Display for ResolvePin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}", self.host, self.port, self.addr)
+    }
+}
+
+/// Where an address sits, as far as a provider on the internet is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Scope {
+    Public,
+    Loopback,
+    Private,
+    LinkLocal,
+    Unspecified,
+}
+
+impl Scope {
+    pub fn of(addr: IpAddr) -> Scope {
+        match addr {
+            IpAddr::V4(v4) => scope_v4(v4),
+            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+                Some(v4) => scope_v4(v4),
+                None => scope_v6(v6),
+            },
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Public => "public",
+            Scope::Loopback => "loopback",
+            Scope::Private => "private",
+            Scope::LinkLocal => "link-local",
+            Scope::Unspecified => "unspecified",
+        }
+    }
+}
+
+fn scope_v4(a: Ipv4Addr) -> Scope {
+    let [first, second, ..] = a.octets();
+    if a.is_loopback() {
+        Scope::Loopback
+    } else if a.is_unspecified() {
+        Scope::Unspecified
+    } else if a.is_link_local() {
+        Scope::LinkLocal
+    } else if a.is_private() || (first == 100 && (64..128).contains(&second)) {
+        Scope::Private
+    } else {
+        Scope::Public
+    }
+}
+
+fn scope_v6(a: Ipv6Addr) -> Scope {
+    let first = a.segments()[0];
+    if a.is_loopback() {
+        Scope::Loopback
+    } else if a.is_unspecified() {
+        Scope::Unspecified
+    } else if first & 0xffc0 == 0xfe80 {
+        Scope::LinkLocal
+    } else if first & 0xfe00 == 0xfc00 {
+        Scope::Private
+    } else {
+        Scope::Public
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolve_pins_parse_like_curl() {
+        let pin: ResolvePin = "Example.com:443:127.0.0.1".parse().expect("v4");
+        assert_eq!(pin.host, "example.com");
+        assert_eq!(pin.port, 443);
+        let v6: ResolvePin = "h:8443:[::1]".parse().expect("v6");
+        assert_eq!(v6.addr, "::1".parse::<IpAddr>().expect("ip"));
+        for bad in ["h", "h:443", "h:x:127.0.0.1", "h:443:not-an-ip"] {
+            assert!(bad.parse::<ResolvePin>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn target_fields() {
+        let target = Target::parse("wss://[::1]:9443/x/y?z=1").expect("parses");
+        assert_eq!(target.host, "::1");
+        assert_eq!(target.port, 9443);
+        assert_eq!(target.path_and_query, "/x/y?z=1");
+        assert_eq!(target.host_header(), "[::1]:9443");
+        let plain = Target::parse("wss://example.com/s").expect("parses");
+        assert_eq!(
+            (plain.port, plain.host_header()),
+            (443, "example.com".into())
+        );
+    }
+
+    #[test]
+    fn bad_urls_say_why() {
+        let table = [
+            ("", TargetError::Empty),
+            ("wss:///path-only", TargetError::NoHost),
+            (
+                "https://h.example/a",
+                TargetError::HttpScheme("https".into()),
+            ),
+            ("ftp://h.example/a", TargetError::OtherScheme("ftp".into())),
+        ];
+        for (raw, error) in table {
+            assert_eq!(Target::parse(raw).err(), Some(error), "{raw}");
+        }
+        assert!(matches!(
+            Target::parse("not a url"),
+            Err(TargetError::NotAUrl { .. })
+        ));
+    }
+
+    #[tokio::test]
+    async fn a_pin_wins_over_the_resolver() {
+        let target = Target::parse("wss://Name.test:8443/a").expect("parses");
+        let pins = vec!["name.test:8443:127.0.0.2".parse().expect("pin")];
+        let addr = target
+            .address(&pins, Duration::from_secs(1))
+            .await
+            .expect("pinned");
+        assert_eq!(addr, "127.0.0.2:8443".parse().expect("addr"));
+    }
+
+    #[test]
+    fn scopes() {
+        let table = [
+            ("127.0.0.1", Scope::Loopback),
+            ("10.1.2.3", Scope::Private),
+            ("172.16.0.1", Scope::Private),
+            ("192.168.1.1", Scope::Private),
+            ("100.64.0.1", Scope::Private),
+            ("169.254.1.1", Scope::LinkLocal),
+            ("0.0.0.0", Scope::Unspecified),
+            ("203.0.113.7", Scope::Public),
+            ("::1", Scope::Loopback),
+            ("fe80::1", Scope::LinkLocal),
+            ("fd00::1", Scope::Private),
+            ("::ffff:10.0.0.1", Scope::Private),
+            ("2001:db8::1", Scope::Public),
+        ];
+        for (addr, scope) in table {
+            let ip: IpAddr = addr.parse().expect("address");
+            assert_eq!(Scope::of(ip), scope, "{addr}");
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! TLS as both sides use it: one crypto provider (ring) for the whole crate, the client's view
+//! of a certificate chain (a verifier that records what the server sent and judges it as the
+//! provider would, or not at all), what one certificate says, and server configs from
+//! certificates in memory or PEM files.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig, SignatureScheme};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::clock;
+
+#[derive(Debug, thiserror::Error)]
+pub enum TlsConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: rustls::pki_types::pem::Error,
+    },
+    #[error("{0} holds no PEM certificate")]
+    NoCertificate(String),
+    #[error("the TLS configuration was refused: {0}")]
+    Refused(#[from] rustls::Error),
+}
+
+/// The crypto provider every TLS config here uses (ring, chosen once for the whole crate).
+pub fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Public roots (what a provider trusts) plus the extra ones given.
+pub fn root_store(extra_roots: &[CertificateDer<'static>]) -> RootCertStore {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    roots.add_parsable_certificates(extra_roots.iter().cloned());
+    roots
+}
+
+/// A client config offering ALPN `alpn` with the given verifier.
+pub fn client_config(
+    verifier: Arc<dyn ServerCertVerifier>,
+    alpn: &[&[u8]],
+) -> Result<ClientConfig, rustls::Error> {
+    let mut config = ClientConfig::builder_with_provider(crypto())
+        .with_safe_default_protocol_versions()?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(config)
+}
+
+/// A server config presenting `chain` with `key`, offering the ALPN protocols given.
+pub fn server_config(
+    chain: Vec<CertificateDer<'static>>,
+    key: PrivateKeyDer<'static>,
+    alpn: &[&[u8]],
+) -> Result<Arc<ServerConfig>, rustls::Error> {
+    let mut config = ServerConfig::builder_with_provider(crypto())
+        .with_safe_default_protocol_versions()?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)?;
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
+    Ok(Arc::new(config))
+}
+
+/// Every certificate in a PEM file (`--ca-file`, `--tls-cert`).
+pub fn load_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, TlsConfigError> {
+    let shown = || path.display().to_string();
+    let certs: Vec<_> = CertificateDer::pem_file_iter(path)
+        .map_err(|source| TlsConfigError::Read {
+            path: shown(),
+            source,
+        })?
+        .filter_map(Result::ok)
+        .collect();
+    if certs.is_empty() {
+        return Err(TlsConfigError::NoCertificate(shown()));
+    }
+    Ok(certs)
+}
+
+/// A server config from a PEM chain and key, offering HTTP/1.1 (`listen --tls-cert`).
+pub fn load_server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, TlsConfigError> {
+    let chain = load_certificates(cert)?;
+    let key = PrivateKeyDer::from_pem_file(key).map_err(|source| TlsConfigError::Read {
+        path: key.display().to_string(),
+        source,
+    })?;
+    Ok(server_config(chain, key, &[b"http/1.1"])?)
+}
+
+/// Records the chain the server sent, then judges it as the provider does (public roots plus
+/// extra ones) or not at all, for checks that look past the certificate. Handshake signatures
+/// are always checked.
+#[derive(Debug)]
+pub struct Verifier {
+    judge: Option<Arc<WebPkiServerVerifier>>,
+    chain: Mutex<Vec<CertificateDer<'static>>>,
+}
+
+impl Verifier {
+    /// As the provider judges: public roots, plus `extra_roots`.
+    pub fn provider(extra_roots: &[CertificateDer<'static>]) -> Result<Arc<Self>, rustls::Error> {
+        let judge = WebPkiServerVerifier::builder_with_provider(
+            Arc::new(root_store(extra_roots)),
+            crypto(),
+        )
+        .build()
+        .map_err(|e| rustls::Error::General(e.to_string()))?;
+        Ok(Arc::new(Self {
+            judge: Some(judge),
+            chain: Mutex::new(Vec::new()),
+        }))
+    }
+
+    /// Accepts any certificate: routing checks must not stop at a certificate fault.
+    pub fn anything() -> Arc<Self> {
+        Arc::new(Self {
+            judge: None,
+            chain: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The leaf and intermediates of the last handshake, as sent.
+    pub fn chain(&self) -> Vec<CertificateDer<'static>> {
+        self.chain.lock().map(|c| c.clone()).unwrap_or_default()
+    }
+}
+
+impl ServerCertVerifier for Verifier {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if let Ok(mut chain) = self.chain.lock() {
+            chain.clear();
+            chain.push(end_entity.clone().into_owned());
+            chain.extend(intermediates.iter().map(|c| c.clone().into_owned()));
+        }
+        match &self.judge {
+            Some(judge) => {
+                judge.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+            }
+            None => Ok(ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = crypto().signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = crypto().signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        crypto()
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// What one certificate of a served chain says.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CertInfo {
+    pub subject: String,
+    pub issuer: String,
+    /// DNS names and IP addresses of the subject alternative name.
+    pub names: Vec<String>,
+    #[serde(with = "clock::minutes")]
+    pub not_before: OffsetDateTime,
+    #[serde(with = "clock::minutes")]
+    pub not_after: OffsetDateTime,
+    pub is_ca: bool,
+    pub self_signed: bool,
+}
+
+/// A certificate as sent: what it says, or why it could not be read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChainEntry {
+    Cert(CertInfo),
+    Unreadable { error: String },
+}
+
+impl ChainEntry {
+    pub fn cert(&self) -> Option<&CertInfo> {
+        match self {
+            ChainEntry::Cert(info) => Some(info),
+            ChainEntry::Unreadable { .. } => None,
+        }
+    }
+}
+
+impl CertInfo {
+    /// Reads a DER certificate; the error says why it is not one.
+    pub fn parse(der: &[u8]) -> ChainEntry {
+        match Self::try_parse(der) {
+            Ok(info) => ChainEntry::Cert(info),
+            Err(error) => ChainEntry::Unreadable { error },
+        }
+    }
+
+    fn try_parse(der: &[u8]) -> Result<CertInfo, String> {
+        let (_, cert) = x509_parser::parse_x509_certificate(der)
+            .map_err(|e| format!("certificate does not parse: {e}"))?;
+        let names = match cert.subject_alternative_name() {
+            Ok(Some(san)) => san
+                .value
+                .general_names
+                .iter()
+                .filter_map(|name| match name {
+                    x509_parser::extensions::GeneralName::DNSName(d) => Some(d.to_string()),
+                    x509_parser::extensions::GeneralName::IPAddress(ip) => ip_text(ip),
+                    _ => None,
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        let validity = cert.validity();
+        Ok(CertInfo {
+            self_signed: cert.subject().as_raw() == cert.issuer().as_raw(),
+            subject: cert.subject().to_string(),
+            issuer: cert.issuer().to_string(),
+            names,
+            not_before: validity.not_before.to_datetime(),
+            not_after: validity.not_after.to_datetime(),
+            is_ca: cert.is_ca(),
+        })
+    }
+}
+
+fn ip_text(bytes: &[u8]) -> Option<String> {
+    match bytes.len() {
+        4 => <[u8; 4]>::try_from(bytes)
+            .ok()
+            .map(|b| std::net::Ipv4Addr::from(b).to_string()),
+        16 => <[u8; 16]>::try_from(bytes)
+            .ok()
+            .map(|b| std::net::Ipv6Addr::from(b).to_string()),
+        _ => None,
+    }
+}

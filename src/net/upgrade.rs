@@ -1,0 +1,304 @@
+//! The client half of a WebSocket upgrade: the RFC 6455 request written by hand over an
+//! established stream, and exactly what came back (status line, headers, a body excerpt),
+//! parsed with `httparse` under size and time limits. A 101 is closed politely with a close
+//! frame. Also the request tungstenite sends when a full session is wanted.
+
+use std::time::{Duration, Instant};
+
+use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::handshake::client::generate_key;
+use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
+use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
+use tokio_tungstenite::tungstenite::protocol::Role;
+
+use super::connect::BoxedIo;
+use super::target::Target;
+use crate::clock::millis;
+
+/// A response header block larger than this is not a WebSocket handshake.
+pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+const MAX_HEADERS: usize = 100;
+const BODY_EXCERPT_BYTES: usize = 1024;
+/// How long to wait for a body after the headers of a refusal.
+const BODY_WAIT: Duration = Duration::from_millis(300);
+
+/// What one upgrade request got back: always the evidence, whatever happened.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Exchange {
+    pub request: String,
+    pub status_line: Option<String>,
+    pub status: Option<u16>,
+    pub headers: Vec<(String, String)>,
+    pub body_excerpt: String,
+    pub accept_expected: String,
+    pub accept_ok: bool,
+    pub received_bytes: usize,
+    pub response_ms: f64,
+    /// Why no complete response was read, when none was.
+    pub problem: Option<Problem>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
+pub enum Problem {
+    Timeout(String),
+    Closed(String),
+    Malformed(String),
+    Io(String),
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Problem::Timeout(text)
+            | Problem::Closed(text)
+            | Problem::Malformed(text)
+            | Problem::Io(text) => f.write_str(text),
+        }
+    }
+}
+
+impl Exchange {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn upgraded(&self) -> bool {
+        self.status == Some(101) && self.accept_ok
+    }
+}
+
+/// The request line and headers of an upgrade to `path` on `target`.
+pub fn request_text(
+    target: &Target,
+    path: &str,
+    key: &str,
+    headers: &[(String, String)],
+) -> String {
+    let mut request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nUser-Agent: stream-doctor/{}\r\n",
+        target.host_header(),
+        env!("CARGO_PKG_VERSION")
+    );
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str("\r\n");
+    request
+}
+
+/// Sends an upgrade request for `path` and reads the answer, all within `timeout`.
+/// On 101 the connection is closed politely with a WebSocket close frame.
+pub async fn exchange(
+    io: BoxedIo,
+    target: &Target,
+    path: &str,
+    headers: &[(String, String)],
+    timeout: Duration,
+) -> Exchange {
+    let key = generate_key();
+    let request = request_text(target, path, &key, headers);
+    let mut exchange = Exchange {
+        accept_expected: derive_accept_key(key.as_bytes()),
+        request: redact_request(&request, headers),
+        ..Exchange::default()
+    };
+    let started = Instant::now();
+    let deadline = tokio::time::Instant::now() + timeout;
+    let (io, leftover) =
+        match tokio::time::timeout_at(deadline, talk(io, &request, &mut exchange)).await {
+            Ok(Some(rest)) => rest,
+            Ok(None) => {
+                exchange.response_ms = millis(started.elapsed());
+                return exchange;
+            }
+            Err(_) => {
+                exchange.problem = Some(Problem::Timeout(format!(
+                    "no complete answer within {timeout:?} ({} byte(s) received)",
+                    exchange.received_bytes
+                )));
+                exchange.response_ms = millis(started.elapsed());
+                return exchange;
+            }
+        };
+    exchange.response_ms = millis(started.elapsed());
+    if exchange.status == Some(101) {
+        let mut ws = tokio_tungstenite::WebSocketStream::from_partially_read(
+            io,
+            leftover,
+            Role::Client,
+            None,
+        )
+        .await;
+        let _ = tokio::time::timeout(Duration::from_millis(300), ws.close(None)).await;
+    } else {
+        read_body(io, leftover, &mut exchange, deadline).await;
+    }
+    exchange
+}
+
+/// Header values given with -H may hold credentials: the recorded request masks them.
+fn redact_request(request: &str, headers: &[(String, String)]) -> String {
+    let mut shown = request.to_string();
+    for (name, value) in headers {
+        if !value.is_empty() {
+            shown = shown.replace(
+                &format!("{name}: {value}\r\n"),
+                &format!("{name}: {}\r\n", crate::secret::REDACTED),
+            );
+        }
+    }
+    shown
+}
+
+async fn talk(
+    mut io: BoxedIo,
+    request: &str,
+    exchange: &mut Exchange,
+) -> Option<(BoxedIo, Vec<u8>)> {
+    if let Err(e) = io.write_all(request.as_bytes()).await {
+        exchange.problem = Some(Problem::Io(format!("could not send the request: {e}")));
+        return None;
+    }
+    let mut buf = Vec::with_capacity(4096);
+    let mut chunk = [0u8; 4096];
+    loop {
+        let n = match io.read(&mut chunk).await {
+            Ok(0) => {
+                exchange.problem = Some(Problem::Closed(format!(
+                    "the server closed the connection after {} byte(s){}",
+                    buf.len(),
+                    excerpt_note(&buf)
+                )));
+                return None;
+            }
+            Ok(n) => n,
+            Err(e) => {
+                exchange.problem = Some(Problem::Io(format!("reading the answer failed: {e}")));
+                return None;
+            }
+        };
+        buf.extend_from_slice(&chunk[..n]);
+        exchange.received_bytes = buf.len();
+        let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+        let mut response = httparse::Response::new(&mut headers);
+        match response.parse(&buf) {
+            Ok(httparse::Status::Complete(used)) => {
+                let status = response.code.unwrap_or_default();
+                exchange.status = Some(status);
+                exchange.status_line = Some(format!(
+                    "HTTP/1.{} {status} {}",
+                    response.version.unwrap_or(1),
+                    response.reason.unwrap_or_default()
+                ));
+                exchange.headers = response
+                    .headers
+                    .iter()
+                    .map(|h| {
+                        (
+                            h.name.to_string(),
+                            String::from_utf8_lossy(h.value).into_owned(),
+                        )
+                    })
+                    .collect();
+                exchange.accept_ok = exchange.header("Sec-WebSocket-Accept")
+                    == Some(exchange.accept_expected.as_str());
+                let leftover = buf[used..].to_vec();
+                return Some((io, leftover));
+            }
+            Ok(httparse::Status::Partial) if buf.len() > MAX_HEADER_BYTES => {
+                exchange.problem = Some(Problem::Malformed(format!(
+                    "the header block exceeds {} KiB without ending",
+                    MAX_HEADER_BYTES / 1024
+                )));
+                return None;
+            }
+            Ok(httparse::Status::Partial) => {}
+            Err(e) => {
+                exchange.problem = Some(Problem::Malformed(format!(
+                    "not an HTTP response ({e}){}",
+                    excerpt_note(&buf)
+                )));
+                return None;
+            }
+        }
+    }
+}
+
+fn excerpt_note(buf: &[u8]) -> String {
+    if buf.is_empty() {
+        return String::new();
+    }
+    let shown = String::from_utf8_lossy(&buf[..buf.len().min(60)]).into_owned();
+    format!(": {shown:?}")
+}
+
+async fn read_body(
+    mut io: BoxedIo,
+    mut body: Vec<u8>,
+    exchange: &mut Exchange,
+    deadline: tokio::time::Instant,
+) {
+    let wait_until = deadline.min(tokio::time::Instant::now() + BODY_WAIT);
+    let wanted = exchange
+        .header("Content-Length")
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .unwrap_or(BODY_EXCERPT_BYTES)
+        .min(BODY_EXCERPT_BYTES);
+    let mut chunk = [0u8; 1024];
+    while body.len() < wanted {
+        match tokio::time::timeout_at(wait_until, io.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => body.extend_from_slice(&chunk[..n]),
+            _ => break,
+        }
+    }
+    body.truncate(BODY_EXCERPT_BYTES);
+    exchange.body_excerpt = String::from_utf8_lossy(&body).into_owned();
+}
+
+/// A tungstenite client request for the target's URL with the given extra headers.
+pub fn client_request(
+    target: &Target,
+    headers: &[(String, String)],
+) -> Result<Request<()>, RequestError> {
+    let mut request = target.url.as_str().into_client_request()?;
+    for (name, value) in headers {
+        let name = HeaderName::from_bytes(name.as_bytes())
+            .map_err(|_| RequestError::HeaderName(name.clone()))?;
+        let value = HeaderValue::from_str(value).map_err(|_| RequestError::HeaderValue)?;
+        request.headers_mut().append(name, value);
+    }
+    Ok(request)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RequestError {
+    #[error("cannot build the request: {0}")]
+    Build(#[from] tokio_tungstenite::tungstenite::Error),
+    #[error("header name '{0}' is not valid in HTTP")]
+    HeaderName(String),
+    // The value may be a credential: it is never part of the message.
+    #[error("a header value holds characters HTTP does not allow")]
+    HeaderValue,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_given_on_the_command_line_are_masked() {
+        let target = Target::parse("wss://h.example/a").expect("target");
+        let headers = vec![("Authorization".to_string(), "Bearer s3cret".to_string())];
+        let text = request_text(&target, "/a", "k", &headers);
+        let shown = redact_request(&text, &headers);
+        assert!(text.contains("s3cret"));
+        assert!(!shown.contains("s3cret"));
+        assert!(shown.starts_with("GET /a HTTP/1.1\r\nHost: h.example\r\n"));
+    }
+}

@@ -1,0 +1,88 @@
+//! How the checks run: the deadline of each step, how long to watch a new WebSocket, pins,
+//! extra trust roots, extra headers and the auth token, and whether to stream as the provider.
+
+use std::time::Duration;
+
+use rustls_pki_types::CertificateDer;
+
+use crate::net::target::ResolvePin;
+use crate::secret::Secret;
+use crate::stream::Provider;
+
+/// An extra request header given with `-H 'Name: value'`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("a header wants 'Name: value', got '{0}'")]
+pub struct HeaderError(String);
+
+pub fn parse_header(s: &str) -> Result<(String, String), HeaderError> {
+    let (name, value) = s
+        .split_once(':')
+        .ok_or_else(|| HeaderError(s.to_string()))?;
+    let name = name.trim();
+    if name.is_empty() || name.contains(char::is_whitespace) {
+        return Err(HeaderError(s.to_string()));
+    }
+    Ok((name.to_string(), value.trim().to_string()))
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    /// Deadline of each step.
+    pub timeout: Duration,
+    /// How long the `websocket` check watches for the server closing on its own.
+    pub observe: Duration,
+    pub resolve: Vec<ResolvePin>,
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    pub headers: Vec<(String, String)>,
+    pub auth_token: Option<Secret>,
+    /// Run the `provider` check (off with `--no-provider`).
+    pub provider: bool,
+}
+
+impl CheckOptions {
+    /// Headers every upgrade request carries: `-H` ones, and the auth token as Telnyx sends it.
+    pub fn request_headers(&self) -> Vec<(String, String)> {
+        let token = Provider::Telnyx
+            .protocol()
+            .upgrade_headers(self.auth_token.as_ref());
+        self.headers.iter().cloned().chain(token).collect()
+    }
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        Self {
+            timeout: Duration::from_secs(10),
+            observe: Duration::from_secs(2),
+            resolve: Vec::new(),
+            extra_roots: Vec::new(),
+            headers: Vec::new(),
+            auth_token: None,
+            provider: true,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_parse() {
+        let header = parse_header("X-Test:  value : with colon").expect("parses");
+        assert_eq!(header, ("X-Test".into(), "value : with colon".into()));
+        assert!(parse_header("no colon").is_err());
+        assert!(parse_header("bad name: v").is_err());
+    }
+
+    #[test]
+    fn the_token_travels_in_telnyx_header() {
+        let options = CheckOptions {
+            headers: vec![("X-A".into(), "1".into())],
+            auth_token: Some(Secret::new("t")),
+            ..CheckOptions::default()
+        };
+        let names: Vec<String> = options.request_headers().into_iter().map(|h| h.0).collect();
+        assert_eq!(names, ["X-A", "x-telnyx-streaming-auth-token"]);
+    }
+}

@@ -1,0 +1,113 @@
+//! What `listen` and `replay` print for people: the levels line of a live track, the summary
+//! of the streams a listener saw, and what a replay sent and got back.
+
+use std::fmt::Write;
+
+use crate::stream::listener::ListenSummary;
+use crate::stream::live::{StreamState, TrackState};
+use crate::stream::replay::ReplaySummary;
+
+fn level(value: Option<f64>) -> String {
+    value.map_or("-inf".to_string(), |d| format!("{d:.1}"))
+}
+
+/// One line a second per open track while `listen` runs.
+pub fn levels_line(stream: &StreamState, name: &str, track: &TrackState) -> Option<String> {
+    let last = track.recent.back()?;
+    let wide = |v: Option<f64>| format!("{:>6}", level(v));
+    Some(format!(
+        "#{} {name:<8} rms {} dBFS  peak {} dBFS  frames {}  gaps {}  late {}",
+        stream.number,
+        wide(last.rms_dbfs),
+        wide(last.peak_dbfs),
+        track.frames,
+        track.sequence_gaps,
+        track.late_frames
+    ))
+}
+
+/// The summary `listen` prints when it stops.
+pub fn listen(summary: &ListenSummary) -> String {
+    let mut out = format!(
+        "\nSummary: {} stream(s) on {}, {} request(s) refused\n",
+        summary.streams.len(),
+        summary.listen,
+        summary.refused
+    );
+    for (i, stream) in summary.streams.iter().enumerate() {
+        let format = stream
+            .media_format
+            .as_ref()
+            .map_or("no start".to_string(), |f| {
+                format!("{}/{}", f.encoding, f.sample_rate)
+            });
+        let _ = writeln!(
+            out,
+            "#{} {} {} {} stream {} call {}, {:.1} s",
+            i + 1,
+            stream.protocol.as_deref().unwrap_or("unknown protocol"),
+            stream.path,
+            format,
+            stream.stream_id.as_deref().unwrap_or("-"),
+            stream.call_control_id.as_deref().unwrap_or("-"),
+            stream.duration_ms / 1000.0
+        );
+        let m = &stream.messages;
+        let _ = writeln!(
+            out,
+            "   messages: connected {} start {} media {} stop {} dtmf {} mark {} other {} invalid {} binary {}",
+            m.connected, m.start, m.media, m.stop, m.dtmf, m.mark, m.other, m.invalid, m.binary
+        );
+        for (name, track) in &stream.tracks {
+            let _ = writeln!(
+                out,
+                "   {name}: {} frames, {:.1} s, rms {} dBFS, peak {} dBFS, gaps {}, out of order {}, late {}",
+                track.frames,
+                track.duration_ms / 1000.0,
+                level(track.rms_dbfs),
+                level(track.peak_dbfs),
+                track.sequence_gaps,
+                track.out_of_order,
+                track.late_frames
+            );
+        }
+        if let Some(closed) = &stream.closed {
+            let _ = writeln!(out, "   {closed}");
+        }
+    }
+    out
+}
+
+/// What `replay` prints when its streams are done.
+pub fn replay(summary: &ReplaySummary) -> String {
+    let mut out = format!(
+        "sent {} media frame(s) over {} stream(s) in {:.2} s ({} frames/s)\n",
+        summary.media_frames_sent,
+        summary.streams.len(),
+        summary.duration_ms / 1000.0,
+        summary.frames_per_sec
+    );
+    for stream in &summary.streams {
+        let close = stream
+            .close
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        let marks = if stream.received.marks.is_empty() {
+            String::new()
+        } else {
+            format!(", marks {:?}", stream.received.marks)
+        };
+        let error = stream
+            .error
+            .as_ref()
+            .map(|e| format!(" (error: {e})"))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "stream {}: media back {}, marks {}{marks}, close: {close}{error}",
+            stream.stream, stream.received.media, stream.received.mark,
+        );
+    }
+    out
+}

@@ -1,0 +1,395 @@
+//! One stream from the provider's side: connect as the provider does (only the headers it
+//! sends), send `connected`, `start`, the media frames and `stop`, return every `mark` the
+//! server sends as a provider does, record what comes back, and close. `replay` and the
+//! `provider` check both run it; what they make of the outcome is theirs.
+
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use futures_util::{SinkExt, StreamExt};
+use rustls::pki_types::CertificateDer;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::script::{FRAME_MS, Script};
+use super::{Provider, Reply, parse_reply};
+use crate::audio::{Codec, Encoder};
+use crate::clock::millis;
+use crate::net::close::Close;
+use crate::net::connect::{self, ConnectError, Verify};
+use crate::net::target::Target;
+use crate::net::upgrade::{RequestError, client_request};
+use crate::secret::Secret;
+
+/// Messages the server sent back that are kept word for word (all are counted).
+const KEPT_MESSAGES: usize = 20;
+const KEPT_TEXT_CHARS: usize = 300;
+/// How long our close frame and the server's answer to it may take.
+const CLOSE_WAIT: Duration = Duration::from_millis(500);
+const READER_WAIT: Duration = Duration::from_secs(2);
+
+/// Where and how to connect.
+pub struct Dial<'a> {
+    pub addr: SocketAddr,
+    pub target: &'a Target,
+    pub extra_roots: &'a [CertificateDer<'static>],
+    pub auth_token: Option<&'a Secret>,
+    /// Deadline of the connection, of the handshake, and of each message sent.
+    pub timeout: Duration,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pace {
+    /// One frame every 20 ms, as a call does.
+    Realtime,
+    /// As fast as the socket takes them.
+    Max,
+}
+
+/// What to send.
+pub struct Plan<'a> {
+    pub provider: Provider,
+    pub codec: Codec,
+    pub tracks: &'a [&'a str],
+    /// The audio, at the codec's audio rate; with two tracks, the second carries it half its
+    /// length later, so the tracks are told apart at a glance.
+    pub samples: &'a [i16],
+    pub pace: Pace,
+    /// After `start`, how long to give the server to object before media follows.
+    pub start_pause: Duration,
+}
+
+/// Providers announce an 8 kHz clock for the codecs here, G.722 included (RFC 3551).
+pub const CLOCK_RATE_HZ: u32 = 8000;
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error(transparent)]
+    Request(#[from] RequestError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    #[error("the server answered the upgrade with {status}")]
+    Refused { status: u16 },
+    #[error("the WebSocket handshake failed: {0}")]
+    Handshake(String),
+    #[error("no WebSocket handshake within {0:?}")]
+    Timeout(Duration),
+}
+
+/// One of the messages a stream is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Sent {
+    Connected,
+    Start,
+    Media,
+    Mark,
+    Stop,
+}
+
+/// What was sent, by kind.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SentCounts {
+    pub connected: bool,
+    pub start: bool,
+    pub media: u64,
+    pub stop: bool,
+}
+
+impl SentCounts {
+    fn note(&mut self, sent: Sent) {
+        match sent {
+            Sent::Connected => self.connected = true,
+            Sent::Start => self.start = true,
+            Sent::Media => self.media += 1,
+            Sent::Mark => {}
+            Sent::Stop => self.stop = true,
+        }
+    }
+}
+
+/// A message the server sent back, as kept.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Received {
+    Text { at_ms: f64, text: String },
+    Binary { at_ms: f64, binary_bytes: usize },
+}
+
+/// What the server sent back, by kind, the names of its marks, and the first messages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Replies {
+    pub media: u64,
+    pub mark: u64,
+    pub clear: u64,
+    pub other: u64,
+    pub marks: Vec<String>,
+    #[serde(default)]
+    pub messages: Vec<Received>,
+}
+
+impl Replies {
+    pub fn count(&self) -> u64 {
+        self.media + self.mark + self.clear + self.other
+    }
+
+    fn keep(&mut self, message: Received) {
+        if self.messages.len() < KEPT_MESSAGES {
+            self.messages.push(message);
+        }
+    }
+}
+
+/// How the stream ended, and when (from the opening; unknown when the server never answered
+/// our close).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Ending {
+    pub close: Close,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_ms: Option<f64>,
+}
+
+/// Everything one stream did.
+#[derive(Debug)]
+pub struct Call {
+    /// Names of the headers the upgrade carried beside the standard ones.
+    pub headers_sent: Vec<String>,
+    pub outcome: Result<Streamed, OpenError>,
+}
+
+/// A stream that opened: what went out, what came back, how it ended.
+#[derive(Debug)]
+pub struct Streamed {
+    pub sent: SentCounts,
+    /// The last message that went out.
+    pub last_sent: Option<Sent>,
+    /// Why sending stopped early, when it did.
+    pub send_error: Option<String>,
+    pub replies: Replies,
+    pub ending: Ending,
+}
+
+impl Streamed {
+    /// Every message of the plan went out, `stop` included.
+    pub fn completed(&self) -> bool {
+        self.sent.stop
+    }
+
+    /// Why the stream ended before `stop`, in words; `None` when it completed.
+    pub fn cut_short(&self) -> Option<String> {
+        if self.completed() {
+            return None;
+        }
+        let last = self.last_sent.map_or("nothing", Sent::name);
+        let why = self
+            .send_error
+            .clone()
+            .unwrap_or_else(|| self.ending.close.to_string());
+        Some(format!(
+            "the server ended the stream after `{last}` ({} media frame(s) sent): {why}",
+            self.sent.media
+        ))
+    }
+}
+
+/// What the sender has done so far.
+#[derive(Default)]
+struct Progress {
+    sent: SentCounts,
+    last_sent: Option<Sent>,
+}
+
+impl Sent {
+    pub fn name(self) -> &'static str {
+        match self {
+            Sent::Connected => "connected",
+            Sent::Start => "start",
+            Sent::Media => "media",
+            Sent::Mark => "mark",
+            Sent::Stop => "stop",
+        }
+    }
+}
+
+/// Runs one stream; `on_open` is called once the WebSocket is open, before anything is sent.
+pub async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() + Sync)) -> Call {
+    let headers = plan.provider.protocol().upgrade_headers(dial.auth_token);
+    let headers_sent = headers.iter().map(|(name, _)| name.clone()).collect();
+    let outcome = match open(dial, &headers).await {
+        Ok(ws) => {
+            on_open();
+            Ok(stream(ws, dial, plan).await)
+        }
+        Err(e) => Err(e),
+    };
+    Call {
+        headers_sent,
+        outcome,
+    }
+}
+
+async fn stream(ws: Ws, dial: &Dial<'_>, plan: &Plan<'_>) -> Streamed {
+    let opened = Instant::now();
+    let (mut sink, source) = ws.split();
+    let (closed_tx, mut closed) = watch::channel(false);
+    let (marks_tx, mut marks) = mpsc::unbounded_channel();
+    let reader = tokio::spawn(read_replies(source, opened, marks_tx, closed_tx));
+
+    let mut script = Script::new(plan.provider);
+    let timeout = dial.timeout;
+    let mut progress = Progress::default();
+    let mut send =
+        async |text: String, kind: Sent, progress: &mut Progress| match tokio::time::timeout(
+            timeout,
+            sink.send(Message::text(text)),
+        )
+        .await
+        {
+            Ok(Ok(())) => {
+                progress.sent.note(kind);
+                progress.last_sent = Some(kind);
+                Ok(())
+            }
+            Ok(Err(e)) => Err(format!("sending failed: {e}")),
+            Err(_) => Err(format!(
+                "the server stopped reading (no progress in {timeout:?})"
+            )),
+        };
+    let sending = async {
+        let p = &mut progress;
+        send(script.connected(dial.auth_token), Sent::Connected, p).await?;
+        let start = script.start(plan.codec, CLOCK_RATE_HZ, plan.tracks);
+        send(start, Sent::Start, p).await?;
+        if !plan.start_pause.is_zero() {
+            let _ = tokio::time::timeout(plan.start_pause, closed.wait_for(|c| *c)).await;
+        }
+        let rate_hz = plan.codec.audio_rate(CLOCK_RATE_HZ);
+        let per_frame = (rate_hz as usize * FRAME_MS as usize) / 1000;
+        let frames: Vec<&[i16]> = plan.samples.chunks(per_frame.max(1)).collect();
+        let mut encoders: Vec<Encoder> = plan
+            .tracks
+            .iter()
+            .map(|_| Encoder::new(plan.codec))
+            .collect();
+        let began = tokio::time::Instant::now();
+        for index in 0..frames.len() {
+            if *closed.borrow() {
+                return Ok(());
+            }
+            if plan.pace == Pace::Realtime {
+                let due = began + Duration::from_millis(index as u64 * FRAME_MS);
+                tokio::time::sleep_until(due).await;
+            }
+            for (t, (track, encoder)) in plan.tracks.iter().zip(&mut encoders).enumerate() {
+                let frame = frames[(index + t * frames.len() / 2) % frames.len()];
+                let media = script.media(track, index as u64 + 1, &encoder.encode(frame));
+                send(media, Sent::Media, p).await?;
+            }
+            while let Ok(name) = marks.try_recv() {
+                send(script.mark(&name), Sent::Mark, p).await?;
+            }
+        }
+        while let Ok(name) = marks.try_recv() {
+            send(script.mark(&name), Sent::Mark, p).await?;
+        }
+        if *closed.borrow() {
+            return Ok(());
+        }
+        send(script.stop(), Sent::Stop, p).await
+    };
+    let send_error = sending.await.err();
+    if progress.sent.stop {
+        let bye = CloseFrame {
+            code: CloseCode::Normal,
+            reason: "".into(),
+        };
+        let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(bye)))).await;
+    }
+    let (replies, ending) = match tokio::time::timeout(READER_WAIT.min(timeout), reader).await {
+        Ok(Ok(read)) => read,
+        _ => (
+            Replies::default(),
+            Ending {
+                close: Close::error("the server did not answer our close"),
+                at_ms: None,
+            },
+        ),
+    };
+    Streamed {
+        sent: progress.sent,
+        last_sent: progress.last_sent,
+        send_error,
+        replies,
+        ending,
+    }
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<connect::BoxedIo>;
+
+async fn open(dial: &Dial<'_>, headers: &[(String, String)]) -> Result<Ws, OpenError> {
+    let request = client_request(dial.target, headers)?;
+    let verify = Verify::Provider(dial.extra_roots);
+    let io = connect::open(dial.addr, dial.target, verify, dial.timeout).await?;
+    let handshake = tokio_tungstenite::client_async(request, io);
+    match tokio::time::timeout(dial.timeout, handshake).await {
+        Ok(Ok((ws, _))) => Ok(ws),
+        Ok(Err(WsError::Http(response))) => Err(OpenError::Refused {
+            status: response.status().as_u16(),
+        }),
+        Ok(Err(e)) => Err(OpenError::Handshake(e.to_string())),
+        Err(_) => Err(OpenError::Timeout(dial.timeout)),
+    }
+}
+
+/// Reads until the server closes: counts and keeps replies, hands marks to the sender, and
+/// raises `closed` when the stream ends.
+async fn read_replies(
+    mut source: futures_util::stream::SplitStream<Ws>,
+    opened: Instant,
+    marks: mpsc::UnboundedSender<String>,
+    closed: watch::Sender<bool>,
+) -> (Replies, Ending) {
+    let mut replies = Replies::default();
+    let close = loop {
+        let Some(next) = source.next().await else {
+            break Close::no_frame();
+        };
+        let at_ms = millis(opened.elapsed());
+        match next {
+            Ok(Message::Text(text)) => {
+                let kept = text.chars().take(KEPT_TEXT_CHARS).collect();
+                replies.keep(Received::Text { at_ms, text: kept });
+                match parse_reply(text.as_str()) {
+                    Ok(Reply::Media) => replies.media += 1,
+                    Ok(Reply::Mark(name)) => {
+                        replies.mark += 1;
+                        replies.marks.push(name.clone());
+                        let _ = marks.send(name);
+                    }
+                    Ok(Reply::Clear) => replies.clear += 1,
+                    Ok(Reply::Other(_)) | Err(_) => replies.other += 1,
+                }
+            }
+            Ok(Message::Binary(bytes)) => {
+                replies.other += 1;
+                let binary_bytes = bytes.len();
+                replies.keep(Received::Binary {
+                    at_ms,
+                    binary_bytes,
+                });
+            }
+            Ok(Message::Close(frame)) => break Close::frame(frame.as_ref()),
+            Ok(_) => {}
+            Err(e) => break Close::error(e.to_string()),
+        }
+    };
+    let ending = Ending {
+        close,
+        at_ms: Some(millis(opened.elapsed())),
+    };
+    let _ = closed.send(true);
+    (replies, ending)
+}

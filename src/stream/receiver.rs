@@ -1,0 +1,530 @@
+//! One stream as the listener sees it, without a socket: fed the stream's frames with their
+//! arrival times, it recognises the provider, decodes and meters every media frame into the
+//! stream's live record, counts what is wrong, and says what to tell a person and what to send
+//! back. Unit tests drive it frame by frame; the listener's socket loop feeds it.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use base64::Engine;
+
+use super::live::{MediaFormat, StreamState};
+use super::script::{FRAME_MS, reply_mark, reply_media};
+use super::{Inbound, Media, MessageKind, Provider, StartInfo};
+use crate::audio::meter::LevelPoint;
+use crate::audio::wav::Recorder;
+use crate::audio::{Codec, Decoder, Encoder, tone};
+use crate::clock::millis;
+
+/// A frame arriving this much later than its media timestamp says, beyond the stream's most
+/// punctual frame, is late.
+pub const LATE_AFTER_MS: f64 = 200.0;
+/// The name of the `mark` sent after the reply tone.
+pub const REPLY_MARK: &str = "stream-doctor-tone";
+
+#[derive(Clone, Debug, Default)]
+pub struct ReceiverOptions {
+    /// Send a second of tone back as `media` frames, then a `mark`, once a stream starts.
+    pub reply_tone: bool,
+    /// Write one WAV per track into this folder.
+    pub record_dir: Option<PathBuf>,
+}
+
+/// A message to send back to the provider.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outgoing {
+    Media(String),
+    /// The mark after the reply tone: its round trip is timed from when it goes out.
+    Mark(String),
+}
+
+/// What one frame asks of the socket loop.
+#[derive(Debug, Default, PartialEq)]
+pub struct Step {
+    /// Lines for a person, already in the stream's timeline.
+    pub events: Vec<String>,
+    /// Messages to send back, in order.
+    pub replies: Vec<Outgoing>,
+}
+
+struct Track {
+    decoder: Decoder,
+    recorder: Option<Recorder>,
+}
+
+/// How late the sender is. Each frame's offset is its arrival minus its media timestamp; the
+/// smallest offset seen is the stream's punctual baseline, and a frame whose offset exceeds it
+/// by more than `LATE_AFTER_MS` is late. Arrival times come from the socket loop, which stamps
+/// a frame that was already waiting with the last time it had to wait for data, so the
+/// listener's own lag never counts against the sender.
+#[derive(Default)]
+struct Lateness {
+    origin: Option<Instant>,
+    baseline_ms: Option<f64>,
+}
+
+impl Lateness {
+    fn is_late(&mut self, arrived: Instant, timestamp_ms: u64) -> bool {
+        let origin = *self.origin.get_or_insert(arrived);
+        let offset = millis(arrived.saturating_duration_since(origin)) - timestamp_ms as f64;
+        let baseline = self.baseline_ms.map_or(offset, |b| b.min(offset));
+        self.baseline_ms = Some(baseline);
+        offset - baseline > LATE_AFTER_MS
+    }
+}
+
+pub struct Receiver {
+    options: ReceiverOptions,
+    /// Order of arrival at the listener, for recording names.
+    number: u64,
+    provider: Option<Provider>,
+    codec: Option<Codec>,
+    rate_hz: u32,
+    stream_id: String,
+    tracks: HashMap<String, Track>,
+    lateness: Lateness,
+    mark_sent: Option<Instant>,
+}
+
+/// Writes `text` to the stream's timeline and keeps it for the person watching.
+fn say(live: &mut StreamState, step: &mut Step, text: String) {
+    live.note(text.clone());
+    step.events.push(text);
+}
+
+impl Receiver {
+    pub fn new(number: u64, options: ReceiverOptions) -> Self {
+        Self {
+            options,
+            number,
+            provider: None,
+            codec: None,
+            rate_hz: 8000,
+            stream_id: String::new(),
+            tracks: HashMap::new(),
+            lateness: Lateness::default(),
+            mark_sent: None,
+        }
+    }
+
+    /// The reply mark went out at `at`.
+    pub fn mark_sent(&mut self, at: Instant) {
+        self.mark_sent = Some(at);
+    }
+
+    /// A binary frame: no provider sends one; counted, and said once.
+    pub fn binary(&mut self, len: usize, live: &mut StreamState) -> Step {
+        let mut step = Step::default();
+        live.bytes += len as u64;
+        live.messages.count(MessageKind::Binary);
+        if live.messages.binary == 1 {
+            let text = format!("binary frame ({len} bytes): not part of the protocol, counted");
+            say(live, &mut step, text);
+        }
+        step
+    }
+
+    /// A text frame that reached the listener at `arrived`.
+    pub fn text(&mut self, text: &str, arrived: Instant, live: &mut StreamState) -> Step {
+        let mut step = Step::default();
+        live.bytes += text.len() as u64;
+        let (provider, inbound) = match super::parse(text, self.provider) {
+            Ok(parsed) => parsed,
+            Err(e) => {
+                live.messages.count(MessageKind::Invalid);
+                let count = live.messages.invalid;
+                if count <= 5 || count.is_multiple_of(100) {
+                    let excerpt: String = text.chars().take(60).collect();
+                    let line = format!("invalid message #{count}: {e} ({excerpt:?})");
+                    say(live, &mut step, line);
+                }
+                return step;
+            }
+        };
+        if self.provider.is_none()
+            && let Some(p) = provider
+        {
+            self.provider = Some(p);
+            live.protocol = Some(p);
+            say(live, &mut step, format!("protocol: {}", p.name()));
+        }
+        live.messages.count(inbound.kind());
+        match inbound {
+            Inbound::Connected => say(live, &mut step, "connected".into()),
+            Inbound::Start(info) => self.start(info, live, &mut step),
+            Inbound::Media(media) => self.media(media, arrived, live, &mut step),
+            Inbound::Stop => {
+                say(live, &mut step, "stop".into());
+                for line in self.finish(live) {
+                    say(live, &mut step, line);
+                }
+            }
+            Inbound::Dtmf(digit) => say(live, &mut step, format!("dtmf '{digit}'")),
+            Inbound::Mark(name) => {
+                let round_trip = self
+                    .mark_sent
+                    .filter(|_| name == REPLY_MARK)
+                    .map(|sent| millis(arrived.saturating_duration_since(sent)));
+                let line = match round_trip {
+                    Some(ms) => {
+                        live.mark_round_trip_ms = Some(ms);
+                        format!("mark '{name}' returned {ms:.0} ms after it was sent")
+                    }
+                    None => format!("mark '{name}'"),
+                };
+                say(live, &mut step, line);
+            }
+            Inbound::Error(detail) => say(
+                live,
+                &mut step,
+                format!("error from the provider: {detail}"),
+            ),
+            Inbound::Unknown(event) => {
+                say(live, &mut step, format!("unknown event '{event}': counted"))
+            }
+        }
+        step
+    }
+
+    /// Closes the recordings; what was written, for the timeline.
+    pub fn finish(&mut self, live: &mut StreamState) -> Vec<String> {
+        let mut written = Vec::new();
+        for track in self.tracks.values_mut() {
+            if let Some(recorder) = track.recorder.take() {
+                match recorder.finish() {
+                    Ok(path) => written.push(path.display().to_string()),
+                    Err(e) => written.push(format!("recording failed: {e}")),
+                }
+            }
+        }
+        written.sort();
+        live.recordings.extend(written.iter().cloned());
+        written
+            .into_iter()
+            .map(|path| format!("recorded {path}"))
+            .collect()
+    }
+
+    fn start(&mut self, info: StartInfo, live: &mut StreamState, step: &mut Step) {
+        let encoding = info.encoding.clone().unwrap_or_else(|| "(none)".into());
+        let codec = Codec::from_encoding(&encoding);
+        let announced = info.sample_rate.unwrap_or(8000);
+        self.codec = codec;
+        self.rate_hz = codec.map_or(announced, |c| c.audio_rate(announced));
+        self.stream_id = info.stream_id.clone().unwrap_or_default();
+        self.tracks.clear();
+        live.stream_id = info.stream_id.clone();
+        live.call_id = info.call_id;
+        live.media_format = Some(MediaFormat {
+            encoding: encoding.clone(),
+            sample_rate: announced,
+            channels: info.channels.unwrap_or(1),
+        });
+        let mut text = format!(
+            "start: {encoding}/{announced}, stream {}",
+            info.stream_id.as_deref().unwrap_or("(no id)")
+        );
+        if codec.is_none() {
+            text.push_str(" (a codec this tool cannot decode: frames are counted, not measured)");
+        }
+        say(live, step, text);
+        if self.options.reply_tone
+            && let Some(codec) = codec
+        {
+            self.reply_tone(codec, step);
+            say(
+                live,
+                step,
+                "replying with a second of tone and a mark".into(),
+            );
+        }
+    }
+
+    fn reply_tone(&mut self, codec: Codec, step: &mut Step) {
+        let samples_per_frame = (self.rate_hz as usize * FRAME_MS as usize) / 1000;
+        let mut encoder = Encoder::new(codec);
+        let engine = base64::engine::general_purpose::STANDARD;
+        let provider = self.provider.unwrap_or(Provider::Telnyx);
+        let samples = tone(660.0, 0.3, self.rate_hz, samples_per_frame * 50);
+        for frame in samples.chunks(samples_per_frame) {
+            let payload = engine.encode(encoder.encode(frame));
+            let text = reply_media(provider, &self.stream_id, &payload);
+            step.replies.push(Outgoing::Media(text));
+        }
+        let mark = reply_mark(provider, &self.stream_id, REPLY_MARK);
+        step.replies.push(Outgoing::Mark(mark));
+    }
+
+    /// Says `text` only the first time a problem is counted.
+    fn first_time(
+        count: u64,
+        text: impl FnOnce() -> String,
+        live: &mut StreamState,
+        step: &mut Step,
+    ) {
+        if count == 1 {
+            say(live, step, text());
+        }
+    }
+
+    fn media(&mut self, media: Media, arrived: Instant, live: &mut StreamState, step: &mut Step) {
+        if live.media_format.is_none() {
+            live.media_problems.before_start += 1;
+            let count = live.media_problems.before_start;
+            let text = || "media before start: no format yet, not measured".to_string();
+            Self::first_time(count, text, live, step);
+            return;
+        }
+        let engine = base64::engine::general_purpose::STANDARD;
+        let payload = match engine.decode(media.payload_b64.as_bytes()) {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                live.media_problems.bad_base64 += 1;
+                let count = live.media_problems.bad_base64;
+                let text = || format!("media payload is not base64 ({e}): counted");
+                Self::first_time(count, text, live, step);
+                return;
+            }
+        };
+        let Some(codec) = self.codec else {
+            live.media_problems.undecodable_codec += 1;
+            live.tracks.entry(media.track).or_default().frames += 1;
+            return;
+        };
+        if codec == Codec::L16 && payload.len() % 2 == 1 {
+            live.media_problems.odd_length += 1;
+            let count = live.media_problems.odd_length;
+            let text = || {
+                format!(
+                    "L16 payload of odd length ({} bytes): the last byte is dropped",
+                    payload.len()
+                )
+            };
+            Self::first_time(count, text, live, step);
+        }
+        let rate_hz = self.rate_hz;
+        let samples = self.track(&media.track, codec).decode(&payload);
+        let late = media
+            .timestamp_ms
+            .is_some_and(|ts| self.lateness.is_late(arrived, ts));
+        let at_ms = media.timestamp_ms.map_or_else(
+            || {
+                let origin = *self.lateness.origin.get_or_insert(arrived);
+                millis(arrived.saturating_duration_since(origin))
+            },
+            |ts| ts as f64,
+        );
+        let track = live.tracks.entry(media.track.clone()).or_default();
+        track.rate_hz = rate_hz;
+        track.frames += 1;
+        track.summary.add(&samples);
+        track.push_level(LevelPoint::of(at_ms, &samples));
+        if late {
+            track.late_frames += 1;
+        }
+        let gaps_before = track.sequence_gaps;
+        if let Some(chunk) = media.chunk.or(media.sequence) {
+            track.note_chunk(chunk);
+        }
+        let missing = track.sequence_gaps - gaps_before;
+        if missing > 0 {
+            let text = format!(
+                "sequence gap on {}: {missing} frame(s) missing",
+                media.track
+            );
+            say(live, step, text);
+        }
+    }
+
+    /// The decoder (and recorder) of `name`, made on its first frame.
+    fn track(&mut self, name: &str, codec: Codec) -> TrackDecoder<'_> {
+        let number = self.number;
+        let rate_hz = self.rate_hz;
+        let record_dir = self.options.record_dir.as_ref();
+        let stream_name: String = self
+            .stream_id
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+            .take(40)
+            .collect();
+        let track = self
+            .tracks
+            .entry(name.to_string())
+            .or_insert_with(|| Track {
+                decoder: Decoder::new(codec),
+                recorder: record_dir.and_then(|dir| {
+                    let stream = if stream_name.is_empty() {
+                        "stream"
+                    } else {
+                        &stream_name
+                    };
+                    Recorder::create(
+                        dir.join(format!("{number:03}-{stream}-{name}.wav")),
+                        rate_hz,
+                    )
+                    .ok()
+                }),
+            });
+        TrackDecoder(track)
+    }
+}
+
+/// Decodes a track's payload and writes it to the track's recording, if any.
+struct TrackDecoder<'a>(&'a mut Track);
+
+impl TrackDecoder<'_> {
+    fn decode(self, payload: &[u8]) -> Vec<i16> {
+        let track = self.0;
+        let samples = track.decoder.decode(payload);
+        if let Some(recorder) = track.recorder.as_mut()
+            && recorder.write(&samples).is_err()
+        {
+            track.recorder = None;
+        }
+        samples
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::stream::script::Script;
+
+    fn live() -> StreamState {
+        StreamState::new(1, "/a".into(), "127.0.0.1:1".into())
+    }
+
+    fn started(provider: Provider, options: ReceiverOptions) -> (Receiver, Script, StreamState) {
+        let mut receiver = Receiver::new(1, options);
+        let mut script = Script::new(provider);
+        let mut live = live();
+        let now = Instant::now();
+        receiver.text(&script.connected(None), now, &mut live);
+        receiver.text(
+            &script.start(Codec::Pcmu, 8000, &["inbound"]),
+            now,
+            &mut live,
+        );
+        (receiver, script, live)
+    }
+
+    #[test]
+    fn a_stream_is_recognised_counted_and_metered() {
+        for provider in Provider::ALL {
+            let (mut receiver, mut script, mut live) =
+                started(provider, ReceiverOptions::default());
+            let origin = Instant::now();
+            let mut encoder = Encoder::new(Codec::Pcmu);
+            let frame = tone(440.0, 0.5, 8000, 160);
+            for chunk in 1..=10u64 {
+                let media = script.media("inbound", chunk, &encoder.encode(&frame));
+                let arrived = origin + Duration::from_millis(chunk * 20);
+                receiver.text(&media, arrived, &mut live);
+            }
+            let step = receiver.text(&script.stop(), origin, &mut live);
+            assert_eq!(live.protocol, Some(provider));
+            assert_eq!(
+                (
+                    live.messages.connected,
+                    live.messages.start,
+                    live.messages.media
+                ),
+                (1, 1, 10)
+            );
+            let track = &live.tracks["inbound"];
+            assert_eq!(
+                (track.frames, track.late_frames, track.sequence_gaps),
+                (10, 0, 0)
+            );
+            let rms = track.summary.rms_dbfs().expect("a level");
+            assert!((rms - -9.0).abs() < 0.2, "{rms}");
+            assert_eq!(step.events, ["stop"]);
+        }
+    }
+
+    /// Lateness is the sender's: a frame sent 500 ms behind its timestamp is late, frames the
+    /// listener read late from its own backlog (stamped with when it last waited) are not.
+    #[test]
+    fn late_frames_are_the_senders_not_the_listeners() {
+        let (mut receiver, mut script, mut live) =
+            started(Provider::Telnyx, ReceiverOptions::default());
+        let origin = Instant::now();
+        let payload = [0xffu8; 160];
+        for chunk in 1..=20u64 {
+            let delay = if chunk == 8 { 500 } else { 0 };
+            let arrived = origin + Duration::from_millis(chunk * 20 + delay);
+            receiver.text(
+                &script.media("inbound", chunk, &payload),
+                arrived,
+                &mut live,
+            );
+        }
+        assert_eq!(live.tracks["inbound"].late_frames, 1);
+        // A backlog: thirty frames the listener got to at once, stamped with its last wait.
+        let backlog = origin + Duration::from_millis(21 * 20);
+        for chunk in 21..=50u64 {
+            receiver.text(
+                &script.media("inbound", chunk, &payload),
+                backlog,
+                &mut live,
+            );
+        }
+        assert_eq!(live.tracks["inbound"].late_frames, 1);
+    }
+
+    #[test]
+    fn bad_input_is_counted_and_said_once() {
+        let mut receiver = Receiver::new(1, ReceiverOptions::default());
+        let mut live = live();
+        let now = Instant::now();
+        let early = r#"{"event":"media","stream_id":"S","media":{"payload":"AAAA"}}"#;
+        assert_eq!(
+            receiver.text(early, now, &mut live).events,
+            [
+                "protocol: telnyx",
+                "media before start: no format yet, not measured"
+            ]
+        );
+        assert!(receiver.text(early, now, &mut live).events.is_empty());
+        let unknown = receiver.text(r#"{"event":"surprise"}"#, now, &mut live);
+        assert_eq!(unknown.events, ["unknown event 'surprise': counted"]);
+        receiver.text("not json", now, &mut live);
+        receiver.binary(3, &mut live);
+        assert!(receiver.binary(3, &mut live).events.is_empty());
+        let m = &live.messages;
+        assert_eq!((m.media, m.other, m.invalid, m.binary), (2, 1, 1, 2));
+        assert_eq!(live.media_problems.before_start, 2);
+    }
+
+    #[test]
+    fn the_reply_tone_ends_with_a_mark_whose_round_trip_is_timed() {
+        let options = ReceiverOptions {
+            reply_tone: true,
+            ..ReceiverOptions::default()
+        };
+        let mut receiver = Receiver::new(1, options);
+        let mut script = Script::new(Provider::Twilio);
+        let mut live = live();
+        let now = Instant::now();
+        let step = receiver.text(
+            &script.start(Codec::Pcmu, 8000, &["inbound"]),
+            now,
+            &mut live,
+        );
+        assert_eq!(step.replies.len(), 51);
+        let Some(Outgoing::Mark(mark)) = step.replies.last() else {
+            panic!("no mark last: {:?}", step.replies.last());
+        };
+        assert!(
+            mark.contains(&script.ids.stream_id),
+            "Twilio replies name the stream"
+        );
+        receiver.mark_sent(now);
+        let back = script.mark(REPLY_MARK);
+        receiver.text(&back, now + Duration::from_millis(120), &mut live);
+        assert_eq!(live.mark_round_trip_ms, Some(120.0));
+    }
+}
