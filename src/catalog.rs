@@ -159,3 +159,32 @@ causes! {
     StreamRejected = "stream.rejected", Provider, Fail, "the server drops the stream once the provider's messages arrive";
     OkReachable = "ok.reachable", Provider, Info, "the server accepts a provider-style stream from here";
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ids are a public contract: a rename, a removal or a change of check or severity must
+    /// fail here. A new id is added to the snapshot on purpose, in the same change.
+    #[test]
+    fn ids_match_the_committed_snapshot() {
+        let mut listed = String::from("# check ids\n");
+        for check in CheckId::ALL {
+            listed.push_str(&format!("{}\n", check.as_str()));
+        }
+        listed.push_str("# cause ids: id check severity\n");
+        for cause in CauseId::ALL {
+            listed.push_str(&format!(
+                "{} {} {}\n",
+                cause.as_str(),
+                cause.check().as_str(),
+                cause.severity().as_str()
+            ));
+        }
+        let snapshot = include_str!("../tests/golden/ids.txt");
+        assert_eq!(
+            listed, snapshot,
+            "the public ids differ from tests/golden/ids.txt: add new ids there, never rename one"
+        );
+    }
+}

@@ -323,3 +323,29 @@ fn the_report_copies_exports_and_opens_read_only() {
     harness.run_steps(2);
     assert!(harness.state().viewing.is_none());
 }
+
+/// The Report tab keeps its preview until the session changes: idle frames render nothing.
+#[test]
+fn the_report_preview_renders_only_when_the_session_changes() {
+    let mut harness = harness();
+    ready(&mut harness);
+    run_all(&mut harness);
+    harness.get_by_label("Report").click();
+    harness.run_steps(5);
+    let renders = harness.state().report_renders();
+    assert_eq!(renders, 1, "one render when the tab opens");
+    harness.run_steps(20);
+    assert_eq!(harness.state().report_renders(), renders);
+    harness
+        .state_mut()
+        .session
+        .set_verdict("platform_logs", Verdict::Problem);
+    harness.run_steps(2);
+    assert_eq!(harness.state().report_renders(), renders + 1);
+    assert!(
+        harness
+            .query_by_label_contains("Read the hosting platform's logs**: Found a problem")
+            .is_some(),
+        "the new verdict is in the preview"
+    );
+}

@@ -15,111 +15,66 @@ use crate::net::upgrade::{Exchange, Problem};
 use crate::stream::caller::{Ending, Received, Sent, SentCounts};
 use crate::stream::live::MediaFormat;
 
-/// What a check recorded; `None` for a check that did not run or broke before it could.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub enum Evidence {
-    #[default]
-    None,
-    Url(UrlEvidence),
-    Dns(DnsEvidence),
-    Tcp(TcpEvidence),
-    Tls(TlsEvidence),
-    Upgrade(Exchange),
-    Websocket(WebsocketEvidence),
-    Paths(PathsEvidence),
-    Provider(ProviderEvidence),
-}
-
-impl Evidence {
-    /// Reads the saved evidence of check `id`.
-    pub fn read(id: CheckId, value: serde_json::Value) -> Result<Evidence, serde_json::Error> {
-        use serde_json::from_value as read;
-        if value.is_null() {
-            return Ok(Evidence::None);
+/// The `Evidence` enum, one variant per check (named as the check is), with its reader, its
+/// accessors, its JSON (the inner type's, `null` for none) and `From` each evidence type.
+macro_rules! evidence {
+    ($($check:ident($ty:ty) => $accessor:ident,)*) => {
+        /// What a check recorded; `None` for a check that did not run or broke before it could.
+        #[derive(Clone, Debug, Default, PartialEq)]
+        pub enum Evidence {
+            #[default]
+            None,
+            $($check($ty),)*
         }
-        Ok(match id {
-            CheckId::Url => Evidence::Url(read(value)?),
-            CheckId::Dns => Evidence::Dns(read(value)?),
-            CheckId::Tcp => Evidence::Tcp(read(value)?),
-            CheckId::Tls => Evidence::Tls(read(value)?),
-            CheckId::Upgrade => Evidence::Upgrade(read(value)?),
-            CheckId::Websocket => Evidence::Websocket(read(value)?),
-            CheckId::Paths => Evidence::Paths(read(value)?),
-            CheckId::Provider => Evidence::Provider(read(value)?),
-        })
-    }
 
-    pub fn tls(&self) -> Option<&TlsEvidence> {
-        match self {
-            Evidence::Tls(tls) => Some(tls),
-            _ => None,
+        impl Evidence {
+            /// Reads the saved evidence of check `id`.
+            pub fn read(
+                id: CheckId,
+                value: serde_json::Value,
+            ) -> Result<Evidence, serde_json::Error> {
+                if value.is_null() {
+                    return Ok(Evidence::None);
+                }
+                Ok(match id {
+                    $(CheckId::$check => Evidence::$check(serde_json::from_value(value)?),)*
+                })
+            }
+
+            $(pub fn $accessor(&self) -> Option<&$ty> {
+                match self {
+                    Evidence::$check(evidence) => Some(evidence),
+                    _ => None,
+                }
+            })*
         }
-    }
 
-    pub fn upgrade(&self) -> Option<&Exchange> {
-        match self {
-            Evidence::Upgrade(exchange) => Some(exchange),
-            _ => None,
+        impl Serialize for Evidence {
+            fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match self {
+                    Evidence::None => serializer.serialize_unit(),
+                    $(Evidence::$check(evidence) => evidence.serialize(serializer),)*
+                }
+            }
         }
-    }
 
-    pub fn paths(&self) -> Option<&PathsEvidence> {
-        match self {
-            Evidence::Paths(paths) => Some(paths),
-            _ => None,
-        }
-    }
-
-    pub fn provider(&self) -> Option<&ProviderEvidence> {
-        match self {
-            Evidence::Provider(provider) => Some(provider),
-            _ => None,
-        }
-    }
-
-    pub fn tcp(&self) -> Option<&TcpEvidence> {
-        match self {
-            Evidence::Tcp(tcp) => Some(tcp),
-            _ => None,
-        }
-    }
-}
-
-impl Serialize for Evidence {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Evidence::None => serializer.serialize_unit(),
-            Evidence::Url(e) => e.serialize(serializer),
-            Evidence::Dns(e) => e.serialize(serializer),
-            Evidence::Tcp(e) => e.serialize(serializer),
-            Evidence::Tls(e) => e.serialize(serializer),
-            Evidence::Upgrade(e) => e.serialize(serializer),
-            Evidence::Websocket(e) => e.serialize(serializer),
-            Evidence::Paths(e) => e.serialize(serializer),
-            Evidence::Provider(e) => e.serialize(serializer),
-        }
-    }
-}
-
-macro_rules! into_evidence {
-    ($($variant:ident($ty:ty),)*) => {
         $(impl From<$ty> for Evidence {
             fn from(evidence: $ty) -> Self {
-                Evidence::$variant(evidence)
+                Evidence::$check(evidence)
             }
         })*
     };
 }
 
-into_evidence! {
-    Url(UrlEvidence),
-    Dns(DnsEvidence),
-    Tcp(TcpEvidence),
-    Tls(TlsEvidence),
-    Upgrade(Exchange),
-    Websocket(WebsocketEvidence),
-    Paths(PathsEvidence),
-    Provider(ProviderEvidence),
+evidence! {
+    Url(UrlEvidence) => url,
+    Dns(DnsEvidence) => dns,
+    Tcp(TcpEvidence) => tcp,
+    Tls(TlsEvidence) => tls,
+    Upgrade(Exchange) => upgrade,
+    Websocket(WebsocketEvidence) => websocket,
+    Paths(PathsEvidence) => paths,
+    Provider(ProviderEvidence) => provider,
 }
 
 /// `url`: the parts of the URL, or what was given when it is not one.

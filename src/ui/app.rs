@@ -11,7 +11,7 @@ use super::checklist::{ChecklistAction, ChecklistView};
 use super::diagnosis::DiagnosisView;
 use super::live::{LiveAction, LiveView};
 use super::log::LogView;
-use super::report_view::{ReportAction, ReportView};
+use super::report_view::{PreviewKey, ReportAction, ReportView};
 use super::target::{Settings, TargetAction, TargetBar};
 use super::{FilePicker, SystemPicker};
 use crate::catalog::CheckId;
@@ -302,6 +302,32 @@ impl App {
         session
     }
 
+    /// What the report preview depends on: the session's changes and the streams' progress.
+    fn preview_key(&self) -> PreviewKey {
+        let (streams, closed_streams) = self
+            .live
+            .store()
+            .and_then(|store| {
+                store.lock().ok().map(|live| {
+                    let closed = live.streams.iter().filter(|s| !s.is_open()).count();
+                    (live.streams.len(), closed)
+                })
+            })
+            .unwrap_or_default();
+        PreviewKey {
+            revision: self.session.revision.get(),
+            streams,
+            closed_streams,
+            live_second: (closed_streams < streams).then(|| self.launched.elapsed().as_secs()),
+            viewing_saved: self.viewing.is_some(),
+        }
+    }
+
+    /// How many times the report preview has been rendered.
+    pub fn report_renders(&self) -> u64 {
+        self.report.renders()
+    }
+
     /// Values typed into the window that must never reach a report.
     fn secrets(&self) -> Vec<String> {
         [self.target.auth_token.clone(), self.live.token.clone()]
@@ -346,6 +372,7 @@ impl App {
                             .map(|n| n.to_string_lossy().into_owned())
                             .unwrap_or_default();
                         self.report.status = Some(format!("Viewing {name} (read-only)"));
+                        self.report.invalidate();
                         self.viewing = Some((name, saved));
                         self.view = View::Diagnose;
                     }
@@ -517,10 +544,14 @@ impl eframe::App for App {
             }
         });
         if self.view == View::Report {
-            let markdown = self.rendered(Format::Markdown);
+            let key = self.preview_key();
+            if self.report.is_stale(key) {
+                let markdown = self.rendered(Format::Markdown);
+                self.report.set_preview(key, markdown);
+            }
             let saved = self.viewing.as_ref().map(|(name, _)| name.clone());
             let action = egui::CentralPanel::default()
-                .show(ui, |ui| self.report.ui(ui, &markdown, saved.as_deref()))
+                .show(ui, |ui| self.report.ui(ui, saved.as_deref()))
                 .inner;
             if let Some(action) = action {
                 self.report_action(&ctx, action);

@@ -13,20 +13,49 @@ pub enum ReportAction {
     CloseSaved,
 }
 
+/// What the preview was rendered from: the preview is rendered again only when it changes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PreviewKey {
+    pub revision: u64,
+    pub streams: usize,
+    pub closed_streams: usize,
+    /// While a stream is open its levels move: the second they were read in.
+    pub live_second: Option<u64>,
+    pub viewing_saved: bool,
+}
+
 #[derive(Default)]
 pub struct ReportView {
     /// What the last export or open did, in words.
     pub status: Option<String>,
+    preview: Option<(PreviewKey, String)>,
+    renders: u64,
 }
 
 impl ReportView {
-    /// `markdown` is the preview; `saved` names the report being viewed read-only, if any.
-    pub fn ui(
-        &mut self,
-        ui: &mut egui::Ui,
-        markdown: &str,
-        saved: Option<&str>,
-    ) -> Option<ReportAction> {
+    /// Whether the preview kept was made from something other than `key`.
+    pub fn is_stale(&self, key: PreviewKey) -> bool {
+        self.preview.as_ref().is_none_or(|(kept, _)| *kept != key)
+    }
+
+    /// Keeps `markdown` as the preview of `key`.
+    pub fn set_preview(&mut self, key: PreviewKey, markdown: String) {
+        self.preview = Some((key, markdown));
+        self.renders += 1;
+    }
+
+    /// Forgets the preview, for a change the key cannot see (another saved report opened).
+    pub fn invalidate(&mut self) {
+        self.preview = None;
+    }
+
+    /// How many times the preview was rendered.
+    pub fn renders(&self) -> u64 {
+        self.renders
+    }
+
+    /// `saved` names the report being viewed read-only, if any.
+    pub fn ui(&mut self, ui: &mut egui::Ui, saved: Option<&str>) -> Option<ReportAction> {
         let mut action = None;
         ui.heading("Report");
         ui.label(RichText::new("Everything this session found, for a ticket (Markdown), a stakeholder (one self-contained HTML file) or a script (JSON). Tokens and header values never appear in it.").weak());
@@ -80,6 +109,7 @@ impl ReportView {
             .id_salt("report-preview")
             .auto_shrink([false, false])
             .show(ui, |ui| {
+                let markdown = self.preview.as_ref().map_or("", |(_, text)| text.as_str());
                 ui.add(egui::Label::new(RichText::new(markdown).monospace()).selectable(true));
             });
         action

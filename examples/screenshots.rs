@@ -1,20 +1,22 @@
 //! Regenerates `screenshots/*.png` from the real app, rendered by egui_kittest's wgpu renderer
-//! (on Mesa's software Vulkan when there is no GPU). Behind the `screenshots` feature because
-//! it needs a Vulkan driver; run it with `scripts/screenshots`.
-#![cfg(feature = "screenshots")]
+//! (on Mesa's software Vulkan when there is no GPU), and writes the exported HTML report that
+//! `scripts/screenshots` photographs. A program, not a test: it makes pictures and asserts
+//! nothing. Needs the `screenshots` feature and a Vulkan driver; run it with
+//! `scripts/screenshots`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::path::PathBuf;
 use std::time::Duration;
 
+use app::{Dialogs, app, step_for, step_until};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use stream_doctor::report::{self, Format};
 use stream_doctor::ui::App;
-use support::app::{Dialogs, app, step_for, step_until};
 
-mod support;
+#[path = "../tests/support/app.rs"]
+mod app;
 
 fn harness() -> Harness<'static, App> {
     app(Harness::builder().wgpu(), 1280.0, 800.0, Dialogs::default())
@@ -36,8 +38,7 @@ fn run_all(harness: &mut Harness<'static, App>) {
     step_until(harness, "the run to end", |h| h.state().is_idle());
 }
 
-#[test]
-fn screenshots() {
+fn main() {
     let mut harness = harness();
     run_all(&mut harness);
     save(&mut harness, "checklist-demo.png");
