@@ -144,6 +144,7 @@ causes! {
     TlsUntrustedRoot = "tls.untrusted_root", Tls, Fail, "the certificate comes from a private authority the provider does not trust";
     TlsIncompleteChain = "tls.incomplete_chain", Tls, Fail, "the certificate chain is incomplete";
     TlsNoHttp11 = "tls.no_http11", Tls, Fail, "the server speaks only HTTP/2, where WebSocket upgrades do not exist";
+    TlsPlatformDefaultCert = "tls.platform_default_cert", Tls, Fail, "the certificate is the hosting platform's own, not one for this domain";
     HttpRedirect = "http.redirect", Upgrade, Fail, "the server answers with a redirect, which providers do not follow";
     HttpNotFound = "http.not_found", Upgrade, Fail, "the server has no route for this path (404)";
     HttpAuthRequired = "http.auth_required", Upgrade, Fail, "the server demands credentials the provider does not send";
@@ -153,9 +154,18 @@ causes! {
     HttpMalformedResponse = "http.malformed_response", Upgrade, Fail, "the server's answer is not valid HTTP";
     WsBadAccept = "ws.bad_accept", Upgrade, Fail, "the server's WebSocket handshake is wrong (Sec-WebSocket-Accept)";
     WsHandshakeTimeout = "ws.handshake_timeout", Upgrade, Fail, "the server never answered the WebSocket upgrade";
+    PlatformAppNotListening = "platform.app_not_listening", Upgrade, Fail, "the hosting platform found nothing listening for the app";
+    PlatformNoAppForDomain = "platform.no_app_for_domain", Upgrade, Fail, "the hosting platform knows no app for this domain";
+    PlatformColdStart = "platform.cold_start", Upgrade, Warn, "the service was asleep: the first attempt failed, a second one worked";
+    PlatformWafChallenge = "platform.waf_challenge", Upgrade, Fail, "the edge answers with a bot check the provider cannot pass";
+    HttpRedirectLoop = "http.redirect_loop", Upgrade, Fail, "the URL redirects to itself";
+    HttpOriginRequired = "http.origin_required", Upgrade, Fail, "the server wants an Origin header, which providers do not send";
+    AppSocketioProtocol = "app.socketio_protocol", Upgrade, Fail, "the server speaks Socket.IO, not the plain WebSocket providers use";
+    AppWebsocketSupportMissing = "app.websocket_support_missing", Upgrade, Fail, "the app's server runs without WebSocket support";
     WsPathMismatch = "ws.path_mismatch", Paths, Fail, "the server's route does not match this path";
     WsClosedOnConnect = "ws.closed_on_connect", Websocket, Fail, "the server closes the WebSocket right after it opens";
     WsNoPong = "ws.no_pong", Websocket, Warn, "the server does not answer WebSocket pings";
+    WsIdleTimeoutRisk = "ws.idle_timeout_risk", Websocket, Warn, "the platform closes quiet connections sooner than a call may last";
     StreamRejected = "stream.rejected", Provider, Fail, "the server drops the stream once the provider's messages arrive";
     OkReachable = "ok.reachable", Provider, Info, "the server accepts a provider-style stream from here";
 }

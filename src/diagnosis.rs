@@ -134,6 +134,16 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         WsClosedOnConnect => "Read the server's logs for why it closes new connections: often an auth check on the upgrade or on the first message, or a handler that throws. The close code and reason in the evidence say which.".into(),
         WsNoPong => "Answer pings (most libraries do by default); a proxy with an idle timeout may drop streams that never see traffic back.".into(),
         StreamRejected => "The server rejects the provider's messages: check its parser against the provider's shapes (Telnyx: `stream_id` is top level, `sequence_number` is a string, `media_format` is in `start`) and the codec it expects.".into(),
+        TlsPlatformDefaultCert => "The custom domain has no certificate of its own yet, so the platform presents its default one. Check the domain's status in the platform's dashboard (Railway: the service's Networking settings; issuing can take up to 72 h), that the domain's CNAME points at the target the platform gave, and, behind Cloudflare, set SSL/TLS to Full (strict).".into(),
+        PlatformAppNotListening => "The platform's edge is up but nothing answers behind it: make the app listen on 0.0.0.0 (or ::) at the port the platform forwards to ($PORT on Railway, Render and Heroku; `internal_port` on Fly), check the domain's target port, and read the deploy logs for a crash at start-up.".into(),
+        PlatformNoAppForDomain => "The edge has no running service for this host: check that the domain is attached to the service that runs the WebSocket server, that its deployment is active (not removed or paused), and the spelling of the host the provider is given.".into(),
+        PlatformColdStart => "The service sleeps when idle and the provider tries only once: turn sleeping off (Railway: Serverless off; Render: a paid instance type; Fly: `min_machines_running = 1`), or wake it with a request of your own before starting the stream.".into(),
+        PlatformWafChallenge => "Let the stream path past the bot check: the provider is not a browser and cannot solve it (Railway: `railway waf under-attack disable`; Cloudflare: a WAF skip rule for the path, or Bot Fight Mode off).".into(),
+        HttpRedirectLoop => "The redirect points back at the same URL: usually a CDN in 'Flexible' SSL mode talking plain HTTP to a platform that redirects to HTTPS. Set Cloudflare's SSL/TLS mode to Full (strict), or remove the redirect for this path.".into(),
+        HttpOriginRequired => "Accept upgrades without an Origin header on the stream route: providers are not browsers and send none. Keep origin checks for browser routes only (Node ws: no origin test in `verifyClient` for this path).".into(),
+        AppSocketioProtocol => "Socket.IO is its own protocol on top of WebSocket; the provider speaks plain WebSocket. Add a plain WebSocket route beside Socket.IO (Node: `new WebSocketServer({ noServer: true })` on the same http server, routed in `server.on('upgrade')`; Python: a FastAPI `@app.websocket(...)` route) and give the provider that path.".into(),
+        AppWebsocketSupportMissing => "Install the WebSocket support the app server needs, then redeploy: `pip install 'uvicorn[standard]'` (or `pip install websockets`) for uvicorn; the upgrade then reaches the app's WebSocket route.".into(),
+        WsIdleTimeoutRisk => "Have the server ping the provider every 20 to 30 seconds (Node ws: `setInterval(() => ws.ping(), 25000)`), so a quiet stretch does not let the platform's idle timeout end the stream.".into(),
         OkReachable => "The server answers as the provider needs from here. Check the provider side: the exact stream_url sent to streaming_start, that the host is reachable from the public internet, and the `failure_reason` of a `streaming.failed` webhook.".into(),
     }
 }
@@ -178,7 +188,7 @@ fn tls_handshake_fix(checks: &[CheckResult]) -> String {
 fn upgrade_rejected_fix(checks: &[CheckResult]) -> String {
     let status = evidence(checks, CheckId::Upgrade)
         .upgrade()
-        .and_then(|x| x.status);
+        .and_then(|x| x.exchange.status);
     if status == Some(400) {
         "A 400 to a well-formed upgrade usually means the WebSocket server did not match the path: Node `ws` with `path: '/api/calls/:id/audio'` compares the path exactly (no parameters). Use `new WebSocketServer({ noServer: true })` and route in `server.on('upgrade', ...)` by matching req.url (snippet).".into()
     } else {

@@ -10,6 +10,7 @@ pub mod checklist;
 pub mod clock;
 pub mod demo;
 pub mod diagnosis;
+pub mod edge;
 pub mod engine;
 pub mod net;
 pub mod probe;

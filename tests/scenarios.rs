@@ -73,7 +73,8 @@ async fn healthy_tls_server_passes_every_check() {
         stream.close.close,
         Close::Frame {
             code: Some(1000),
-            reason: String::new()
+            reason: String::new(),
+            invalid: None
         }
     );
 }
@@ -308,7 +309,7 @@ async fn not_found() {
     let scenario = Scenario::tls(Behavior::status(404, "Not Found", ""), Served::FullChain).await;
     let report = expect_failure("not_found", &scenario, CauseId::HttpNotFound).await;
     let upgrade = report.check(CheckId::Upgrade).unwrap().details.upgrade();
-    let upgrade = upgrade.unwrap();
+    let upgrade = &upgrade.unwrap().exchange;
     assert_eq!(
         upgrade.status_line.as_deref(),
         Some("HTTP/1.1 404 Not Found")

@@ -8,6 +8,7 @@ use std::net::{IpAddr, SocketAddr};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::catalog::CheckId;
+use crate::edge::AnsweredBy;
 use crate::net::close::Close;
 use crate::net::target::Scope;
 use crate::net::tls::ChainEntry;
@@ -24,7 +25,8 @@ macro_rules! evidence {
         pub enum Evidence {
             #[default]
             None,
-            $($check($ty),)*
+            // Boxed: the evidence of some checks is large, and results travel in events.
+            $($check(Box<$ty>),)*
         }
 
         impl Evidence {
@@ -37,7 +39,7 @@ macro_rules! evidence {
                     return Ok(Evidence::None);
                 }
                 Ok(match id {
-                    $(CheckId::$check => Evidence::$check(serde_json::from_value(value)?),)*
+                    $(CheckId::$check => Evidence::$check(Box::new(serde_json::from_value(value)?)),)*
                 })
             }
 
@@ -60,7 +62,7 @@ macro_rules! evidence {
 
         $(impl From<$ty> for Evidence {
             fn from(evidence: $ty) -> Self {
-                Evidence::$check(evidence)
+                Evidence::$check(Box::new(evidence))
             }
         })*
     };
@@ -71,10 +73,30 @@ evidence! {
     Dns(DnsEvidence) => dns,
     Tcp(TcpEvidence) => tcp,
     Tls(TlsEvidence) => tls,
-    Upgrade(Exchange) => upgrade,
+    Upgrade(UpgradeEvidence) => upgrade,
     Websocket(WebsocketEvidence) => websocket,
     Paths(PathsEvidence) => paths,
     Provider(ProviderEvidence) => provider,
+}
+
+impl Evidence {
+    /// Who answered, where the check could tell.
+    pub fn answered_by(&self) -> Option<&AnsweredBy> {
+        match self {
+            Evidence::Dns(dns) => dns.answered_by.as_ref(),
+            Evidence::Tls(tls) => tls.answered_by.as_ref(),
+            Evidence::Upgrade(upgrade) => upgrade.answered_by.as_ref(),
+            Evidence::Websocket(websocket) => match websocket.as_ref() {
+                WebsocketEvidence::Watched(watch) => watch.answered_by.as_ref(),
+                WebsocketEvidence::NotOpened {} => None,
+            },
+            Evidence::Provider(provider) => match provider.as_ref() {
+                ProviderEvidence::Refused { answered_by, .. } => answered_by.as_ref(),
+                _ => None,
+            },
+            _ => None,
+        }
+    }
 }
 
 /// `url`: the parts of the URL, or what was given when it is not one.
@@ -108,6 +130,12 @@ pub struct DnsEvidence {
     pub source: DnsSource,
     pub addresses: Vec<Address>,
     pub resolve_ms: f64,
+    /// The host and each name it is an alias of (CNAME), in the order followed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cname_chain: Vec<String>,
+    /// A platform or CDN the name leads to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<AnsweredBy>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -233,6 +261,49 @@ pub struct TlsEvidence {
     /// The ALPN protocols the server accepts when it refused `http/1.1`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub alpn_server: Option<Vec<String>>,
+    /// The platform whose certificate the server presents.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<AnsweredBy>,
+}
+
+/// `upgrade`: the exchange, who answered it, and the second attempt when one was made.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct UpgradeEvidence {
+    #[serde(flatten)]
+    pub exchange: Exchange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<AnsweredBy>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<Box<Retry>>,
+}
+
+/// A second upgrade, made because the first one's answer suggests a different outcome.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Retry {
+    pub why: RetryReason,
+    /// How long after the first answer the second attempt started.
+    pub after_ms: f64,
+    pub exchange: Exchange,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<AnsweredBy>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RetryReason {
+    /// The edge answered with an error or nothing came: a sleeping service wakes.
+    ColdStart,
+    /// Refused without an `Origin` header: tried once with one.
+    WithOrigin,
+}
+
+impl RetryReason {
+    pub fn describe(self) -> &'static str {
+        match self {
+            RetryReason::ColdStart => "in case the service was asleep",
+            RetryReason::WithOrigin => "with an Origin header",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -255,6 +326,8 @@ pub enum WebsocketEvidence {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Watch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_by: Option<AnsweredBy>,
     pub ping_rtt_ms: Option<f64>,
     pub observe_secs: f64,
     pub closed_by_server: Option<ServerClose>,
@@ -320,11 +393,13 @@ pub enum Reached {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum ProviderEvidence {
-    Streamed(Box<SentStream>),
+    Streamed(SentStream),
     /// The provider's upgrade was answered with this status.
     Refused {
         status: u16,
         headers_sent: Vec<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        answered_by: Option<AnsweredBy>,
     },
     /// No WebSocket could be opened.
     NotOpened {},
@@ -406,6 +481,7 @@ mod tests {
                     error: Some("bad".into()),
                     plain_http_answer: None,
                     alpn_server: None,
+                    answered_by: None,
                 }
                 .into(),
             ),
@@ -442,6 +518,7 @@ mod tests {
                 ProviderEvidence::Refused {
                     status: 401,
                     headers_sent: vec![],
+                    answered_by: None,
                 }
                 .into(),
             ),

@@ -31,6 +31,11 @@ pub enum Served {
     Expired,
     /// A leaf for another host name, with its intermediate.
     WrongName,
+    /// A leaf for a hosting platform's own wildcard (`*.up.railway.app`), with its
+    /// intermediate: what a platform serves before a custom domain's certificate exists.
+    PlatformDefault,
+    /// A self-signed leaf that also says it is a CA, as `openssl req -x509` makes one.
+    SelfSignedCa,
 }
 
 /// A private root and an intermediate under it.
@@ -92,10 +97,10 @@ impl Pki {
 
     /// A leaf for `host` (or for another name with `WrongName`) presented as `served`.
     pub fn serve(&self, host: &str, served: Served) -> Result<ServedCert, CertError> {
-        let name = if served == Served::WrongName {
-            "wrong-name.example"
-        } else {
-            host
+        let name = match served {
+            Served::WrongName => "wrong-name.example",
+            Served::PlatformDefault => "*.up.railway.app",
+            _ => host,
         };
         let mut params = CertificateParams::new(vec![name.to_string()])?;
         params.distinguished_name.push(DnType::CommonName, name);
@@ -107,7 +112,10 @@ impl Pki {
             validity_around_now(&mut params, 90);
         }
         let key = KeyPair::generate()?;
-        let leaf = if served == Served::SelfSigned {
+        if served == Served::SelfSignedCa {
+            params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        }
+        let leaf = if matches!(served, Served::SelfSigned | Served::SelfSignedCa) {
             params.self_signed(&key)?
         } else {
             params.signed_by(&key, &self.intermediate)?
@@ -115,7 +123,7 @@ impl Pki {
         let mut chain = vec![leaf.der().clone()];
         if matches!(
             served,
-            Served::FullChain | Served::Expired | Served::WrongName
+            Served::FullChain | Served::Expired | Served::WrongName | Served::PlatformDefault
         ) {
             chain.push(self.intermediate.der().clone());
         }

@@ -6,7 +6,7 @@ pub mod certs;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use rustls::ServerConfig;
@@ -58,6 +58,17 @@ pub enum Behavior {
     HugeHeaders,
     /// Answers a 101 one byte a second.
     Trickle,
+    /// Answers a 101 whose header block is over 64 KiB, in one write.
+    HugeHeadOnce,
+    /// Answers every request with this page until the instant, then is healthy: a sleeping
+    /// service behind a platform's edge.
+    Sleeping { page: String, wakes_at: Instant },
+    /// Refuses (403) an upgrade without an `Origin` header.
+    RequireOrigin,
+    /// Healthy, with these raw header lines added to the 101, as an edge adds its own.
+    Behind(String),
+    /// Upgrades, then sends a close frame with exactly this payload (code bytes and reason).
+    CloseWith(Vec<u8>),
 }
 
 impl Behavior {
@@ -287,6 +298,18 @@ async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
             }
             let _ = stream.write_all(b"\r\n").await;
         }
+        Behavior::HugeHeadOnce => {
+            let filler = format!("X-Filler: {}\r\n", "a".repeat(70 * 1024));
+            let head = format!("HTTP/1.1 101 Switching Protocols\r\n{filler}\r\n");
+            http::answer(&mut stream, &head).await;
+        }
+        Behavior::Sleeping { page, wakes_at } if Instant::now() < *wakes_at => {
+            http::answer(&mut stream, page).await;
+        }
+        Behavior::RequireOrigin if request.header("Origin").is_none() => {
+            let refusal = http::response(403, "Forbidden", "", "Origin not allowed");
+            http::answer(&mut stream, &refusal).await;
+        }
         Behavior::Trickle => {
             for byte in b"HTTP/1.1 101 Switching Protocols\r\n\r\n" {
                 if stream.write_all(&[*byte]).await.is_err() {
@@ -325,12 +348,24 @@ async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: 
         http::answer(&mut stream, &refusal).await;
         return;
     };
-    let answer = if *behavior == Behavior::WrongAccept {
-        http::switching_protocols("not the client's key")
-    } else {
-        http::switching_protocols(key)
+    let answer = match behavior {
+        Behavior::WrongAccept => http::switching_protocols("not the client's key"),
+        Behavior::Behind(headers) => http::switching_protocols(key).replacen(
+            "\r\n\r\n",
+            &format!("\r\n{}\r\n\r\n", headers.trim_end()),
+            1,
+        ),
+        _ => http::switching_protocols(key),
     };
     if stream.write_all(answer.as_bytes()).await.is_err() {
+        return;
+    }
+    if let Behavior::CloseWith(payload) = behavior {
+        // Written by hand: the library would not send an invalid code or reason.
+        let mut frame = vec![0x88, payload.len().min(125) as u8];
+        frame.extend_from_slice(&payload[..payload.len().min(125)]);
+        let _ = stream.write_all(&frame).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
         return;
     }
     let mut ws =

@@ -1,14 +1,29 @@
 //! How a WebSocket session ended, as evidence: the close frame the peer sent (its code and
-//! reason), or the error that ended the connection without one. One wording everywhere.
+//! reason exactly as sent, invalid ones included), or the error that ended the connection
+//! without one. One wording everywhere. `Sniffed` reads the peer's close frame off the wire,
+//! because the WebSocket library replaces an invalid code with 1002 and refuses a reason that
+//! is not UTF-8.
+
+use std::io;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use serde::{Deserialize, Serialize};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
 pub enum Close {
     /// A close frame; a frame may carry no code at all.
-    Frame { code: Option<u16>, reason: String },
+    Frame {
+        code: Option<u16>,
+        reason: String,
+        /// What the frame gets wrong, when it breaks RFC 6455.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        invalid: Option<String>,
+    },
     /// No close frame: what ended the connection instead.
     Error { error: String },
 }
@@ -19,11 +34,44 @@ impl Close {
             Some(f) => Close::Frame {
                 code: Some(u16::from(f.code)),
                 reason: f.reason.to_string(),
+                invalid: None,
             },
             None => Close::Frame {
                 code: None,
                 reason: String::new(),
+                invalid: None,
             },
+        }
+    }
+
+    /// A close frame's payload as it came off the wire.
+    pub fn raw(payload: &[u8]) -> Self {
+        let (code, reason) = match payload {
+            [] => (None, &[][..]),
+            [_] => {
+                return Close::Frame {
+                    code: None,
+                    reason: String::new(),
+                    invalid: Some("a one-byte payload, which holds no code".into()),
+                };
+            }
+            [high, low, reason @ ..] => (Some(u16::from_be_bytes([*high, *low])), reason),
+        };
+        let mut invalid = Vec::new();
+        if let Some(code) = code.filter(|c| !sendable(*c)) {
+            invalid.push(format!("code {code} is not one a peer may send"));
+        }
+        let text = match std::str::from_utf8(reason) {
+            Ok(text) => text.to_string(),
+            Err(_) => {
+                invalid.push("the reason is not UTF-8".into());
+                String::from_utf8_lossy(reason).into_owned()
+            }
+        };
+        Close::Frame {
+            code,
+            reason: text,
+            invalid: (!invalid.is_empty()).then(|| invalid.join("; ")),
         }
     }
 
@@ -37,6 +85,11 @@ impl Close {
     }
 }
 
+/// Codes a peer may put in a close frame (RFC 6455 §7.4).
+fn sendable(code: u16) -> bool {
+    matches!(code, 1000..=1003 | 1007..=1011 | 1012..=1014 | 3000..=4999)
+}
+
 impl std::fmt::Display for Close {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -44,9 +97,185 @@ impl std::fmt::Display for Close {
             Close::Frame {
                 code: Some(code),
                 reason,
-            } => write!(f, "close code {code} '{reason}'"),
+                invalid,
+            } => {
+                write!(f, "close code {code} '{reason}'")?;
+                match invalid {
+                    Some(why) => write!(f, " (invalid: {why})"),
+                    None => Ok(()),
+                }
+            }
             Close::Frame { code: None, .. } => f.write_str("close frame without a code"),
         }
+    }
+}
+
+const MAX_CONTROL_PAYLOAD: usize = 125;
+
+/// Where the sniffer is in the byte stream from the peer.
+#[derive(Debug, Default)]
+enum Wire {
+    /// In the HTTP response head: counts the `\r\n\r\n` that ends it.
+    #[default]
+    Head,
+    /// Reading a frame header of this many bytes so far.
+    Header(Vec<u8>),
+    /// Skipping (or, for a close frame, keeping) a payload.
+    Payload { left: u64, close: bool },
+    /// A close frame has been read: nothing after it matters.
+    Done,
+}
+
+/// The state the sniffer shares with whoever asks what the peer's close frame said.
+#[derive(Debug, Default)]
+struct SniffState {
+    wire: Wire,
+    matched: usize,
+    payload: Vec<u8>,
+    close: Option<Vec<u8>>,
+}
+
+impl SniffState {
+    fn feed(&mut self, mut bytes: &[u8]) {
+        while !bytes.is_empty() {
+            match &mut self.wire {
+                Wire::Done => return,
+                Wire::Head => {
+                    let byte = bytes[0];
+                    bytes = &bytes[1..];
+                    let expected = b"\r\n\r\n"[self.matched];
+                    self.matched = if byte == expected {
+                        self.matched + 1
+                    } else {
+                        usize::from(byte == b'\r')
+                    };
+                    if self.matched == 4 {
+                        self.wire = Wire::Header(Vec::new());
+                    }
+                }
+                Wire::Header(header) => {
+                    header.push(bytes[0]);
+                    bytes = &bytes[1..];
+                    if let Some((length, close)) = frame_header(header) {
+                        self.payload.clear();
+                        self.wire = Wire::Payload {
+                            left: length,
+                            close,
+                        };
+                        self.settle();
+                    }
+                }
+                Wire::Payload { left, close } => {
+                    let take = (*left).min(bytes.len() as u64) as usize;
+                    if *close {
+                        // A control frame carries at most 125 bytes; a peer claiming more
+                        // does not get to fill memory.
+                        let room = MAX_CONTROL_PAYLOAD.saturating_sub(self.payload.len());
+                        self.payload.extend_from_slice(&bytes[..take.min(room)]);
+                    }
+                    *left -= take as u64;
+                    bytes = &bytes[take..];
+                    self.settle();
+                }
+            }
+        }
+    }
+
+    /// Moves on once a payload is complete.
+    fn settle(&mut self) {
+        if let Wire::Payload { left: 0, close } = self.wire {
+            if close {
+                self.close = Some(std::mem::take(&mut self.payload));
+                self.wire = Wire::Done;
+            } else {
+                self.wire = Wire::Header(Vec::new());
+            }
+        }
+    }
+}
+
+/// A complete frame header's payload length and whether it starts a close frame; `None` while
+/// more header bytes are needed.
+fn frame_header(header: &[u8]) -> Option<(u64, bool)> {
+    let [first, second, rest @ ..] = header else {
+        return None;
+    };
+    let close = first & 0x0f == 0x8;
+    let mask = if second & 0x80 != 0 { 4 } else { 0 };
+    let (length, extended) = match second & 0x7f {
+        126 => (
+            rest.get(..2)
+                .map(|b| u64::from(u16::from_be_bytes([b[0], b[1]]))),
+            2,
+        ),
+        127 => (
+            rest.get(..8)
+                .and_then(|b| <[u8; 8]>::try_from(b).ok())
+                .map(u64::from_be_bytes),
+            8,
+        ),
+        short => (Some(u64::from(short)), 0),
+    };
+    (rest.len() == extended + mask).then_some(())?;
+    length.map(|length| (length, close))
+}
+
+/// A byte stream that notes the close frame the peer sends, as sent.
+pub struct Sniffed<S> {
+    inner: S,
+    state: Arc<Mutex<SniffState>>,
+}
+
+/// Asks a `Sniffed` stream, from anywhere, what close frame the peer sent.
+#[derive(Clone, Debug, Default)]
+pub struct CloseWitness(Arc<Mutex<SniffState>>);
+
+impl CloseWitness {
+    /// The peer's close frame, as sent; `None` when none came.
+    pub fn close(&self) -> Option<Close> {
+        let state = self.0.lock().ok()?;
+        state.close.as_deref().map(Close::raw)
+    }
+}
+
+impl<S> Sniffed<S> {
+    pub fn new(inner: S) -> (Self, CloseWitness) {
+        let state = Arc::new(Mutex::new(SniffState::default()));
+        let witness = CloseWitness(state.clone());
+        (Self { inner, state }, witness)
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for Sniffed<S> {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Ok(mut state) = self.state.lock() {
+            state.feed(&buf.filled()[before..]);
+        }
+        polled
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffed<S> {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
     }
 }
 
@@ -61,6 +290,7 @@ mod tests {
                 Close::Frame {
                     code: Some(1008),
                     reason: "no session".into(),
+                    invalid: None,
                 },
                 "close code 1008 'no session'",
                 r#"{"code":1008,"reason":"no session"}"#,
@@ -69,6 +299,11 @@ mod tests {
                 Close::frame(None),
                 "close frame without a code",
                 r#"{"code":null,"reason":""}"#,
+            ),
+            (
+                Close::raw(&[0x03, 0xe7, 0xff, b'x']),
+                "close code 999 '\u{fffd}x' (invalid: code 999 is not one a peer may send; the reason is not UTF-8)",
+                r#"{"code":999,"reason":"�x","invalid":"code 999 is not one a peer may send; the reason is not UTF-8"}"#,
             ),
             (
                 Close::no_frame(),
@@ -81,6 +316,32 @@ mod tests {
             assert_eq!(serde_json::to_string(&close).expect("json"), json);
             let back: Close = serde_json::from_str(json).expect("reads");
             assert_eq!(back, close);
+        }
+    }
+
+    /// The close frame is found after the HTTP head and other frames, whatever the chunking.
+    #[test]
+    fn the_sniffer_reads_the_close_frame_as_sent() {
+        let mut wire = b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n\r\n".to_vec();
+        wire.extend([0x89, 0x02, b'h', b'i']);
+        wire.extend([0x81, 126, 0x01, 0x00]);
+        wire.extend([b'a'; 256]);
+        wire.extend([0x88, 0x05, 0x03, 0xed, b'b', b'y', b'e']);
+        for chunk in [1, 3, 7, 4096] {
+            let mut state = SniffState::default();
+            for piece in wire.chunks(chunk) {
+                state.feed(piece);
+            }
+            let close = state.close.as_deref().map(Close::raw);
+            assert_eq!(
+                close,
+                Some(Close::Frame {
+                    code: Some(1005),
+                    reason: "bye".into(),
+                    invalid: Some("code 1005 is not one a peer may send".into()),
+                }),
+                "chunks of {chunk}"
+            );
         }
     }
 }

@@ -207,6 +207,10 @@ pub enum ChainEntry {
     Unreadable { error: String },
 }
 
+/// What is shown for a certificate that could not be read; the parser's words stay in the
+/// evidence.
+pub const UNREADABLE: &str = "a certificate that does not parse as X.509";
+
 impl ChainEntry {
     pub fn cert(&self) -> Option<&CertInfo> {
         match self {

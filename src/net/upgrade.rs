@@ -73,19 +73,26 @@ impl Exchange {
     }
 }
 
+/// What to ask for beside the standard upgrade headers.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ask<'a> {
+    /// Extra headers, which may hold credentials: the recorded request masks their values.
+    pub headers: &'a [(String, String)],
+    /// An `Origin` header, as a browser sends it (providers do not).
+    pub origin: Option<&'a str>,
+}
+
 /// The request line and headers of an upgrade to `path` on `target`.
-pub fn request_text(
-    target: &Target,
-    path: &str,
-    key: &str,
-    headers: &[(String, String)],
-) -> String {
+pub fn request_text(target: &Target, path: &str, key: &str, ask: Ask<'_>) -> String {
     let mut request = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nUser-Agent: stream-doctor/{}\r\n",
         target.host_header(),
         env!("CARGO_PKG_VERSION")
     );
-    for (name, value) in headers {
+    if let Some(origin) = ask.origin {
+        request.push_str(&format!("Origin: {origin}\r\n"));
+    }
+    for (name, value) in ask.headers {
         request.push_str(&format!("{name}: {value}\r\n"));
     }
     request.push_str("\r\n");
@@ -98,14 +105,14 @@ pub async fn exchange(
     io: BoxedIo,
     target: &Target,
     path: &str,
-    headers: &[(String, String)],
+    ask: Ask<'_>,
     timeout: Duration,
 ) -> Exchange {
     let key = generate_key();
-    let request = request_text(target, path, &key, headers);
+    let request = request_text(target, path, &key, ask);
     let mut exchange = Exchange {
         accept_expected: derive_accept_key(key.as_bytes()),
-        request: redact_request(&request, headers),
+        request: redact_request(&request, ask.headers),
         ..Exchange::default()
     };
     let started = Instant::now();
@@ -188,6 +195,14 @@ async fn talk(
         let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
         let mut response = httparse::Response::new(&mut headers);
         match response.parse(&buf) {
+            Ok(httparse::Status::Complete(used)) if used > MAX_HEADER_BYTES => {
+                exchange.problem = Some(Problem::Malformed(format!(
+                    "the header block is {} KiB, over the {} KiB a WebSocket handshake may take",
+                    used / 1024,
+                    MAX_HEADER_BYTES / 1024
+                )));
+                return None;
+            }
             Ok(httparse::Status::Complete(used)) => {
                 let status = response.code.unwrap_or_default();
                 exchange.status = Some(status);
@@ -295,7 +310,11 @@ mod tests {
     fn header_values_given_on_the_command_line_are_masked() {
         let target = Target::parse("wss://h.example/a").expect("target");
         let headers = vec![("Authorization".to_string(), "Bearer s3cret".to_string())];
-        let text = request_text(&target, "/a", "k", &headers);
+        let ask = Ask {
+            headers: &headers,
+            origin: None,
+        };
+        let text = request_text(&target, "/a", "k", ask);
         let shown = redact_request(&text, &headers);
         assert!(text.contains("s3cret"));
         assert!(!shown.contains("s3cret"));

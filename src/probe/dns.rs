@@ -84,6 +84,8 @@ pub async fn check(
         source,
         addresses,
         resolve_ms: millis(elapsed),
+        cname_chain: Vec::new(),
+        answered_by: None,
     };
     let result =
         CheckResult::from_findings(CheckId::Dns, summary, millis(elapsed), evidence, findings);

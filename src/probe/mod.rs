@@ -23,6 +23,7 @@ use crate::catalog::CheckId;
 use crate::check::{CheckResult, Status, ToolInfo};
 use crate::clock::{self, millis};
 use crate::diagnosis::{Diagnosis, diagnose};
+use crate::edge::AnsweredBy;
 use crate::net::connect::BoxedIo;
 
 /// The whole answer of `check`.
@@ -132,6 +133,10 @@ async fn run_checks(
         return results;
     };
 
+    let dns_answer = results
+        .iter()
+        .find_map(|r| r.details.answered_by())
+        .cloned();
     let chain = async {
         let mut chain_results = Vec::new();
         if !wanted(CheckId::Tls) {
@@ -163,8 +168,9 @@ async fn run_checks(
             return chain_results;
         }
         progress(Progress::Started(CheckId::Upgrade));
-        let upgrade_result = upgrade::check(io, &target, options).await;
-        let upgraded = upgrade_result.status == Status::Pass;
+        let upgrade_result = upgrade::check(io, addr, &target, options).await;
+        // A warning (a service that needed waking) still upgraded.
+        let upgraded = matches!(upgrade_result.status, Status::Pass | Status::Warn);
         finish(upgrade_result, &mut chain_results);
         if !upgraded {
             let rest = [CheckId::Websocket, CheckId::Provider];
@@ -176,7 +182,11 @@ async fn run_checks(
             return chain_results;
         }
         progress(Progress::Started(CheckId::Websocket));
-        let ws_result = websocket::check(addr, &target, options).await;
+        let platform = dns_answer
+            .iter()
+            .chain(chain_results.iter().filter_map(|r| r.details.answered_by()))
+            .find_map(AnsweredBy::platform);
+        let ws_result = websocket::check(addr, &target, options, platform).await;
         let session_ok = ws_result.status != Status::Fail && ws_result.status != Status::Error;
         finish(ws_result, &mut chain_results);
 

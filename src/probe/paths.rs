@@ -14,7 +14,7 @@ use crate::check::{CheckResult, Finding, Status};
 use crate::clock::millis;
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
-use crate::net::upgrade::{self, Exchange};
+use crate::net::upgrade::{self, Ask, Exchange};
 
 /// Route patterns people register by mistake in place of the value they stand for.
 const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];
@@ -25,26 +25,24 @@ pub struct Variant {
     pub kind: VariantKind,
 }
 
+/// Whether a segment is a value rather than a word of the route: a number, a UUID, a
+/// provider's call id (`v3:…`, `CA…`, `MZ…`), a short mix of letters and digits, a long token,
+/// or a template leftover. Only used to try another value there; the route patterns are
+/// tried in every segment whatever it looks like.
 fn looks_like_id(segment: &str) -> bool {
+    let has_digit = segment.chars().any(|c| c.is_ascii_digit());
+    let has_letter = segment.chars().any(|c| c.is_ascii_alphabetic());
+    let token_chars = segment
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '='));
     let digits = !segment.is_empty() && segment.chars().all(|c| c.is_ascii_digit());
-    let uuid = segment.len() == 36
-        && segment.chars().enumerate().all(|(i, c)| {
-            if [8, 13, 18, 23].contains(&i) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        });
-    let token = segment.len() >= 16
-        && segment
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        && segment.chars().any(|c| c.is_ascii_digit());
+    let provider_id = segment.starts_with("v3:") || segment.starts_with("v2:");
+    let mixed = token_chars && has_digit && has_letter;
     let template = segment.starts_with('{')
         || segment.starts_with(':')
         || segment.starts_with("%7B")
         || segment.starts_with("%7b");
-    digits || uuid || token || template || segment == "undefined" || segment == "null"
+    digits || provider_id || mixed || template || segment == "undefined" || segment == "null"
 }
 
 fn other_value(segment: &str) -> String {
@@ -61,7 +59,8 @@ fn other_value(segment: &str) -> String {
     }
 }
 
-/// The target path and its variants, without duplicates, target first.
+/// The target path and its variants, without duplicates, target first: another value where
+/// an id seems to be, each route pattern in every segment, the trailing slash toggled, `/`.
 pub fn variants(path: &str) -> Vec<Variant> {
     let mut out = vec![Variant {
         path: path.to_string(),
@@ -74,7 +73,7 @@ pub fn variants(path: &str) -> Vec<Variant> {
     };
     let segments: Vec<&str> = path.split('/').collect();
     for (i, segment) in segments.iter().enumerate() {
-        if !looks_like_id(segment) {
+        if segment.is_empty() || ROUTE_PATTERNS.contains(segment) {
             continue;
         }
         let with = |value: &str| {
@@ -82,7 +81,9 @@ pub fn variants(path: &str) -> Vec<Variant> {
             replaced[i] = value;
             replaced.join("/")
         };
-        push(with(&other_value(segment)), VariantKind::OtherId);
+        if looks_like_id(segment) {
+            push(with(&other_value(segment)), VariantKind::OtherId);
+        }
         for pattern in ROUTE_PATTERNS {
             push(with(pattern), VariantKind::RoutePattern);
         }
@@ -114,7 +115,13 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         let headers = &headers;
         async move {
             match connect::open(addr, target, Verify::Nothing, options.timeout).await {
-                Ok(io) => Ok(upgrade::exchange(io, target, &full, headers, options.timeout).await),
+                Ok(io) => {
+                    let ask = Ask {
+                        headers,
+                        origin: None,
+                    };
+                    Ok(upgrade::exchange(io, target, &full, ask, options.timeout).await)
+                }
                 Err(e) => Err(e.to_string()),
             }
         }
@@ -217,34 +224,48 @@ mod tests {
 
     #[test]
     fn variants_of_an_id_path() {
-        use VariantKind::*;
         let got: Vec<(String, VariantKind)> = variants("/api/calls/123/audio")
             .into_iter()
             .map(|v| (v.path, v.kind))
             .collect();
-        let expected = [
-            ("/api/calls/123/audio", Target),
-            ("/api/calls/1/audio", OtherId),
-            ("/api/calls/:id/audio", RoutePattern),
-            ("/api/calls/{id}/audio", RoutePattern),
-            ("/api/calls/*/audio", RoutePattern),
-            ("/api/calls/123/audio/", TrailingSlash),
-            ("/", Root),
-        ];
-        let expected: Vec<(String, VariantKind)> =
-            expected.iter().map(|(p, k)| (p.to_string(), *k)).collect();
-        assert_eq!(got, expected);
+        let at = |path: &str| got.iter().find(|(p, _)| p == path).map(|(_, k)| *k);
+        assert_eq!(got[0], ("/api/calls/123/audio".into(), VariantKind::Target));
+        assert_eq!(at("/api/calls/1/audio"), Some(VariantKind::OtherId));
+        for pattern in [
+            "/api/calls/:id/audio",
+            "/:id/calls/123/audio",
+            "/api/calls/123/*",
+        ] {
+            assert_eq!(at(pattern), Some(VariantKind::RoutePattern), "{pattern}");
+        }
+        assert_eq!(
+            at("/api/calls/123/audio/"),
+            Some(VariantKind::TrailingSlash)
+        );
+        assert_eq!(at("/"), Some(VariantKind::Root));
+        assert_eq!(got.len(), 1 + 1 + 4 * 3 + 2);
     }
 
+    /// Ids as providers and apps make them are values; words of a route are not.
     #[test]
-    fn uuids_tokens_and_templates_count_as_ids() {
-        assert!(looks_like_id("32de0dea-53cb-4b21-89a4-9e1819c043bc"));
-        assert!(looks_like_id("v2T02llQabc123def456"));
-        assert!(looks_like_id("{callSessionId}"));
-        assert!(!looks_like_id("audio"));
-        assert!(!looks_like_id(""));
-        let root = variants("/");
-        assert_eq!(root.len(), 1, "{root:?}");
+    fn ids_of_every_shape_are_values() {
+        for id in [
+            "123",
+            "32de0dea-53cb-4b21-89a4-9e1819c043bc",
+            "v3:Wn3Ydj0XrLk8J9dK3a-Fq_dAZq0m2xN0X1BqUSsYJk4KNtTGQ6zZ8w",
+            "CA0123456789abcdef0123456789abcdef",
+            "MZ0123456789abcdef0123456789abcdef",
+            "a1B2",
+            "v2T02llQabc123def456",
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dBjftJeZ4CVPmB92K27uhbUJ",
+            "{callSessionId}",
+        ] {
+            assert!(looks_like_id(id), "{id}");
+        }
+        for word in ["audio", "calls", "api", "stream", ""] {
+            assert!(!looks_like_id(word), "{word}");
+        }
+        assert_eq!(variants("/").len(), 1);
         let slash = variants("/stream/");
         assert!(
             slash

@@ -52,17 +52,25 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     };
     let stream = match call.outcome {
         Ok(stream) => stream,
-        Err(OpenError::Refused { status }) => {
+        Err(OpenError::Refused {
+            status,
+            answered_by,
+        }) => {
             let headers = if call.headers_sent.is_empty() {
                 "standard only".to_string()
             } else {
                 call.headers_sent.join(", ")
             };
+            let from = answered_by
+                .as_ref()
+                .map(|b| format!(" from {}", b.describe()))
+                .unwrap_or_default();
             let summary =
-                format!("the provider's upgrade (headers it sends: {headers}) gets {status}");
+                format!("the provider's upgrade (headers it sends: {headers}) gets {status}{from}");
             let evidence = ProviderEvidence::Refused {
                 status,
                 headers_sent: call.headers_sent,
+                answered_by,
             };
             return found(status_cause(status), summary, evidence);
         }
@@ -98,7 +106,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     let close_text = stream.ending.close.to_string();
     let media_sent = stream.sent.media;
     let received_count = stream.replies.count();
-    let evidence = ProviderEvidence::Streamed(Box::new(SentStream {
+    let evidence = ProviderEvidence::Streamed(SentStream {
         headers_sent: call.headers_sent,
         media_format: MediaFormat {
             encoding: provider.protocol().encoding(codec).to_string(),
@@ -111,7 +119,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         received_count,
         received: stream.replies.messages,
         close: stream.ending,
-    }));
+    });
     if let Some(summary) = cut_short {
         return found(CauseId::StreamRejected, summary, evidence);
     }

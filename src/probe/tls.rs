@@ -21,6 +21,7 @@ use crate::catalog::{CauseId, CheckId};
 use crate::check::evidence::{TlsEvidence, TlsSession};
 use crate::check::{CheckResult, Finding};
 use crate::clock::{self, millis};
+use crate::edge;
 use crate::net::connect::{BoxedIo, server_name};
 use crate::net::target::Target;
 use crate::net::tls::{CertInfo, ChainEntry, Verifier, client_config};
@@ -146,7 +147,13 @@ pub async fn check(
         error: None,
         plain_http_answer: None,
         alpn_server: None,
+        answered_by: None,
     };
+    evidence.answered_by = evidence
+        .chain
+        .first()
+        .and_then(ChainEntry::cert)
+        .and_then(|leaf| edge::from_certificate(&leaf.names));
     let mut findings = Vec::new();
     let (summary, stream) = match attempt.outcome {
         Ok(stream) => {
@@ -269,40 +276,10 @@ impl Failure<'_> {
             };
             return (CauseId::TlsHandshakeFailed, summary);
         };
-        let chain = &evidence.chain;
-        let leaf = chain.first().and_then(ChainEntry::cert);
         match tls_error {
-            rustls::Error::InvalidCertificate(cert_error) => match cert_error {
-                CertificateError::Expired
-                | CertificateError::ExpiredContext { .. }
-                | CertificateError::NotValidYet
-                | CertificateError::NotValidYetContext { .. } => {
-                    (CauseId::TlsExpired, expiry_summary(chain))
-                }
-                CertificateError::NotValidForName
-                | CertificateError::NotValidForNameContext { .. } => {
-                    let names = leaf.map(|l| l.names.join(", ")).unwrap_or_default();
-                    (
-                        CauseId::TlsHostnameMismatch,
-                        format!("certificate covers [{names}], not '{}'", self.target.host),
-                    )
-                }
-                CertificateError::UnknownIssuer => unknown_issuer(chain, self.extra_roots),
-                CertificateError::BadEncoding => {
-                    let why = chain
-                        .iter()
-                        .find_map(|c| match c {
-                            ChainEntry::Unreadable { error } => Some(error.clone()),
-                            ChainEntry::Cert(_) => None,
-                        })
-                        .unwrap_or_else(|| "a certificate does not parse".into());
-                    (CauseId::TlsHandshakeFailed, format!("the server's {why}"))
-                }
-                other => (
-                    CauseId::TlsHandshakeFailed,
-                    format!("certificate rejected: {other:?}"),
-                ),
-            },
+            rustls::Error::InvalidCertificate(cert_error) => {
+                self.certificate(cert_error, &evidence.chain)
+            }
             rustls::Error::AlertReceived(AlertDescription::NoApplicationProtocol) => {
                 if offers_only_h2(self.addr, self.target, self.extra_roots, self.timeout).await {
                     evidence.alpn_server = Some(vec!["h2".into()]);
@@ -325,11 +302,114 @@ impl Failure<'_> {
                     format!("the server's answer is not TLS: {excerpt:?}"),
                 )
             }
+            other => (CauseId::TlsHandshakeFailed, handshake_sentence(other)),
+        }
+    }
+}
+
+impl Failure<'_> {
+    /// Names what is wrong with a certificate the provider would refuse. A self-signed leaf is
+    /// named so however it was made (`openssl req -x509` marks it as a CA, and the library then
+    /// reports a CA used as an end entity, or an unknown issuer, or a name it lacks).
+    fn certificate(&self, error: &CertificateError, chain: &[ChainEntry]) -> (CauseId, String) {
+        let leaf = chain.first().and_then(ChainEntry::cert);
+        let host = &self.target.host;
+        if let Some(leaf) = leaf.filter(|l| l.self_signed) {
+            let made = if leaf.is_ca {
+                " (and marked as a certificate authority, as `openssl req -x509` makes it)"
+            } else {
+                ""
+            };
+            let summary = format!("leaf '{}' is self-signed{made}", leaf.subject);
+            return (CauseId::TlsSelfSigned, summary);
+        }
+        match error {
+            CertificateError::Expired
+            | CertificateError::ExpiredContext { .. }
+            | CertificateError::NotValidYet
+            | CertificateError::NotValidYetContext { .. } => {
+                (CauseId::TlsExpired, expiry_summary(chain))
+            }
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                let names = leaf.map(|l| l.names.clone()).unwrap_or_default();
+                if let Some(platform) = edge::default_certificate(&names, host) {
+                    let summary = format!(
+                        "the certificate covers only [{}], {}'s own names, not '{host}': the custom domain's certificate is not issued or attached yet",
+                        names.join(", "),
+                        platform.title()
+                    );
+                    return (CauseId::TlsPlatformDefaultCert, summary);
+                }
+                let summary = format!("certificate covers [{}], not '{host}'", names.join(", "));
+                (CauseId::TlsHostnameMismatch, summary)
+            }
+            CertificateError::UnknownIssuer => unknown_issuer(chain, self.extra_roots),
+            CertificateError::BadEncoding => {
+                let summary = if chain.iter().any(|c| c.cert().is_none()) {
+                    "the server's certificate does not parse: it is not an X.509 certificate a TLS client can read"
+                } else {
+                    "the server's certificate is encoded in a way TLS clients reject"
+                };
+                (CauseId::TlsHandshakeFailed, summary.into())
+            }
             other => (
                 CauseId::TlsHandshakeFailed,
-                format!("TLS handshake failed: {other}"),
+                certificate_sentence(other, leaf),
             ),
         }
+    }
+}
+
+/// A certificate refusal in words a teammate understands; the library's own text stays in the
+/// evidence for the engineer.
+fn certificate_sentence(error: &CertificateError, leaf: Option<&CertInfo>) -> String {
+    match error {
+        CertificateError::Revoked => "the certificate has been revoked by its issuer".into(),
+        CertificateError::BadSignature => {
+            "a certificate's signature does not verify: the chain mixes certificates that do not belong together".into()
+        }
+        CertificateError::UnhandledCriticalExtension => {
+            "the certificate carries a critical extension TLS clients do not understand".into()
+        }
+        CertificateError::InvalidPurpose | CertificateError::InvalidPurposeContext { .. } => {
+            "the certificate is not meant for a TLS server (its extended key usage lacks server authentication)".into()
+        }
+        CertificateError::UnknownRevocationStatus
+        | CertificateError::ExpiredRevocationList
+        | CertificateError::ExpiredRevocationListContext { .. } => {
+            "the certificate's revocation status cannot be established".into()
+        }
+        _ if leaf.is_some_and(|l| l.is_ca) => {
+            "the server presents a certificate authority's certificate as its own: a server needs a leaf certificate issued for its name".into()
+        }
+        _ => "a standard TLS client refuses the certificate (the exact reason is in the evidence)"
+            .into(),
+    }
+}
+
+/// A handshake failure that is not about the certificate, in words.
+fn handshake_sentence(error: &rustls::Error) -> String {
+    match error {
+        rustls::Error::AlertReceived(alert) => match alert {
+            AlertDescription::HandshakeFailure | AlertDescription::InsufficientSecurity => {
+                "the server accepts none of the TLS versions and ciphers a standard client offers".into()
+            }
+            AlertDescription::ProtocolVersion => {
+                "the server speaks only TLS versions the provider does not (TLS 1.2 or 1.3 are needed)".into()
+            }
+            AlertDescription::UnrecognisedName => {
+                "the server does not know this host name (it has no certificate for it)".into()
+            }
+            AlertDescription::InternalError => "the server failed inside its TLS handshake".into(),
+            _ => "the server ended the handshake with a TLS alert".into(),
+        },
+        rustls::Error::PeerIncompatible(_) => {
+            "the server's TLS settings are incompatible with a standard client (TLS 1.2 or 1.3 with modern ciphers are needed)".into()
+        }
+        rustls::Error::PeerMisbehaved(_) => {
+            "the server broke the TLS protocol during the handshake".into()
+        }
+        _ => "the TLS handshake failed (the exact reason is in the evidence)".into(),
     }
 }
 

@@ -1,16 +1,21 @@
 //! The `upgrade` check: the upgrade request written by hand over the connection the earlier
-//! checks opened (`net::upgrade` records exactly what came back), judged by its status and
-//! `Sec-WebSocket-Accept`. The judgement is shared with the `paths` check.
+//! checks opened (`net::upgrade` records exactly what came back), judged by its status,
+//! `Sec-WebSocket-Accept` and who answered (a platform's edge page, a proxy, the app). Where
+//! a second attempt could change the verdict it makes one: after a pause, for a service that
+//! may be asleep; with an `Origin` header, for a server that refused without one.
 
-use std::time::Instant;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
 
 use super::CheckOptions;
 use crate::catalog::{CauseId, CheckId};
+use crate::check::evidence::{Retry, RetryReason, UpgradeEvidence};
 use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
-use crate::net::connect::BoxedIo;
+use crate::edge::{self, AnsweredBy, AnswererKind, EdgeSignal};
+use crate::net::connect::{self, BoxedIo, Verify};
 use crate::net::target::Target;
-use crate::net::upgrade::{Exchange, Problem, exchange};
+use crate::net::upgrade::{Ask, Exchange, Problem, exchange};
 
 /// The cause a non-upgrading HTTP status points at.
 pub fn status_cause(status: u16) -> CauseId {
@@ -24,18 +29,55 @@ pub fn status_cause(status: u16) -> CauseId {
     }
 }
 
+/// Who answered an exchange, where it can be told.
+pub fn answered_by(exchange: &Exchange) -> Option<AnsweredBy> {
+    exchange.status?;
+    edge::from_response(&response(exchange))
+}
+
+fn response(exchange: &Exchange) -> edge::Response<'_> {
+    edge::Response {
+        status: exchange.status.unwrap_or_default(),
+        headers: &exchange.headers,
+        body: &exchange.body_excerpt,
+    }
+}
+
+/// " from Railway's edge", " from your app (uvicorn)", or nothing when it cannot be told.
+fn from_whom(by: Option<&AnsweredBy>) -> String {
+    by.map(|b| format!(" from {}", b.describe()))
+        .unwrap_or_default()
+}
+
+/// Whether `location` sends the client back to the target itself (scheme aside).
+fn points_back(location: &str, target: &Target) -> bool {
+    let Ok(resolved) = target.url.join(location) else {
+        return false;
+    };
+    let port = |url: &url::Url| {
+        url.port().unwrap_or(match url.scheme() {
+            "https" | "wss" => 443,
+            _ => 80,
+        })
+    };
+    let same_port = port(&resolved) == target.port
+        || (target.url.port().is_none() && matches!(port(&resolved), 80 | 443));
+    resolved.host_str() == target.url.host_str()
+        && same_port
+        && resolved.path() == target.url.path()
+}
+
 /// The finding for an exchange that did not upgrade (None when it did).
-pub fn finding(exchange: &Exchange) -> Option<Finding> {
+pub fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
+    let found = |cause, summary| Some(Finding { cause, summary });
     if let Some(problem) = &exchange.problem {
-        let (cause, text) = match problem {
-            Problem::Timeout(t) => (CauseId::WsHandshakeTimeout, t.clone()),
-            Problem::Malformed(t) => (CauseId::HttpMalformedResponse, t.clone()),
-            Problem::Closed(t) | Problem::Io(t) => (CauseId::HttpMalformedResponse, t.clone()),
+        let cause = match problem {
+            Problem::Timeout(_) => CauseId::WsHandshakeTimeout,
+            Problem::Malformed(_) | Problem::Closed(_) | Problem::Io(_) => {
+                CauseId::HttpMalformedResponse
+            }
         };
-        return Some(Finding {
-            cause,
-            summary: text,
-        });
+        return found(cause, problem.to_string());
     }
     let status = exchange.status?;
     let line = exchange.status_line.clone().unwrap_or_default();
@@ -46,18 +88,47 @@ pub fn finding(exchange: &Exchange) -> Option<Finding> {
         let got = exchange
             .header("Sec-WebSocket-Accept")
             .unwrap_or("(missing)");
-        return Some(Finding {
-            cause: CauseId::WsBadAccept,
-            summary: format!(
-                "101 with Sec-WebSocket-Accept '{got}', expected '{}'",
-                exchange.accept_expected
-            ),
-        });
+        let summary = format!(
+            "101 with Sec-WebSocket-Accept '{got}', expected '{}'",
+            exchange.accept_expected
+        );
+        return found(CauseId::WsBadAccept, summary);
     }
-    let cause = status_cause(status);
-    let mut summary = format!("'{line}'");
+    if let Some((signal, by)) = edge::edge_answer(&response(exchange)) {
+        let from = by.describe();
+        let (cause, meaning) = match signal {
+            EdgeSignal::AppNotListening => (
+                CauseId::PlatformAppNotListening,
+                "nothing listens on the port the platform forwards to",
+            ),
+            EdgeSignal::NoAppForDomain => (
+                CauseId::PlatformNoAppForDomain,
+                "the edge knows no running app for this host",
+            ),
+            EdgeSignal::TunnelOffline => (
+                CauseId::PlatformNoAppForDomain,
+                "the tunnel's agent is not running, or the URL is an old one",
+            ),
+            EdgeSignal::Challenge => (
+                CauseId::PlatformWafChallenge,
+                "a bot check that only browsers pass",
+            ),
+        };
+        return found(cause, format!("'{line}' from {from}: {meaning}"));
+    }
+    let by = answered_by(exchange);
+    let from = from_whom(by.as_ref());
+    let mut cause = status_cause(status);
+    let mut summary = format!("'{line}'{from}");
     if let Some(location) = exchange.header("Location") {
-        summary.push_str(&format!(" to {location}"));
+        if points_back(location, target) {
+            cause = CauseId::HttpRedirectLoop;
+            summary.push_str(&format!(
+                " to {location}: the same address again, so no client ever arrives"
+            ));
+        } else {
+            summary.push_str(&format!(" to {location}"));
+        }
     }
     if let Some(auth) = exchange.header("WWW-Authenticate") {
         summary.push_str(&format!(" (WWW-Authenticate: {auth})"));
@@ -65,33 +136,150 @@ pub fn finding(exchange: &Exchange) -> Option<Finding> {
     if cause == CauseId::HttpUpgradeIgnored {
         summary.push_str(" instead of 101 Switching Protocols");
     }
-    Some(Finding { cause, summary })
+    found(cause, summary)
 }
 
-pub async fn check(io: BoxedIo, target: &Target, options: &CheckOptions) -> CheckResult {
+/// A sleeping service is given this long to wake before the second attempt (less when the
+/// deadline is short).
+const WAKE_PAUSE: Duration = Duration::from_secs(3);
+
+/// Why a second attempt could change the verdict, if it could.
+fn retry_reason(first: &Finding, exchange: &Exchange, origin_sent: bool) -> Option<RetryReason> {
+    let no_answer = exchange.received_bytes == 0
+        && matches!(
+            exchange.problem,
+            Some(Problem::Timeout(_)) | Some(Problem::Closed(_))
+        );
+    let edge_error = matches!(
+        first.cause,
+        CauseId::PlatformAppNotListening | CauseId::PlatformNoAppForDomain
+    ) || (first.cause == CauseId::HttpServerError
+        && answered_by(exchange).is_some_and(|b| b.kind != AnswererKind::App));
+    if no_answer || edge_error {
+        return Some(RetryReason::ColdStart);
+    }
+    let refused = matches!(exchange.status, Some(400 | 401 | 403));
+    (refused && !origin_sent && first.cause != CauseId::HttpRedirectLoop)
+        .then_some(RetryReason::WithOrigin)
+}
+
+/// The verdict once the second attempt is in.
+fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Exchange) -> Finding {
+    let secs = after.as_secs_f64();
+    if second.upgraded() {
+        return match why {
+            RetryReason::ColdStart => Finding {
+                cause: CauseId::PlatformColdStart,
+                summary: format!(
+                    "the first upgrade got {}; a second one {secs:.1} s later switched to WebSocket: the service was asleep, and the provider tries only once",
+                    first.summary
+                ),
+            },
+            RetryReason::WithOrigin => Finding {
+                cause: CauseId::HttpOriginRequired,
+                summary: format!(
+                    "{} without an Origin header; with one it switches to WebSocket: the server checks Origin, and providers send none",
+                    first.summary
+                ),
+            },
+        };
+    }
+    let again = second
+        .status_line
+        .clone()
+        .or_else(|| second.problem.as_ref().map(ToString::to_string))
+        .unwrap_or_else(|| "no answer".into());
+    let summary = match (why, first.cause) {
+        (RetryReason::ColdStart, CauseId::PlatformNoAppForDomain) => format!(
+            "{}; a second attempt {secs:.1} s later got the same, so it is not a sleeping service",
+            first.summary
+        ),
+        (RetryReason::ColdStart, _) => {
+            format!(
+                "{} (a second attempt {secs:.1} s later: {again})",
+                first.summary
+            )
+        }
+        (RetryReason::WithOrigin, _) => {
+            format!("{} (with an Origin header too: {again})", first.summary)
+        }
+    };
+    Finding {
+        cause: first.cause,
+        summary,
+    }
+}
+
+pub async fn check(
+    io: BoxedIo,
+    addr: SocketAddr,
+    target: &Target,
+    options: &CheckOptions,
+) -> CheckResult {
     let started = Instant::now();
-    let exchange = exchange(
-        io,
-        target,
-        &target.path_and_query,
-        &options.request_headers(),
-        options.timeout,
-    )
-    .await;
-    let finding = finding(&exchange);
+    let timeout = options.timeout;
+    let headers = options.request_headers();
+    let origin_sent = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("origin"));
+    let ask = Ask {
+        headers: &headers,
+        origin: None,
+    };
+    let path = &target.path_and_query;
+    let first = exchange(io, target, path, ask, timeout).await;
+    let mut finding = finding(&first, target);
+    let mut retry = None;
+    if let Some(why) = finding
+        .as_ref()
+        .and_then(|f| retry_reason(f, &first, origin_sent))
+    {
+        let pause = match why {
+            RetryReason::ColdStart => WAKE_PAUSE.min(timeout / 2),
+            RetryReason::WithOrigin => Duration::ZERO,
+        };
+        tokio::time::sleep(pause).await;
+        let origin = format!("https://{}", target.host_header());
+        let ask = Ask {
+            origin: (why == RetryReason::WithOrigin).then_some(origin.as_str()),
+            ..ask
+        };
+        let verify = Verify::Provider(&options.extra_roots);
+        let second = match connect::open(addr, target, verify, timeout).await {
+            Ok(io) => exchange(io, target, path, ask, timeout).await,
+            Err(e) => Exchange {
+                problem: Some(Problem::Io(e.to_string())),
+                ..Exchange::default()
+            },
+        };
+        let after = pause;
+        finding = finding.map(|f| after_retry(f, why, after, &second));
+        retry = Some(Box::new(Retry {
+            why,
+            after_ms: millis(after),
+            answered_by: answered_by(&second),
+            exchange: second,
+        }));
+    }
     let summary = match &finding {
         Some(f) => f.summary.clone(),
         None => format!(
-            "{} in {:.1} ms, Sec-WebSocket-Accept correct",
-            exchange.status_line.clone().unwrap_or_default(),
-            exchange.response_ms
+            "{}{} in {:.1} ms, Sec-WebSocket-Accept correct",
+            first.status_line.clone().unwrap_or_default(),
+            from_whom(answered_by(&first).as_ref()),
+            first.response_ms
         ),
+    };
+    let evidence = UpgradeEvidence {
+        answered_by: answered_by(&first),
+        exchange: first,
+        retry,
     };
     CheckResult::from_findings(
         CheckId::Upgrade,
         summary,
         millis(started.elapsed()),
-        exchange,
+        evidence,
         finding.into_iter().collect(),
     )
 }
@@ -99,6 +287,25 @@ pub async fn check(io: BoxedIo, target: &Target, options: &CheckOptions) -> Chec
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_redirect_to_the_same_address_is_a_loop() {
+        let target = Target::parse("wss://api.example.com/api/calls/1/audio").expect("url");
+        for location in [
+            "https://api.example.com/api/calls/1/audio",
+            "https://api.example.com:443/api/calls/1/audio",
+            "/api/calls/1/audio",
+        ] {
+            assert!(points_back(location, &target), "{location}");
+        }
+        for location in [
+            "https://api.example.com/other",
+            "https://www.example.com/api/calls/1/audio",
+            "https://api.example.com:8443/api/calls/1/audio",
+        ] {
+            assert!(!points_back(location, &target), "{location}");
+        }
+    }
 
     #[test]
     fn statuses_map_to_causes() {

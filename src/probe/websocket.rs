@@ -7,20 +7,40 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::http::HeaderMap;
 
 use super::CheckOptions;
 use crate::catalog::{CauseId, CheckId};
 use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
 use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
-use crate::net::close::Close;
+use crate::edge::{self, Platform};
+use crate::net::close::{Close, Sniffed};
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::client_request;
 
 const PING_PAYLOAD: &[u8] = b"stream-doctor";
 
-pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
+/// The headers of a handshake response, as the fingerprints read them.
+pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            (name.as_str().to_string(), value)
+        })
+        .collect()
+}
+
+/// `platform` is the hosting platform the earlier checks saw, if any: its idle limit is
+/// weighed against a server that never pings.
+pub async fn check(
+    addr: SocketAddr,
+    target: &Target,
+    options: &CheckOptions,
+    platform: Option<Platform>,
+) -> CheckResult {
     let started = Instant::now();
     let timeout = options.timeout;
     let fail = |cause: CauseId, summary: String| {
@@ -49,10 +69,19 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
             );
         }
     };
+    let (io, witness) = Sniffed::new(io);
     let handshake =
         tokio::time::timeout(timeout, tokio_tungstenite::client_async(request, io)).await;
-    let mut ws = match handshake {
-        Ok(Ok((ws, _response))) => ws,
+    let (mut ws, answered_by) = match handshake {
+        Ok(Ok((ws, response))) => {
+            let headers = header_pairs(response.headers());
+            let response = edge::Response {
+                status: 101,
+                headers: &headers,
+                body: "",
+            };
+            (ws, edge::from_response(&response))
+        }
         Ok(Err(e)) => {
             let summary = format!("the WebSocket handshake failed on a second connection: {e}");
             return fail(CauseId::HttpUpgradeRejected, summary);
@@ -66,6 +95,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     let mut received: Vec<String> = Vec::new();
     let mut closed: Option<(Close, Duration)> = None;
     let mut rtt = None;
+    let mut server_pinged = false;
     let ping_sent = Instant::now();
     let ping = Message::Ping(PING_PAYLOAD.to_vec().into());
     match tokio::time::timeout(timeout, ws.send(ping)).await {
@@ -93,15 +123,26 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
                     break;
                 }
             }
+            Some(Ok(Message::Ping(_))) => server_pinged = true,
             Some(Ok(Message::Close(frame))) => {
-                closed = Some((Close::frame(frame.as_ref()), opened.elapsed()));
+                let close = witness
+                    .close()
+                    .unwrap_or_else(|| Close::frame(frame.as_ref()));
+                closed = Some((close, opened.elapsed()));
             }
             Some(Ok(Message::Text(text))) => received.push(text.chars().take(200).collect()),
             Some(Ok(Message::Binary(bytes))) => {
                 received.push(format!("<{} binary bytes>", bytes.len()))
             }
             Some(Ok(_)) => {}
-            Some(Err(e)) => closed = Some((Close::error(e.to_string()), opened.elapsed())),
+            Some(Err(e)) => {
+                // A close frame the library refused (a reason that is not UTF-8) is still
+                // what the server sent.
+                let close = witness
+                    .close()
+                    .unwrap_or_else(|| Close::error(e.to_string()));
+                closed = Some((close, opened.elapsed()));
+            }
             None => closed = Some((Close::no_frame(), opened.elapsed())),
         }
     }
@@ -121,11 +162,23 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         });
         summary
     } else if let Some(rtt) = rtt {
-        format!(
+        let summary = format!(
             "session open, ping/pong {:.1} ms, no close in {:.1} s",
             millis(rtt),
             options.observe.as_secs_f64()
-        )
+        );
+        let limit = platform.and_then(|p| p.idle_limit_secs().map(|secs| (p, secs)));
+        if let Some((platform, secs)) = limit.filter(|_| !server_pinged) {
+            findings.push(Finding {
+                cause: CauseId::WsIdleTimeoutRisk,
+                summary: format!(
+                    "{} closes connections that carry nothing for {secs} s, and the server sent no ping in the {:.1} s watched",
+                    platform.title(),
+                    options.observe.as_secs_f64()
+                ),
+            });
+        }
+        summary
     } else {
         let summary = format!("no pong to a ping within {timeout:?}");
         findings.push(Finding {
@@ -135,6 +188,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         summary
     };
     let evidence = WebsocketEvidence::Watched(Watch {
+        answered_by,
         ping_rtt_ms: rtt.map(millis),
         observe_secs: options.observe.as_secs_f64(),
         closed_by_server: closed.map(|(close, after)| ServerClose {

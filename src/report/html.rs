@@ -12,7 +12,7 @@ use crate::check::{CheckResult, Status};
 use crate::checklist::ITEMS;
 use crate::clock;
 use crate::diagnosis::snippet;
-use crate::net::tls::ChainEntry;
+use crate::net::tls::{self, ChainEntry};
 use crate::session::{Session, StreamRecord};
 
 /// `text` as HTML would show it, for tests that look for a string in the page.
@@ -164,8 +164,8 @@ fn evidence(check: &CheckResult) -> Markup {
                                     td { (cert.names.join(", ")) }
                                 }
                             },
-                            ChainEntry::Unreadable { error } => {
-                                tr { td colspan="4" { (error) } }
+                            ChainEntry::Unreadable { .. } => {
+                                tr { td colspan="4" { (tls::UNREADABLE) } }
                             },
                         }
                     }
@@ -176,7 +176,7 @@ fn evidence(check: &CheckResult) -> Markup {
         Evidence::Upgrade(exchange) => html! {
             details {
                 summary { "Raw request and answer" }
-                pre { (exchange.request.trim_end()) }
+                pre { (exchange.exchange.request.trim_end()) }
                 pre { (key_evidence(check).join("\n")) }
             }
         },

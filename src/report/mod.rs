@@ -14,6 +14,7 @@ use crate::check::evidence::{Evidence, Reached};
 use crate::check::{CheckResult, Status};
 use crate::clock;
 use crate::diagnosis::Diagnosis;
+use crate::net::tls;
 use crate::session::Session;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -104,9 +105,7 @@ pub fn key_evidence(check: &CheckResult) -> Vec<String> {
         Evidence::Tls(tls) => {
             for entry in &tls.chain {
                 let Some(cert) = entry.cert() else {
-                    if let crate::net::tls::ChainEntry::Unreadable { error } = entry {
-                        lines.push(format!("certificate: {error}"));
-                    }
+                    lines.push(tls::UNREADABLE.to_string());
                     continue;
                 };
                 let names = if cert.names.is_empty() {
@@ -123,14 +122,31 @@ pub fn key_evidence(check: &CheckResult) -> Vec<String> {
                 ));
             }
         }
-        Evidence::Upgrade(exchange) => {
+        Evidence::Upgrade(upgrade) => {
+            let exchange = &upgrade.exchange;
             lines.extend(exchange.status_line.clone());
+            if let Some(by) = &upgrade.answered_by {
+                lines.push(format!("answered by {} ({})", by.describe(), by.because));
+            }
             for (name, value) in exchange.headers.iter().take(8) {
                 lines.push(format!("{name}: {value}"));
             }
             if !exchange.body_excerpt.is_empty() {
                 let body: String = exchange.body_excerpt.chars().take(120).collect();
                 lines.push(format!("body: {body:?}"));
+            }
+            if let Some(retry) = &upgrade.retry {
+                let answer = retry
+                    .exchange
+                    .status_line
+                    .clone()
+                    .or_else(|| retry.exchange.problem.as_ref().map(ToString::to_string))
+                    .unwrap_or_default();
+                lines.push(format!(
+                    "second attempt ({}) {:.1} s later: {answer}",
+                    retry.why.describe(),
+                    retry.after_ms / 1000.0
+                ));
             }
         }
         Evidence::Paths(paths) => {

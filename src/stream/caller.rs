@@ -18,7 +18,8 @@ use super::script::{FRAME_MS, Script};
 use super::{Provider, Reply, parse_reply};
 use crate::audio::{Codec, Encoder};
 use crate::clock::millis;
-use crate::net::close::Close;
+use crate::edge::{self, AnsweredBy};
+use crate::net::close::{Close, CloseWitness, Sniffed};
 use crate::net::connect::{self, ConnectError, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::{RequestError, client_request};
@@ -72,7 +73,10 @@ pub enum OpenError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     #[error("the server answered the upgrade with {status}")]
-    Refused { status: u16 },
+    Refused {
+        status: u16,
+        answered_by: Option<AnsweredBy>,
+    },
     #[error("the WebSocket handshake failed: {0}")]
     Handshake(String),
     #[error("no WebSocket handshake within {0:?}")]
@@ -219,9 +223,9 @@ pub async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() + Sync))
     let headers = plan.provider.protocol().upgrade_headers(dial.auth_token);
     let headers_sent = headers.iter().map(|(name, _)| name.clone()).collect();
     let outcome = match open(dial, &headers).await {
-        Ok(ws) => {
+        Ok((ws, witness)) => {
             on_open();
-            Ok(stream(ws, dial, plan).await)
+            Ok(stream(ws, witness, dial, plan).await)
         }
         Err(e) => Err(e),
     };
@@ -231,12 +235,12 @@ pub async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() + Sync))
     }
 }
 
-async fn stream(ws: Ws, dial: &Dial<'_>, plan: &Plan<'_>) -> Streamed {
+async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>) -> Streamed {
     let opened = Instant::now();
     let (mut sink, source) = ws.split();
     let (closed_tx, mut closed) = watch::channel(false);
     let (marks_tx, mut marks) = mpsc::unbounded_channel();
-    let reader = tokio::spawn(read_replies(source, opened, marks_tx, closed_tx));
+    let reader = tokio::spawn(read_replies(source, witness, opened, marks_tx, closed_tx));
 
     let mut script = Script::new(plan.provider);
     let timeout = dial.timeout;
@@ -327,18 +331,40 @@ async fn stream(ws: Ws, dial: &Dial<'_>, plan: &Plan<'_>) -> Streamed {
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<connect::BoxedIo>;
+type Ws = tokio_tungstenite::WebSocketStream<Sniffed<connect::BoxedIo>>;
 
-async fn open(dial: &Dial<'_>, headers: &[(String, String)]) -> Result<Ws, OpenError> {
+async fn open(
+    dial: &Dial<'_>,
+    headers: &[(String, String)],
+) -> Result<(Ws, CloseWitness), OpenError> {
     let request = client_request(dial.target, headers)?;
     let verify = Verify::Provider(dial.extra_roots);
     let io = connect::open(dial.addr, dial.target, verify, dial.timeout).await?;
+    let (io, witness) = Sniffed::new(io);
     let handshake = tokio_tungstenite::client_async(request, io);
     match tokio::time::timeout(dial.timeout, handshake).await {
-        Ok(Ok((ws, _))) => Ok(ws),
-        Ok(Err(WsError::Http(response))) => Err(OpenError::Refused {
-            status: response.status().as_u16(),
-        }),
+        Ok(Ok((ws, _))) => Ok((ws, witness)),
+        Ok(Err(WsError::Http(response))) => {
+            let headers: Vec<(String, String)> = response
+                .headers()
+                .iter()
+                .map(|(n, v)| {
+                    let value = String::from_utf8_lossy(v.as_bytes()).into_owned();
+                    (n.as_str().to_string(), value)
+                })
+                .collect();
+            let body = String::from_utf8_lossy(response.body().as_deref().unwrap_or_default());
+            let status = response.status().as_u16();
+            let answered_by = edge::from_response(&edge::Response {
+                status,
+                headers: &headers,
+                body: &body,
+            });
+            Err(OpenError::Refused {
+                status,
+                answered_by,
+            })
+        }
         Ok(Err(e)) => Err(OpenError::Handshake(e.to_string())),
         Err(_) => Err(OpenError::Timeout(dial.timeout)),
     }
@@ -348,6 +374,7 @@ async fn open(dial: &Dial<'_>, headers: &[(String, String)]) -> Result<Ws, OpenE
 /// raises `closed` when the stream ends.
 async fn read_replies(
     mut source: futures_util::stream::SplitStream<Ws>,
+    witness: CloseWitness,
     opened: Instant,
     marks: mpsc::UnboundedSender<String>,
     closed: watch::Sender<bool>,
@@ -381,9 +408,17 @@ async fn read_replies(
                     binary_bytes,
                 });
             }
-            Ok(Message::Close(frame)) => break Close::frame(frame.as_ref()),
+            Ok(Message::Close(frame)) => {
+                break witness
+                    .close()
+                    .unwrap_or_else(|| Close::frame(frame.as_ref()));
+            }
             Ok(_) => {}
-            Err(e) => break Close::error(e.to_string()),
+            Err(e) => {
+                break witness
+                    .close()
+                    .unwrap_or_else(|| Close::error(e.to_string()));
+            }
         }
     };
     let ending = Ending {

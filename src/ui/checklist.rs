@@ -13,7 +13,7 @@ use crate::check::CheckResult;
 use crate::check::evidence::TlsEvidence;
 use crate::checklist::{ITEMS, Item, ItemKind, ManualStep, Verdict};
 use crate::clock;
-use crate::net::tls::ChainEntry;
+use crate::net::tls::{self, ChainEntry};
 use crate::report::key_evidence;
 use crate::session::Session;
 
@@ -222,7 +222,7 @@ fn chain_table(ui: &mut egui::Ui, tls: &TlsEvidence) {
                         ui.label(clock::minutes::text(cert.not_after));
                     }
                     ChainEntry::Unreadable { error } => {
-                        ui.label(error);
+                        ui.label(tls::UNREADABLE).on_hover_text(error);
                     }
                 }
                 ui.end_row();

@@ -121,8 +121,23 @@ pub fn dump(report: &CheckReport) -> String {
 /// dates, WebSocket keys, byte counts of timed-out reads). `UPDATE_GOLDEN=1` rewrites the file.
 /// The golden files pin the public JSON: a refactor of the evidence must keep them passing.
 pub fn golden(name: &str, report: &CheckReport, options: &CheckOptions) {
+    use stream_doctor::report::{Format, render, text};
     use stream_doctor::session::{Session, SessionOptions};
     let session = Session::from_check(report, SessionOptions::from_check(options, None));
+    // What people read never holds a library's debug output.
+    let renderings = [
+        ("text", text::render(report)),
+        ("markdown", render(&session, Format::Markdown, &[])),
+        ("html", render(&session, Format::Html, &[])),
+    ];
+    for (format, shown) in renderings {
+        for debug in ["Error(", "Other("] {
+            assert!(
+                !shown.contains(debug),
+                "{name}: the {format} rendering shows '{debug}':\n{shown}"
+            );
+        }
+    }
     golden_session(name, &session);
 }
 
