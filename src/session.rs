@@ -54,6 +54,8 @@ pub struct SessionOptions {
     pub timeout_secs: f64,
     pub observe_secs: f64,
     pub resolve: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns_server: Option<String>,
     pub ca_file: Option<String>,
     pub headers: Vec<HeaderRecord>,
     pub auth_token: Option<Secret>,
@@ -66,6 +68,7 @@ impl SessionOptions {
             timeout_secs: options.timeout.as_secs_f64(),
             observe_secs: options.observe.as_secs_f64(),
             resolve: options.resolve.iter().map(ToString::to_string).collect(),
+            dns_server: options.dns_server.map(|s| s.to_string()),
             ca_file,
             headers: options
                 .headers

@@ -448,3 +448,71 @@ async fn exact_match_routes_are_found_for_ids_of_every_shape() {
         );
     }
 }
+
+/// A custom domain that is a CNAME of a platform's host is named from DNS alone, even when
+/// nothing answers at the address.
+#[tokio::test]
+async fn a_cname_chain_names_the_platform_even_when_nothing_answers() {
+    use support::dns::{DnsServer, Entry};
+    let dns = DnsServer::start(&[
+        ("stream.custom.test", Entry::Alias("app-1.up.railway.app")),
+        (
+            "app-1.up.railway.app",
+            Entry::Address("127.0.0.1".parse().unwrap()),
+        ),
+    ])
+    .await;
+    let scenario = Scenario::plain(Behavior::Healthy).await;
+    let port = scenario.server.addr().port();
+    let mut options = scenario.options();
+    options.resolve.clear();
+    options.dns_server = Some(dns.addr);
+    let url = format!("ws://stream.custom.test:{port}{PATH}");
+    let report = support::run_url(&url, &options).await;
+    let dns_check = report.check(CheckId::Dns).unwrap();
+    let evidence = match &dns_check.details {
+        stream_doctor::check::Evidence::Dns(dns) => dns,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        evidence.cname_chain,
+        ["stream.custom.test", "app-1.up.railway.app"]
+    );
+    assert_eq!(
+        evidence.answered_by.as_ref().map(|b| b.name.as_str()),
+        Some("railway")
+    );
+    assert!(
+        dns_check
+            .summary
+            .contains("via app-1.up.railway.app (Railway's edge)"),
+        "{}",
+        dns_check.summary
+    );
+    assert_eq!(report.check(CheckId::Upgrade).unwrap().status, Status::Pass);
+
+    // Nothing listens there: the name still says whose edge it is.
+    drop(scenario);
+    let refused = support::run_url(&url, &options).await;
+    assert_eq!(
+        first_failure(&refused),
+        Some(CauseId::TcpRefused),
+        "{}",
+        dump(&refused)
+    );
+    let dns_answer = refused
+        .check(CheckId::Dns)
+        .unwrap()
+        .details
+        .answered_by()
+        .cloned();
+    assert_eq!(dns_answer.map(|b| b.name), Some("railway".to_string()));
+
+    let missing = support::run_url(&format!("ws://missing.custom.test:{port}/a"), &options).await;
+    assert_eq!(
+        first_failure(&missing),
+        Some(CauseId::DnsNoRecords),
+        "{}",
+        dump(&missing)
+    );
+}

@@ -139,26 +139,50 @@ pub struct DnsEvidence {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
 pub enum DnsSource {
-    #[serde(rename = "address literal")]
     Literal,
-    #[serde(rename = "--resolve")]
     Pinned,
     /// `.invalid` names never resolve, so no resolver is asked.
-    #[serde(rename = "RFC 6761")]
     Rfc6761,
-    #[serde(rename = "system resolver")]
     System,
+    /// The name server given with `--dns-server`.
+    Server(SocketAddr),
 }
 
 impl DnsSource {
-    pub fn as_str(self) -> &'static str {
+    pub fn describe(self) -> String {
         match self {
-            DnsSource::Literal => "address literal",
-            DnsSource::Pinned => "--resolve",
-            DnsSource::Rfc6761 => "RFC 6761",
-            DnsSource::System => "system resolver",
+            DnsSource::Literal => "address literal".into(),
+            DnsSource::Pinned => "--resolve".into(),
+            DnsSource::Rfc6761 => "RFC 6761".into(),
+            DnsSource::System => "system resolver".into(),
+            DnsSource::Server(addr) => format!("name server {addr}"),
         }
+    }
+}
+
+impl From<DnsSource> for String {
+    fn from(source: DnsSource) -> Self {
+        source.describe()
+    }
+}
+
+impl TryFrom<String> for DnsSource {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        Ok(match text.as_str() {
+            "address literal" => DnsSource::Literal,
+            "--resolve" => DnsSource::Pinned,
+            "RFC 6761" => DnsSource::Rfc6761,
+            "system resolver" => DnsSource::System,
+            other => other
+                .strip_prefix("name server ")
+                .and_then(|addr| addr.parse().ok())
+                .map(DnsSource::Server)
+                .ok_or_else(|| format!("unknown DNS source '{text}'"))?,
+        })
     }
 }
 

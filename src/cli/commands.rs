@@ -44,6 +44,7 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             .map(|f| f.roots.clone())
             .unwrap_or_default(),
         resolve: args.connect.resolve.clone(),
+        dns_server: args.dns_server,
         headers: args.headers,
         auth_token: args.connect.auth_token.clone().map(Secret::new),
         provider: !args.no_provider,

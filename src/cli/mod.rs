@@ -96,6 +96,9 @@ struct CheckArgs {
     /// How long to watch a new WebSocket for the server closing it, in seconds.
     #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = seconds_or_zero)]
     observe: f64,
+    /// Ask this name server (ADDR or ADDR:PORT) instead of the system's resolvers.
+    #[arg(long, value_name = "ADDR", value_parser = name_server)]
+    dns_server: Option<std::net::SocketAddr>,
     /// An extra request header for the upgrade (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
     headers: Vec<(String, String)>,
@@ -261,6 +264,12 @@ fn seconds(s: &str) -> Result<f64, String> {
 
 fn seconds_or_zero(s: &str) -> Result<f64, String> {
     if s.trim() == "0" { Ok(0.0) } else { seconds(s) }
+}
+
+fn name_server(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.parse()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+        .map_err(|_| format!("'{s}' is not an address (ADDR or ADDR:PORT)"))
 }
 
 fn ca_file(s: &str) -> Result<CaFile, TlsConfigError> {

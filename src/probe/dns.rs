@@ -1,49 +1,67 @@
-//! The `dns` check: resolves the host to every address (or takes a `--resolve` pin, or the
-//! literal in the URL), times it, and flags addresses the provider on the internet cannot reach.
+//! The `dns` check: resolves the host to every address with a real resolver (hickory, reading
+//! the system's configuration, or asking `--dns-server`), follows the CNAME chain (which names
+//! a hosting platform even when nothing answers), or takes a `--resolve` pin or the literal in
+//! the URL; times it, and flags addresses the provider on the internet cannot reach.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
+
+use hickory_resolver::TokioResolver;
+use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
+use hickory_resolver::net::NetError;
+use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::rr::RData;
 
 use crate::catalog::{CauseId, CheckId};
 use crate::check::evidence::{Address, DnsEvidence, DnsSource};
 use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
+use crate::edge;
 use crate::net::target::{ResolvePin, Scope, Target};
 
 enum Lookup {
-    Found(Vec<IpAddr>),
+    /// The addresses, and the names followed to them (the host first).
+    Found(Vec<IpAddr>, Vec<String>),
     NoRecords(String),
     TimedOut,
 }
 
 /// Resolves the target's host; the addresses are empty when it did not resolve.
+/// `dns_server` is asked instead of the system's resolvers, when given.
 pub async fn check(
     target: &Target,
     pins: &[ResolvePin],
+    dns_server: Option<SocketAddr>,
     timeout: Duration,
 ) -> (CheckResult, Vec<IpAddr>) {
     let started = Instant::now();
     let host = target.host.to_ascii_lowercase();
     let pinned = target.pinned(pins);
     let (source, lookup) = if let Ok(literal) = host.parse::<IpAddr>() {
-        (DnsSource::Literal, Lookup::Found(vec![literal]))
+        (DnsSource::Literal, Lookup::Found(vec![literal], Vec::new()))
     } else if !pinned.is_empty() {
-        (DnsSource::Pinned, Lookup::Found(pinned))
+        (DnsSource::Pinned, Lookup::Found(pinned, Vec::new()))
     } else if host == "invalid" || host.ends_with(".invalid") {
         (
             DnsSource::Rfc6761,
             Lookup::NoRecords("'.invalid' names never resolve".into()),
         )
-    } else {
+    } else if let Some(server) = dns_server {
         (
-            DnsSource::System,
-            system_lookup(&host, target.port, timeout).await,
+            DnsSource::Server(server),
+            resolve(&host, Some(server), timeout).await,
         )
+    } else {
+        (DnsSource::System, resolve(&host, None, timeout).await)
     };
     let elapsed = started.elapsed();
     let mut findings = Vec::new();
+    let mut cname_chain = Vec::new();
     let addrs = match lookup {
-        Lookup::Found(addrs) => addrs,
+        Lookup::Found(addrs, chain) => {
+            cname_chain = chain;
+            addrs
+        }
         Lookup::NoRecords(reason) => {
             findings.push(Finding {
                 cause: CauseId::DnsNoRecords,
@@ -75,39 +93,113 @@ pub async fn check(
         });
     }
     let listed: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();
+    let answered_by = edge::from_names(cname_chain.iter().map(String::as_str));
+    let via = match (cname_chain.last(), &answered_by) {
+        (Some(last), Some(by)) if cname_chain.len() > 1 => {
+            format!(" via {last} ({})", by.describe())
+        }
+        (Some(last), None) if cname_chain.len() > 1 => format!(" via {last}"),
+        _ => String::new(),
+    };
     let summary = match findings.first() {
-        Some(f) if addrs.is_empty() => f.summary.clone(),
-        _ => format!("{host} -> {} ({})", listed.join(", "), source.as_str()),
+        Some(f) if addrs.is_empty() => format!("{}{via}", f.summary),
+        _ => format!(
+            "{host} -> {}{via} ({})",
+            listed.join(", "),
+            source.describe()
+        ),
     };
     let evidence = DnsEvidence {
         host,
         source,
         addresses,
         resolve_ms: millis(elapsed),
-        cname_chain: Vec::new(),
-        answered_by: None,
+        cname_chain: if cname_chain.len() > 1 {
+            cname_chain
+        } else {
+            Vec::new()
+        },
+        answered_by,
     };
     let result =
         CheckResult::from_findings(CheckId::Dns, summary, millis(elapsed), evidence, findings);
     (result, addrs)
 }
 
-async fn system_lookup(host: &str, port: u16, timeout: Duration) -> Lookup {
-    match tokio::time::timeout(timeout, tokio::net::lookup_host((host, port))).await {
-        Err(_) => Lookup::TimedOut,
-        Ok(Err(e)) => Lookup::NoRecords(e.to_string()),
-        Ok(Ok(found)) => {
-            let mut addrs: Vec<IpAddr> = Vec::new();
-            for sa in found {
-                if !addrs.contains(&sa.ip()) {
-                    addrs.push(sa.ip());
-                }
-            }
-            if addrs.is_empty() {
-                Lookup::NoRecords("no A or AAAA record".into())
-            } else {
-                Lookup::Found(addrs)
-            }
+fn resolver(dns_server: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, NetError> {
+    let mut builder = match dns_server {
+        Some(server) => {
+            let connection = |mut config: ConnectionConfig| {
+                config.port = server.port();
+                config
+            };
+            let name_server = NameServerConfig::new(
+                server.ip(),
+                true,
+                vec![
+                    connection(ConnectionConfig::udp()),
+                    connection(ConnectionConfig::tcp()),
+                ],
+            );
+            let config = ResolverConfig::from_parts(None, Vec::new(), vec![name_server]);
+            TokioResolver::builder_with_config(config, TokioRuntimeProvider::default())
+        }
+        None => TokioResolver::builder_tokio()?,
+    };
+    let options = builder.options_mut();
+    options.timeout = timeout;
+    options.attempts = 1;
+    Ok(builder.build()?)
+}
+
+/// Every address of `host` and the names followed to them, within `timeout`.
+async fn resolve(host: &str, dns_server: Option<SocketAddr>, timeout: Duration) -> Lookup {
+    let resolver = match resolver(dns_server, timeout) {
+        Ok(resolver) => resolver,
+        Err(e) => return Lookup::NoRecords(format!("no resolver could be set up ({e})")),
+    };
+    // A name without a dot at the end would be tried with search domains first.
+    let fqdn = format!("{}.", host.trim_end_matches('.'));
+    let found = match tokio::time::timeout(timeout, resolver.lookup_ip(fqdn)).await {
+        Err(_) => return Lookup::TimedOut,
+        Ok(Err(NetError::Timeout)) => return Lookup::TimedOut,
+        Ok(Err(e)) if e.is_nx_domain() => {
+            return Lookup::NoRecords("no such name (NXDOMAIN)".into());
+        }
+        Ok(Err(e)) if e.is_no_records_found() => {
+            return Lookup::NoRecords("no A or AAAA record".into());
+        }
+        Ok(Err(e)) => return Lookup::NoRecords(e.to_string()),
+        Ok(Ok(found)) => found,
+    };
+    let mut addrs: Vec<IpAddr> = Vec::new();
+    for addr in found.iter() {
+        if !addrs.contains(&addr) {
+            addrs.push(addr);
         }
     }
+    let mut chain = vec![host.to_string()];
+    let answers = found.as_lookup().answers();
+    while chain.len() <= answers.len() {
+        let Some(current) = chain.last() else { break };
+        let next = answers.iter().find_map(|record| match &record.data {
+            RData::CNAME(alias) if same_name(&record.name.to_string(), current) => {
+                Some(alias.0.to_string().trim_end_matches('.').to_string())
+            }
+            _ => None,
+        });
+        match next {
+            Some(name) if !chain.contains(&name) => chain.push(name),
+            _ => break,
+        }
+    }
+    if addrs.is_empty() {
+        return Lookup::NoRecords("no A or AAAA record".into());
+    }
+    Lookup::Found(addrs, chain)
+}
+
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim_end_matches('.')
+        .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }

@@ -115,7 +115,13 @@ async fn run_checks(
     }
 
     progress(Progress::Started(CheckId::Dns));
-    let (dns_result, addrs) = dns::check(&target, &options.resolve, options.timeout).await;
+    let (dns_result, addrs) = dns::check(
+        &target,
+        &options.resolve,
+        options.dns_server,
+        options.timeout,
+    )
+    .await;
     finish(dns_result, &mut results);
     if addrs.is_empty() {
         skip_rest(&CheckId::ALL[2..], "the name did not resolve", &mut results);

@@ -1,6 +1,7 @@
 //! How the checks run: the deadline of each step, how long to watch a new WebSocket, pins,
 //! extra trust roots, extra headers and the auth token, and whether to stream as the provider.
 
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
@@ -32,6 +33,8 @@ pub struct CheckOptions {
     /// How long the `websocket` check watches for the server closing on its own.
     pub observe: Duration,
     pub resolve: Vec<ResolvePin>,
+    /// A name server to ask instead of the system's (`--dns-server`).
+    pub dns_server: Option<SocketAddr>,
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub headers: Vec<(String, String)>,
     pub auth_token: Option<Secret>,
@@ -55,6 +58,7 @@ impl Default for CheckOptions {
             timeout: Duration::from_secs(10),
             observe: Duration::from_secs(2),
             resolve: Vec::new(),
+            dns_server: None,
             extra_roots: Vec::new(),
             headers: Vec::new(),
             auth_token: None,

@@ -103,6 +103,9 @@ pub fn key_evidence(check: &CheckResult) -> Vec<String> {
     let mut lines = Vec::new();
     match &check.details {
         Evidence::Tls(tls) => {
+            if let Some(by) = &tls.answered_by {
+                lines.push(format!("certificate of {} ({})", by.describe(), by.because));
+            }
             for entry in &tls.chain {
                 let Some(cert) = entry.cert() else {
                     lines.push(tls::UNREADABLE.to_string());
@@ -164,6 +167,18 @@ pub fn key_evidence(check: &CheckResult) -> Vec<String> {
                     Reached::Answered { .. } => String::new(),
                 };
                 lines.push(format!("{:<34} {answer}", variant.path));
+            }
+        }
+        Evidence::Dns(dns) => {
+            if !dns.cname_chain.is_empty() {
+                lines.push(format!("CNAME chain: {}", dns.cname_chain.join(" -> ")));
+            }
+            if let Some(by) = &dns.answered_by {
+                lines.push(format!(
+                    "the name belongs to {} ({})",
+                    by.describe(),
+                    by.because
+                ));
             }
         }
         Evidence::Tcp(tcp) => {

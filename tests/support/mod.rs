@@ -4,6 +4,7 @@
 
 #[cfg(feature = "gui")]
 pub mod app;
+pub mod dns;
 
 use std::sync::Arc;
 use std::time::Duration;
