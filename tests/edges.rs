@@ -281,7 +281,7 @@ async fn every_fingerprint_names_the_edge_that_answered() {
             ),
             AnswererKind::App,
             "uvicorn",
-            CauseId::HttpNotFound,
+            CauseId::AppWebsocketSupportMissing,
         ),
     ];
     for (answer, kind, name, cause) in cases {

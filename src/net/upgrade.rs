@@ -110,15 +110,33 @@ pub async fn exchange(
 ) -> Exchange {
     let key = generate_key();
     let request = request_text(target, path, &key, ask);
-    let mut exchange = Exchange {
+    let exchange = Exchange {
         accept_expected: derive_accept_key(key.as_bytes()),
         request: redact_request(&request, ask.headers),
         ..Exchange::default()
     };
+    send(io, &request, exchange, timeout).await
+}
+
+/// A plain `GET` of `path` (no upgrade), read the same way: for probing what else answers.
+pub async fn get(io: BoxedIo, target: &Target, path: &str, timeout: Duration) -> Exchange {
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: stream-doctor/{}\r\nConnection: close\r\n\r\n",
+        target.host_header(),
+        env!("CARGO_PKG_VERSION")
+    );
+    let exchange = Exchange {
+        request: request.clone(),
+        ..Exchange::default()
+    };
+    send(io, &request, exchange, timeout).await
+}
+
+async fn send(io: BoxedIo, request: &str, mut exchange: Exchange, timeout: Duration) -> Exchange {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
     let (io, leftover) =
-        match tokio::time::timeout_at(deadline, talk(io, &request, &mut exchange)).await {
+        match tokio::time::timeout_at(deadline, talk(io, request, &mut exchange)).await {
             Ok(Some(rest)) => rest,
             Ok(None) => {
                 exchange.response_ms = millis(started.elapsed());

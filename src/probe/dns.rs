@@ -149,7 +149,7 @@ fn resolver(dns_server: Option<SocketAddr>, timeout: Duration) -> Result<TokioRe
     let options = builder.options_mut();
     options.timeout = timeout;
     options.attempts = 1;
-    Ok(builder.build()?)
+    builder.build()
 }
 
 /// Every address of `host` and the names followed to them, within `timeout`.

@@ -15,7 +15,7 @@ use crate::clock::millis;
 use crate::edge::{self, AnsweredBy, AnswererKind, EdgeSignal};
 use crate::net::connect::{self, BoxedIo, Verify};
 use crate::net::target::Target;
-use crate::net::upgrade::{Ask, Exchange, Problem, exchange};
+use crate::net::upgrade::{self, Ask, Exchange, Problem, exchange};
 
 /// The cause a non-upgrading HTTP status points at.
 pub fn status_cause(status: u16) -> CauseId {
@@ -118,6 +118,20 @@ pub fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
     }
     let by = answered_by(exchange);
     let from = from_whom(by.as_ref());
+    if by.as_ref().is_some_and(|b| b.name == "uvicorn") {
+        // With a WebSocket library installed, uvicorn hands every upgrade to it, and its
+        // refusals carry no `server: uvicorn`; this answer is uvicorn's plain HTTP path.
+        let summary = format!(
+            "'{line}'{from}: uvicorn answered the upgrade as plain HTTP, which it does when no WebSocket library is installed"
+        );
+        return found(CauseId::AppWebsocketSupportMissing, summary);
+    }
+    if status == 400 && exchange.body_excerpt.contains("Transport unknown") {
+        let summary = format!(
+            "'{line}' with \"Transport unknown\": a Socket.IO (Engine.IO) server, which refuses plain WebSocket clients"
+        );
+        return found(CauseId::AppSocketioProtocol, summary);
+    }
     let mut cause = status_cause(status);
     let mut summary = format!("'{line}'{from}");
     if let Some(location) = exchange.header("Location") {
@@ -137,6 +151,21 @@ pub fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
         summary.push_str(" instead of 101 Switching Protocols");
     }
     found(cause, summary)
+}
+
+/// Where Engine.IO answers its handshake, whatever path the app's other routes use.
+const SOCKET_IO_PROBE: &str = "/socket.io/?EIO=4&transport=polling";
+
+/// Whether a Socket.IO server answers beside the target: it drops a plain WebSocket upgrade at
+/// any other path (after a second, with no answer) and opens its own session at its path.
+async fn socket_io(addr: SocketAddr, target: &Target, options: &CheckOptions) -> Option<Exchange> {
+    let verify = Verify::Provider(&options.extra_roots);
+    let io = connect::open(addr, target, verify, options.timeout)
+        .await
+        .ok()?;
+    let probe = upgrade::get(io, target, SOCKET_IO_PROBE, options.timeout).await;
+    let engine_io = probe.status == Some(200) && probe.body_excerpt.starts_with("0{\"sid\"");
+    engine_io.then_some(probe)
 }
 
 /// A sleeping service is given this long to wake before the second attempt (less when the
@@ -230,8 +259,39 @@ pub async fn check(
     let first = exchange(io, target, path, ask, timeout).await;
     let mut finding = finding(&first, target);
     let mut retry = None;
+    let mut answered = answered_by(&first);
+    let suspect_socket_io =
+        !first.upgraded() && (first.received_bytes == 0 || matches!(first.status, Some(400 | 404)));
+    let socket_io = match &finding {
+        Some(f) if suspect_socket_io && f.cause != CauseId::AppSocketioProtocol => {
+            socket_io(addr, target, options).await
+        }
+        _ => None,
+    };
+    if let Some(probe) = &socket_io {
+        let answer = first
+            .status_line
+            .clone()
+            .or_else(|| first.problem.as_ref().map(ToString::to_string))
+            .unwrap_or_default();
+        finding = Some(Finding {
+            cause: CauseId::AppSocketioProtocol,
+            summary: format!(
+                "the upgrade got {answer}, while {SOCKET_IO_PROBE} answers as Socket.IO (Engine.IO) does: the server speaks Socket.IO, which plain WebSocket clients such as the provider cannot use"
+            ),
+        });
+        answered = Some(AnsweredBy::new(
+            AnswererKind::App,
+            "socket.io",
+            format!(
+                "{SOCKET_IO_PROBE} opened an Engine.IO session ({})",
+                probe.status_line.as_deref().unwrap_or_default()
+            ),
+        ));
+    }
     if let Some(why) = finding
         .as_ref()
+        .filter(|_| socket_io.is_none())
         .and_then(|f| retry_reason(f, &first, origin_sent))
     {
         let pause = match why {
@@ -271,7 +331,7 @@ pub async fn check(
         ),
     };
     let evidence = UpgradeEvidence {
-        answered_by: answered_by(&first),
+        answered_by: answered,
         exchange: first,
         retry,
     };

@@ -1,0 +1,156 @@
+//! The app's own software, named from real frameworks run as servers on 127.0.0.1: a
+//! Socket.IO server (npm's socket.io on Node), and FastAPI on uvicorn without and with a
+//! WebSocket library (PyPI). `scripts/setup-frameworks` installs them into target/frameworks.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use stream_doctor::catalog::{CauseId, CheckId};
+use stream_doctor::check::Status;
+use stream_doctor::probe::CheckOptions;
+use support::{dump, first_failure, run_url};
+
+/// A framework server; killed when dropped.
+struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn frameworks() -> PathBuf {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/frameworks");
+    assert!(
+        dir.join("node/node_modules/socket.io").exists()
+            && dir.join("uvicorn-plain/bin/python").exists()
+            && dir.join("uvicorn-ws/bin/python").exists(),
+        "the framework servers are missing: run scripts/setup-frameworks (scripts/test does)"
+    );
+    dir
+}
+
+/// Starts `program args`, reads the port it prints first.
+fn serve(mut command: Command) -> Server {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the framework server starts");
+    let stdout = child.stdout.take().unwrap();
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).unwrap();
+    let port = line
+        .trim()
+        .parse()
+        .unwrap_or_else(|_| panic!("no port from the server: {line:?}"));
+    Server { child, port }
+}
+
+fn app(name: &str) -> String {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/frameworks")
+        .join(name)
+        .display()
+        .to_string()
+}
+
+fn uvicorn(variant: &str) -> Server {
+    let python = frameworks().join(format!("uvicorn-{variant}/bin/python"));
+    let mut command = Command::new(python);
+    command.arg(app("fastapi_app.py"));
+    serve(command)
+}
+
+fn options() -> CheckOptions {
+    CheckOptions {
+        timeout: Duration::from_secs(3),
+        observe: Duration::from_millis(300),
+        ..CheckOptions::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_socket_io_server_is_named() {
+    let node_modules = frameworks().join("node/node_modules");
+    let mut command = Command::new("node");
+    command
+        .arg(app("socketio_server.js"))
+        .env("NODE_PATH", node_modules);
+    let server = serve(command);
+    let url = format!("ws://127.0.0.1:{}/api/calls/123/audio", server.port);
+    let report = run_url(&url, &options()).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::AppSocketioProtocol),
+        "{}",
+        dump(&report)
+    );
+    let upgrade = report
+        .check(CheckId::Upgrade)
+        .unwrap()
+        .details
+        .upgrade()
+        .unwrap();
+    let by = upgrade.answered_by.as_ref().unwrap();
+    assert_eq!(by.name, "socket.io");
+    assert!(report.diagnosis.causes[0].fix.contains("noServer"));
+
+    // At Socket.IO's own path the refusal itself says so.
+    let own = format!("ws://127.0.0.1:{}/socket.io/", server.port);
+    let report = run_url(&own, &options()).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::AppSocketioProtocol),
+        "{}",
+        dump(&report)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn uvicorn_without_a_websocket_library_is_named() {
+    let server = uvicorn("plain");
+    let url = format!("ws://127.0.0.1:{}/api/calls/123/audio", server.port);
+    let report = run_url(&url, &options()).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::AppWebsocketSupportMissing),
+        "{}",
+        dump(&report)
+    );
+    let cause = &report.diagnosis.causes[0];
+    assert!(cause.summary.contains("uvicorn"), "{}", cause.summary);
+    assert!(cause.fix.contains("uvicorn[standard]"), "{}", cause.fix);
+}
+
+/// The same app with `uvicorn[standard]`: it upgrades, and a missing route is not mistaken for
+/// missing WebSocket support.
+#[tokio::test(flavor = "multi_thread")]
+async fn uvicorn_with_a_websocket_library_upgrades() {
+    let server = uvicorn("ws");
+    let url = format!("ws://127.0.0.1:{}/api/calls/123/audio", server.port);
+    let report = run_url(&url, &options()).await;
+    assert_eq!(
+        report.check(CheckId::Upgrade).unwrap().status,
+        Status::Pass,
+        "{}",
+        dump(&report)
+    );
+    let elsewhere = format!("ws://127.0.0.1:{}/no/such/route", server.port);
+    let report = run_url(&elsewhere, &options()).await;
+    let causes: Vec<CauseId> = report.diagnosis.causes.iter().map(|c| c.id).collect();
+    assert!(
+        !causes.contains(&CauseId::AppWebsocketSupportMissing),
+        "{}",
+        dump(&report)
+    );
+}
