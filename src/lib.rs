@@ -12,6 +12,7 @@ pub mod demo;
 pub mod diagnosis;
 pub mod edge;
 pub mod engine;
+pub mod explain;
 pub mod net;
 pub mod probe;
 pub mod report;

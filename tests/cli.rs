@@ -299,3 +299,33 @@ async fn listen_and_replay_commands_talk_to_each_other() {
             && std::path::Path::new(recorded).exists()
     );
 }
+
+/// A provider's code explained, and its checks run against a real server.
+#[tokio::test(flavor = "multi_thread")]
+async fn explain_names_the_checks_and_runs_them() {
+    let out = run(vec!["explain".into(), "Error 31910".into()]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let shown = text(&out.stdout);
+    assert!(shown.contains("SSL Protocol Error"), "{shown}");
+    assert!(shown.contains("Checks that answer it: tls"), "{shown}");
+
+    let unknown = run(vec!["explain".into(), "12345".into()]).await;
+    assert_eq!(unknown.status.code(), Some(2));
+    assert!(text(&unknown.stderr).contains("not a code this tool knows"));
+
+    let scenario = Scenario::plain(Behavior::Healthy).await;
+    let url = format!(
+        "ws://127.0.0.1:{}/api/calls/123/audio",
+        scenario.server.addr().port()
+    );
+    let out = run(vec![
+        "explain".into(),
+        "31922".into(),
+        "--check".into(),
+        url,
+    ])
+    .await;
+    let shown = text(&out.stdout);
+    assert!(shown.contains("url.insecure_scheme"), "{shown}");
+    assert!(shown.contains("warn  url"), "the url check ran: {shown}");
+}

@@ -349,3 +349,33 @@ fn the_report_preview_renders_only_when_the_session_changes() {
         "the new verdict is in the preview"
     );
 }
+
+/// A pasted provider code is explained, and its checks run with one click.
+#[test]
+fn a_provider_code_is_explained_and_its_checks_run() {
+    let mut harness = harness();
+    ready(&mut harness);
+    harness
+        .get_by_label("Have an error code from the provider?")
+        .click();
+    harness.run_steps(2);
+    harness.state_mut().explain.code = "31910".into();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("SSL Protocol Error")
+            .is_some()
+    );
+    harness.get_by_label("▶ Run these checks").click();
+    harness.step();
+    step_until(&mut harness, "the run to end", |h| h.state().is_idle());
+    let session = &harness.state().session;
+    assert_eq!(
+        session.result(CheckId::Tls).map(|r| r.status),
+        Some(Status::Pass)
+    );
+    assert!(
+        session.result(CheckId::Upgrade).is_none(),
+        "only the checks the code is about, and what they need"
+    );
+}

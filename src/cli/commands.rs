@@ -8,8 +8,11 @@ use std::time::Duration;
 
 use anyhow::Context;
 
-use super::{CheckArgs, Format, ListenArgs, ReplayArgs, ReportArgs, ReportFormat, SummaryFormat};
+use super::{
+    CheckArgs, ExplainArgs, Format, ListenArgs, ReplayArgs, ReportArgs, ReportFormat, SummaryFormat,
+};
 use stream_doctor::demo::DemoTarget;
+use stream_doctor::explain;
 use stream_doctor::net::tls;
 use stream_doctor::probe::{self, CheckOptions, Progress};
 use stream_doctor::report::{self, streams, verdict_line};
@@ -253,4 +256,30 @@ pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
         eprintln!("wrote {}", path.display());
     }
     Ok(0)
+}
+
+pub async fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
+    let Some(explanation) = explain::explain(&args.code) else {
+        let known: Vec<&str> = explain::CODES.iter().map(|e| e.code).collect();
+        eprintln!(
+            "error: '{}' is not a code this tool knows (it knows: {})",
+            args.code,
+            known.join(", ")
+        );
+        return Ok(super::USAGE);
+    };
+    let rendered = match args.format {
+        SummaryFormat::Json => {
+            serde_json::to_string_pretty(explanation).context("serialising")? + "\n"
+        }
+        SummaryFormat::Text => report::text::explanation(explanation),
+    };
+    write_out(None, &rendered)?;
+    let (Some(url), Some(scope)) = (args.check, explanation.scope()) else {
+        return Ok(0);
+    };
+    let options = CheckOptions::default();
+    let outcome = probe::run_scoped(&url, &options, Some(scope), &|_| {}).await;
+    write_out(None, &format!("\n{}", report::text::render(&outcome)))?;
+    Ok(u8::try_from(outcome.exit_code()).unwrap_or(1))
 }

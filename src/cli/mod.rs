@@ -56,6 +56,23 @@ enum Command {
     Replay(ReplayArgs),
     /// Render a saved session (the JSON report) as Markdown, HTML or JSON.
     Report(ReportArgs),
+    /// Explain a provider's error code (Twilio 319xx, a Telnyx failure_reason) and name the
+    /// checks that answer it.
+    Explain(ExplainArgs),
+}
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "Examples:\n  stream-doctor explain 31920\n  stream-doctor explain connection_failed\n  stream-doctor explain 31910 --check wss://api.example.com/api/calls/123/audio"
+)]
+struct ExplainArgs {
+    /// The code as the provider shows it: 31920, 'Error 31920', connection_failed.
+    code: String,
+    /// Run the checks that answer it against this stream URL.
+    #[arg(long, value_name = "URL")]
+    check: Option<String>,
+    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -318,6 +335,7 @@ pub fn main() -> ExitCode {
         Command::Listen(args) => runtime.block_on(commands::listen(args)),
         Command::Replay(args) => runtime.block_on(commands::replay(args)),
         Command::Report(args) => commands::report(args),
+        Command::Explain(args) => runtime.block_on(commands::explain(args)),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

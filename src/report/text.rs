@@ -9,6 +9,7 @@ use crate::catalog::{CheckId, Severity};
 use crate::check::Status;
 use crate::clock;
 use crate::diagnosis::snippet;
+use crate::explain::{Explanation, Source};
 use crate::probe::CheckReport;
 
 fn style_of(status: Status) -> Style {
@@ -85,5 +86,37 @@ pub fn render(report: &CheckReport) -> String {
             }
         }
     }
+    out
+}
+
+/// What a provider's error code means and which checks answer it.
+pub fn explanation(e: &Explanation) -> String {
+    let bold = Style::new().bold();
+    let source = match e.source {
+        Source::Twilio => "Twilio",
+        Source::Telnyx => "Telnyx",
+    };
+    let mut out = format!(
+        "{bold}{source} {}: {}{bold:#}\n{}\n",
+        e.code, e.title, e.meaning
+    );
+    if e.checks.is_empty() {
+        out.push_str("No check of the stream URL answers it: it is about the call or the provider's settings.\n");
+        return out;
+    }
+    let checks: Vec<&str> = e.checks.iter().map(|c| c.as_str()).collect();
+    out.push_str(&format!("Checks that answer it: {}\n", checks.join(", ")));
+    if !e.causes.is_empty() {
+        let causes: Vec<&str> = e.causes.iter().map(|c| c.as_str()).collect();
+        out.push_str(&format!("Causes they can name: {}\n", causes.join(", ")));
+    }
+    let code = if e.code.contains(' ') {
+        format!("'{}'", e.code)
+    } else {
+        e.code.to_string()
+    };
+    out.push_str(&format!(
+        "Run them: stream-doctor explain {code} --check YOUR_STREAM_URL\n"
+    ));
     out
 }

@@ -9,6 +9,7 @@ use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::checklist::{ChecklistAction, ChecklistView};
 use super::diagnosis::DiagnosisView;
+use super::explain::ExplainView;
 use super::live::{LiveAction, LiveView};
 use super::log::LogView;
 use super::report_view::{PreviewKey, ReportAction, ReportView};
@@ -83,6 +84,7 @@ pub struct App {
     pub viewing: Option<(String, Session)>,
     checklist: ChecklistView,
     diagnosis: DiagnosisView,
+    pub explain: ExplainView,
     log: LogView,
     picker: Box<dyn FilePicker>,
     demo: Option<DemoInfo>,
@@ -120,6 +122,7 @@ impl App {
             viewing: None,
             checklist: ChecklistView,
             diagnosis: DiagnosisView,
+            explain: ExplainView::default(),
             log: LogView,
             picker: options.picker,
             demo: None,
@@ -603,12 +606,19 @@ impl eframe::App for App {
             .resizable(true)
             .default_size(130.0)
             .show(ui, |ui| self.log.ui(ui, shown));
-        egui::Panel::right("diagnosis")
-            .resizable(true)
-            .default_size(400.0)
-            .show(ui, |ui| self.diagnosis.ui(ui, shown, demo));
         let can_run =
             !read_only && !running && (self.demo.is_some() || !self.target.settings.use_demo);
+        let explained = egui::Panel::right("diagnosis")
+            .resizable(true)
+            .default_size(400.0)
+            .show(ui, |ui| {
+                let run = self.explain.ui(ui, can_run);
+                ui.separator();
+                self.diagnosis.ui(ui, shown, demo);
+                run
+            })
+            .inner;
+
         let action = egui::CentralPanel::default()
             .show(ui, |ui| {
                 self.checklist
@@ -619,6 +629,9 @@ impl eframe::App for App {
             Some(ChecklistAction::Run(check)) => self.start_run(Some(check)),
             Some(ChecklistAction::Cancel(check)) => self.cancel_check(check),
             None => {}
+        }
+        if let Some(check) = explained {
+            self.start_run(Some(check));
         }
     }
 

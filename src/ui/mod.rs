@@ -4,6 +4,7 @@
 pub mod app;
 pub mod checklist;
 pub mod diagnosis;
+pub mod explain;
 pub mod glossary;
 pub mod live;
 pub mod log;
