@@ -123,6 +123,7 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         TlsNoHttp11 => "Allow HTTP/1.1 in ALPN on the WebSocket host: WebSocket upgrades need it (nginx: do not restrict to `http2 only`; Node http2 servers: `allowHTTP1: true`).".into(),
         HttpRedirect => "Give the provider the final URL (after the redirect); check http→https and trailing-slash redirects in the proxy and the framework.".into(),
         HttpNotFound => "Register a WebSocket route for this exact path, or give the provider the path the server does route (the `paths` check shows which answer).".into(),
+        HttpAuthRequired if refused_without_asking(checks) => "The server refuses without asking for credentials (403, no WWW-Authenticate), and the same way with an Origin header. Frameworks answer so to a WebSocket at a route they do not have (Starlette/FastAPI: no `@app.websocket` route for this exact path), or to one the app closed before accepting it (an exception or a failed check before `accept()`). Check the route and the server's log for this request; if the app does check credentials, let the provider in with stream_auth_token (the `x-telnyx-streaming-auth-token` header).".into(),
         HttpAuthRequired => "Let the upgrade through without Authorization or cookies: Telnyx sends no Authorization header. Authenticate with stream_auth_token instead (it arrives as the `x-telnyx-streaming-auth-token` header and in the `connected` message).".into(),
         HttpUpgradeIgnored => "Pass the upgrade through the proxy: nginx needs `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";` on this location; in Node attach the WebSocket server to the same http server (`server.on('upgrade', ...)`), not only to Express routes.".into(),
         HttpUpgradeRejected => upgrade_rejected_fix(checks),
@@ -172,6 +173,17 @@ pub fn snippet(cause: CauseId) -> Option<&'static str> {
         ),
         _ => None,
     }
+}
+
+/// A 403 with no WWW-Authenticate, to which an Origin header made no difference: nothing says
+/// credentials would help.
+fn refused_without_asking(checks: &[CheckResult]) -> bool {
+    evidence(checks, CheckId::Upgrade)
+        .upgrade()
+        .is_some_and(|upgrade| {
+            let exchange = &upgrade.exchange;
+            exchange.status == Some(403) && exchange.header("WWW-Authenticate").is_none()
+        })
 }
 
 fn tls_handshake_fix(checks: &[CheckResult]) -> String {

@@ -153,4 +153,16 @@ async fn uvicorn_with_a_websocket_library_upgrades() {
         "{}",
         dump(&report)
     );
+    // Its 403 asks for no credentials: the fix says what can be told instead.
+    let refusal = report
+        .diagnosis
+        .causes
+        .iter()
+        .find(|c| c.id == CauseId::HttpAuthRequired)
+        .unwrap_or_else(|| panic!("{}", dump(&report)));
+    assert!(
+        refusal.fix.contains("route they do not have"),
+        "{}",
+        refusal.fix
+    );
 }
