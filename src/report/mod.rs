@@ -10,7 +10,7 @@ pub mod streams;
 pub mod text;
 
 use crate::catalog::Severity;
-use crate::check::evidence::{Evidence, Reached};
+use crate::check::evidence::{Evidence, Reached, VariantKind, VariantOutcome};
 use crate::check::{CheckResult, Status};
 use crate::clock;
 use crate::diagnosis::Diagnosis;
@@ -153,20 +153,37 @@ pub fn key_evidence(check: &CheckResult) -> Vec<String> {
             }
         }
         Evidence::Paths(paths) => {
+            let answer = |variant: &VariantOutcome| match &variant.reached {
+                Reached::NotConnected { problem } => problem.clone(),
+                Reached::Answered {
+                    status_line: Some(line),
+                    ..
+                } => line.clone(),
+                Reached::Answered {
+                    problem: Some(problem),
+                    ..
+                } => problem.to_string(),
+                Reached::Answered { .. } => String::new(),
+            };
+            // The target and every variant that upgraded, one line each; the rest grouped by
+            // their answer, which is usually one and the same.
+            let mut others: Vec<(String, usize)> = Vec::new();
             for variant in &paths.variants {
-                let answer = match &variant.reached {
-                    Reached::NotConnected { problem } => problem.clone(),
-                    Reached::Answered {
-                        status_line: Some(line),
-                        ..
-                    } => line.clone(),
-                    Reached::Answered {
-                        problem: Some(problem),
-                        ..
-                    } => problem.to_string(),
-                    Reached::Answered { .. } => String::new(),
-                };
-                lines.push(format!("{:<34} {answer}", variant.path));
+                if variant.kind == VariantKind::Target || variant.upgraded {
+                    lines.push(format!("{:<34} {}", variant.path, answer(variant)));
+                    continue;
+                }
+                let text = answer(variant);
+                match others.iter_mut().find(|(seen, _)| *seen == text) {
+                    Some((_, count)) => *count += 1,
+                    None => others.push((text, 1)),
+                }
+            }
+            for (text, count) in others {
+                lines.push(format!(
+                    "{:<34} {text}",
+                    format!("({count} other variant(s))")
+                ));
             }
         }
         Evidence::Dns(dns) => {
