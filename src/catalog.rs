@@ -94,8 +94,59 @@ impl Severity {
     }
 }
 
+/// What finds a cause: one of the checks, the provider's own record (its webhooks, its API),
+/// or the comparison of two vantage points. Written as the check's id, `provider-side` or
+/// `compare`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(into = "String", try_from = "String")]
+pub enum FoundBy {
+    Check(CheckId),
+    ProviderSide,
+    Compare,
+}
+
+impl FoundBy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FoundBy::Check(check) => check.as_str(),
+            FoundBy::ProviderSide => "provider-side",
+            FoundBy::Compare => "compare",
+        }
+    }
+
+    /// The check, when a check finds it.
+    pub fn check(self) -> Option<CheckId> {
+        match self {
+            FoundBy::Check(check) => Some(check),
+            _ => None,
+        }
+    }
+}
+
+impl From<FoundBy> for String {
+    fn from(found: FoundBy) -> Self {
+        found.as_str().to_string()
+    }
+}
+
+impl TryFrom<String> for FoundBy {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, Self::Error> {
+        match text.as_str() {
+            "provider-side" => Ok(FoundBy::ProviderSide),
+            "compare" => Ok(FoundBy::Compare),
+            _ => CheckId::ALL
+                .into_iter()
+                .find(|c| c.as_str() == text)
+                .map(FoundBy::Check)
+                .ok_or_else(|| format!("unknown check '{text}'")),
+        }
+    }
+}
+
 macro_rules! causes {
-    ($($variant:ident = $id:literal, $check:ident, $severity:ident, $title:literal;)*) => {
+    ($($variant:ident = $id:literal, $found:expr, $severity:ident, $title:literal;)*) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
         pub enum CauseId {
             $(#[serde(rename = $id)] $variant,)*
@@ -108,9 +159,16 @@ macro_rules! causes {
                 match self { $(CauseId::$variant => $id,)* }
             }
 
-            /// The check that finds this cause.
-            pub fn check(self) -> CheckId {
-                match self { $(CauseId::$variant => CheckId::$check,)* }
+            /// What finds this cause.
+            pub fn found_by(self) -> FoundBy {
+                use CheckId::*;
+                use FoundBy::*;
+                match self { $(CauseId::$variant => $found,)* }
+            }
+
+            /// The check that finds this cause, when a check does.
+            pub fn check(self) -> Option<CheckId> {
+                self.found_by().check()
             }
 
             pub fn severity(self) -> Severity {
@@ -126,48 +184,52 @@ macro_rules! causes {
 }
 
 causes! {
-    UrlInvalid = "url.invalid", Url, Fail, "the stream URL is not a usable WebSocket URL";
-    UrlTemplateUnexpanded = "url.template_unexpanded", Url, Fail, "the stream URL still holds a template placeholder";
-    UrlInsecureScheme = "url.insecure_scheme", Url, Warn, "the stream URL is unencrypted (ws://)";
-    UrlQueryString = "url.query_string", Url, Warn, "the stream URL carries a query string";
-    DnsNoRecords = "dns.no_records", Dns, Fail, "the host name does not resolve";
-    DnsTimeout = "dns.timeout", Dns, Fail, "the name resolver did not answer in time";
-    DnsPrivateAddress = "dns.private_address", Dns, Warn, "the host resolves to a private address the provider cannot reach";
-    TcpRefused = "tcp.refused", Tcp, Fail, "nothing listens on that port (connection refused)";
-    TcpTimeout = "tcp.timeout", Tcp, Fail, "the server does not answer connection attempts";
-    TcpUnreachable = "tcp.unreachable", Tcp, Fail, "there is no network route to the server";
-    TlsHandshakeFailed = "tls.handshake_failed", Tls, Fail, "a secure (TLS) connection could not be set up";
-    TlsHandshakeTimeout = "tls.handshake_timeout", Tls, Fail, "the server accepted the connection but never completed TLS";
-    TlsExpired = "tls.expired", Tls, Fail, "the certificate has expired (or is not valid yet)";
-    TlsHostnameMismatch = "tls.hostname_mismatch", Tls, Fail, "the certificate is for another host name";
-    TlsSelfSigned = "tls.self_signed", Tls, Fail, "the certificate is self-signed";
-    TlsUntrustedRoot = "tls.untrusted_root", Tls, Fail, "the certificate comes from a private authority the provider does not trust";
-    TlsIncompleteChain = "tls.incomplete_chain", Tls, Fail, "the certificate chain is incomplete";
-    TlsNoHttp11 = "tls.no_http11", Tls, Fail, "the server speaks only HTTP/2, where WebSocket upgrades do not exist";
-    TlsPlatformDefaultCert = "tls.platform_default_cert", Tls, Fail, "the certificate is the hosting platform's own, not one for this domain";
-    HttpRedirect = "http.redirect", Upgrade, Fail, "the server answers with a redirect, which providers do not follow";
-    HttpNotFound = "http.not_found", Upgrade, Fail, "the server has no route for this path (404)";
-    HttpAuthRequired = "http.auth_required", Upgrade, Fail, "the server demands credentials the provider does not send";
-    HttpUpgradeIgnored = "http.upgrade_ignored", Upgrade, Fail, "the server answered without switching to WebSocket";
-    HttpUpgradeRejected = "http.upgrade_rejected", Upgrade, Fail, "the server rejects the WebSocket upgrade";
-    HttpServerError = "http.server_error", Upgrade, Fail, "the server fails with an internal error (5xx)";
-    HttpMalformedResponse = "http.malformed_response", Upgrade, Fail, "the server's answer is not valid HTTP";
-    WsBadAccept = "ws.bad_accept", Upgrade, Fail, "the server's WebSocket handshake is wrong (Sec-WebSocket-Accept)";
-    WsHandshakeTimeout = "ws.handshake_timeout", Upgrade, Fail, "the server never answered the WebSocket upgrade";
-    PlatformAppNotListening = "platform.app_not_listening", Upgrade, Fail, "the hosting platform found nothing listening for the app";
-    PlatformNoAppForDomain = "platform.no_app_for_domain", Upgrade, Fail, "the hosting platform knows no app for this domain";
-    PlatformColdStart = "platform.cold_start", Upgrade, Warn, "the service was asleep: the first attempt failed, a second one worked";
-    PlatformWafChallenge = "platform.waf_challenge", Upgrade, Fail, "the edge answers with a bot check the provider cannot pass";
-    HttpRedirectLoop = "http.redirect_loop", Upgrade, Fail, "the URL redirects to itself";
-    HttpOriginRequired = "http.origin_required", Upgrade, Fail, "the server wants an Origin header, which providers do not send";
-    AppSocketioProtocol = "app.socketio_protocol", Upgrade, Fail, "the server speaks Socket.IO, not the plain WebSocket providers use";
-    AppWebsocketSupportMissing = "app.websocket_support_missing", Upgrade, Fail, "the app's server runs without WebSocket support";
-    WsPathMismatch = "ws.path_mismatch", Paths, Fail, "the server's route does not match this path";
-    WsClosedOnConnect = "ws.closed_on_connect", Websocket, Fail, "the server closes the WebSocket right after it opens";
-    WsNoPong = "ws.no_pong", Websocket, Warn, "the server does not answer WebSocket pings";
-    WsIdleTimeoutRisk = "ws.idle_timeout_risk", Websocket, Warn, "the platform closes quiet connections sooner than a call may last";
-    StreamRejected = "stream.rejected", Provider, Fail, "the server drops the stream once the provider's messages arrive";
-    OkReachable = "ok.reachable", Provider, Info, "the server accepts a provider-style stream from here";
+    UrlInvalid = "url.invalid", Check(Url), Fail, "the stream URL is not a usable WebSocket URL";
+    UrlTemplateUnexpanded = "url.template_unexpanded", Check(Url), Fail, "the stream URL still holds a template placeholder";
+    UrlInsecureScheme = "url.insecure_scheme", Check(Url), Warn, "the stream URL is unencrypted (ws://)";
+    UrlQueryString = "url.query_string", Check(Url), Warn, "the stream URL carries a query string";
+    DnsNoRecords = "dns.no_records", Check(Dns), Fail, "the host name does not resolve";
+    DnsTimeout = "dns.timeout", Check(Dns), Fail, "the name resolver did not answer in time";
+    DnsPrivateAddress = "dns.private_address", Check(Dns), Warn, "the host resolves to a private address the provider cannot reach";
+    TcpRefused = "tcp.refused", Check(Tcp), Fail, "nothing listens on that port (connection refused)";
+    TcpTimeout = "tcp.timeout", Check(Tcp), Fail, "the server does not answer connection attempts";
+    TcpUnreachable = "tcp.unreachable", Check(Tcp), Fail, "there is no network route to the server";
+    TlsHandshakeFailed = "tls.handshake_failed", Check(Tls), Fail, "a secure (TLS) connection could not be set up";
+    TlsHandshakeTimeout = "tls.handshake_timeout", Check(Tls), Fail, "the server accepted the connection but never completed TLS";
+    TlsExpired = "tls.expired", Check(Tls), Fail, "the certificate has expired (or is not valid yet)";
+    TlsHostnameMismatch = "tls.hostname_mismatch", Check(Tls), Fail, "the certificate is for another host name";
+    TlsSelfSigned = "tls.self_signed", Check(Tls), Fail, "the certificate is self-signed";
+    TlsUntrustedRoot = "tls.untrusted_root", Check(Tls), Fail, "the certificate comes from a private authority the provider does not trust";
+    TlsIncompleteChain = "tls.incomplete_chain", Check(Tls), Fail, "the certificate chain is incomplete";
+    TlsNoHttp11 = "tls.no_http11", Check(Tls), Fail, "the server speaks only HTTP/2, where WebSocket upgrades do not exist";
+    TlsPlatformDefaultCert = "tls.platform_default_cert", Check(Tls), Fail, "the certificate is the hosting platform's own, not one for this domain";
+    HttpRedirect = "http.redirect", Check(Upgrade), Fail, "the server answers with a redirect, which providers do not follow";
+    HttpNotFound = "http.not_found", Check(Upgrade), Fail, "the server has no route for this path (404)";
+    HttpAuthRequired = "http.auth_required", Check(Upgrade), Fail, "the server demands credentials the provider does not send";
+    HttpUpgradeIgnored = "http.upgrade_ignored", Check(Upgrade), Fail, "the server answered without switching to WebSocket";
+    HttpUpgradeRejected = "http.upgrade_rejected", Check(Upgrade), Fail, "the server rejects the WebSocket upgrade";
+    HttpServerError = "http.server_error", Check(Upgrade), Fail, "the server fails with an internal error (5xx)";
+    HttpMalformedResponse = "http.malformed_response", Check(Upgrade), Fail, "the server's answer is not valid HTTP";
+    WsBadAccept = "ws.bad_accept", Check(Upgrade), Fail, "the server's WebSocket handshake is wrong (Sec-WebSocket-Accept)";
+    WsHandshakeTimeout = "ws.handshake_timeout", Check(Upgrade), Fail, "the server never answered the WebSocket upgrade";
+    PlatformAppNotListening = "platform.app_not_listening", Check(Upgrade), Fail, "the hosting platform found nothing listening for the app";
+    PlatformNoAppForDomain = "platform.no_app_for_domain", Check(Upgrade), Fail, "the hosting platform knows no app for this domain";
+    PlatformColdStart = "platform.cold_start", Check(Upgrade), Warn, "the service was asleep: the first attempt failed, a second one worked";
+    PlatformWafChallenge = "platform.waf_challenge", Check(Upgrade), Fail, "the edge answers with a bot check the provider cannot pass";
+    HttpRedirectLoop = "http.redirect_loop", Check(Upgrade), Fail, "the URL redirects to itself";
+    HttpOriginRequired = "http.origin_required", Check(Upgrade), Fail, "the server wants an Origin header, which providers do not send";
+    AppSocketioProtocol = "app.socketio_protocol", Check(Upgrade), Fail, "the server speaks Socket.IO, not the plain WebSocket providers use";
+    AppWebsocketSupportMissing = "app.websocket_support_missing", Check(Upgrade), Fail, "the app's server runs without WebSocket support";
+    WsPathMismatch = "ws.path_mismatch", Check(Paths), Fail, "the server's route does not match this path";
+    WsClosedOnConnect = "ws.closed_on_connect", Check(Websocket), Fail, "the server closes the WebSocket right after it opens";
+    WsNoPong = "ws.no_pong", Check(Websocket), Warn, "the server does not answer WebSocket pings";
+    WsIdleTimeoutRisk = "ws.idle_timeout_risk", Check(Websocket), Warn, "the platform closes quiet connections sooner than a call may last";
+    StreamRejected = "stream.rejected", Check(Provider), Fail, "the server drops the stream once the provider's messages arrive";
+    OkReachable = "ok.reachable", Check(Provider), Info, "the server accepts a provider-style stream from here";
+    ProviderStartedNotConnected = "provider.started_not_connected", ProviderSide, Fail, "the provider says it started the stream, and it never arrived";
+    ProviderStreamFailed = "provider.stream_failed", ProviderSide, Fail, "the provider reports that the stream failed";
+    ProviderUrlDiffers = "provider.url_differs", ProviderSide, Fail, "the provider streams to a different URL than the one checked";
+    ProviderWebhooksNotDelivered = "provider.webhooks_not_delivered", ProviderSide, Warn, "the provider's webhooks do not reach your server";
 }
 
 #[cfg(test)]
@@ -187,7 +249,7 @@ mod tests {
             listed.push_str(&format!(
                 "{} {} {}\n",
                 cause.as_str(),
-                cause.check().as_str(),
+                cause.found_by().as_str(),
                 cause.severity().as_str()
             ));
         }

@@ -4,15 +4,16 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CauseId, CheckId, Severity};
+use crate::catalog::{CauseId, CheckId, FoundBy, Severity};
 use crate::check::evidence::{Evidence, VariantKind};
-use crate::check::{CheckResult, Status};
+use crate::check::{CheckResult, Finding, Status};
 
 /// One named cause with its evidence and fix.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Cause {
     pub id: CauseId,
-    pub check: CheckId,
+    /// The check that found it, or `provider-side`, or `compare`.
+    pub check: FoundBy,
     pub severity: Severity,
     pub title: String,
     pub summary: String,
@@ -40,7 +41,23 @@ const ROUTING_SYMPTOMS: [CauseId; 3] = [
     CauseId::HttpUpgradeIgnored,
 ];
 
-pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
+impl Cause {
+    /// The cause record of a finding, with its title and fix.
+    pub fn of(finding: &Finding, found_by: FoundBy, checks: &[CheckResult]) -> Cause {
+        Cause {
+            id: finding.cause,
+            check: found_by,
+            severity: finding.cause.severity(),
+            title: finding.cause.title().to_string(),
+            summary: finding.summary.clone(),
+            fix: fix(finding.cause, checks),
+        }
+    }
+}
+
+/// The causes of the check results, and of `outside` findings (the provider's own record,
+/// a comparison of vantage points), ordered so that the first is the verdict.
+pub fn diagnose(checks: &[CheckResult], outside: &[Finding]) -> Diagnosis {
     let path_mismatch = checks
         .iter()
         .flat_map(|c| &c.findings)
@@ -54,14 +71,15 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
             if causes.iter().any(|c| c.id == finding.cause) {
                 continue;
             }
-            causes.push(Cause {
-                id: finding.cause,
-                check: check.id,
-                severity: finding.cause.severity(),
-                title: finding.cause.title().to_string(),
-                summary: finding.summary.clone(),
-                fix: fix(finding.cause, checks),
-            });
+            causes.push(Cause::of(finding, FoundBy::Check(check.id), checks));
+        }
+    }
+    for finding in outside {
+        if !causes
+            .iter()
+            .any(|c| c.id == finding.cause && c.summary == finding.summary)
+        {
+            causes.push(Cause::of(finding, finding.cause.found_by(), checks));
         }
     }
     causes.sort_by_key(|c| (c.severity, c.check));
@@ -73,7 +91,7 @@ pub fn diagnose(checks: &[CheckResult]) -> Diagnosis {
     if !fails && broken.is_none() && spoke_websocket {
         causes.push(Cause {
             id: CauseId::OkReachable,
-            check: CheckId::Provider,
+            check: FoundBy::Check(CheckId::Provider),
             severity: Severity::Info,
             title: CauseId::OkReachable.title().to_string(),
             summary: reachable_summary(checks),
@@ -145,6 +163,10 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         AppSocketioProtocol => "Socket.IO is its own protocol on top of WebSocket; the provider speaks plain WebSocket. Add a plain WebSocket route beside Socket.IO (Node: `new WebSocketServer({ noServer: true })` on the same http server, routed in `server.on('upgrade')`; Python: a FastAPI `@app.websocket(...)` route) and give the provider that path.".into(),
         AppWebsocketSupportMissing => "Install the WebSocket support the app server needs, then redeploy: `pip install 'uvicorn[standard]'` (or `pip install websockets`) for uvicorn; the upgrade then reaches the app's WebSocket route.".into(),
         WsIdleTimeoutRisk => "Have the server ping the provider every 20 to 30 seconds (Node ws: `setInterval(() => ws.ping(), 25000)`), so a quiet stretch does not let the platform's idle timeout end the stream.".into(),
+        ProviderStartedNotConnected => "The provider meant to connect and nothing arrived here: compare the stream_url it names with the URL you checked (a placeholder, another host or path, an old tunnel), check that the URL is reachable from the internet (a second vantage point: the deployed listener), and look for a streaming.failed webhook with its failure_reason.".into(),
+        ProviderStreamFailed => "Take the failure_reason and the stream_url from the webhook: run `stream-doctor check` on exactly that URL, and `stream-doctor explain` on the reason; connection_failed means the name, the connection, TLS or the upgrade failed from the provider's side.".into(),
+        ProviderUrlDiffers => "Send the provider the URL you checked: log the exact stream_url your code passes to streaming_start, and build it from the real call id (a template literal with backticks in JavaScript).".into(),
+        ProviderWebhooksNotDelivered => "The provider cannot reach your webhook URL either: check that URL the same way (a public https address, a certificate clients trust, a 2xx answer within a few seconds), and the app's logs for the delivery times the API shows.".into(),
         OkReachable => "The server answers as the provider needs from here. Check the provider side: the exact stream_url sent to streaming_start, that the host is reachable from the public internet, and the `failure_reason` of a `streaming.failed` webhook.".into(),
     }
 }
@@ -274,7 +296,7 @@ mod tests {
                 &[(CauseId::HttpNotFound, "n")],
             ),
         ];
-        let diagnosis = diagnose(&checks);
+        let diagnosis = diagnose(&checks, &[]);
         let ids: Vec<_> = diagnosis.causes.iter().map(|c| c.id).collect();
         assert_eq!(
             ids,
@@ -316,7 +338,7 @@ mod tests {
             ),
             paths,
         ];
-        let diagnosis = diagnose(&checks);
+        let diagnosis = diagnose(&checks, &[]);
         assert_eq!(diagnosis.causes.len(), 1);
         let verdict = diagnosis.verdict().map(|c| c.id);
         assert_eq!(verdict, Some(CauseId::WsPathMismatch));
@@ -334,7 +356,7 @@ mod tests {
             check(CheckId::Websocket, Status::Pass, &[]),
             check(CheckId::Provider, Status::Pass, &[]),
         ];
-        let diagnosis = diagnose(&checks);
+        let diagnosis = diagnose(&checks, &[]);
         assert!(diagnosis.reachable);
         let ids: Vec<_> = diagnosis.causes.iter().map(|c| c.id).collect();
         assert_eq!(ids, [CauseId::DnsPrivateAddress, CauseId::OkReachable]);
@@ -346,7 +368,7 @@ mod tests {
             check(CheckId::Websocket, Status::Pass, &[]),
             check(CheckId::Provider, Status::Error, &[]),
         ];
-        let diagnosis = diagnose(&checks);
+        let diagnosis = diagnose(&checks, &[]);
         assert!(!diagnosis.reachable);
         assert!(diagnosis.causes.is_empty());
     }
@@ -365,7 +387,7 @@ mod tests {
                 &[(CauseId::HttpAuthRequired, "401 there")],
             ),
         ];
-        let diagnosis = diagnose(&checks);
+        let diagnosis = diagnose(&checks, &[]);
         assert_eq!(diagnosis.causes.len(), 1);
         assert_eq!(diagnosis.causes[0].summary, "401 here");
     }
@@ -375,9 +397,15 @@ mod tests {
     fn every_cause_id_is_produced_with_a_fix() {
         for &cause in CauseId::ALL {
             let diagnosis = if cause == CauseId::OkReachable {
-                diagnose(&[check(CheckId::Websocket, Status::Pass, &[])])
+                diagnose(&[check(CheckId::Websocket, Status::Pass, &[])], &[])
+            } else if let Some(by) = cause.check() {
+                diagnose(&[check(by, Status::Fail, &[(cause, "seen")])], &[])
             } else {
-                diagnose(&[check(cause.check(), Status::Fail, &[(cause, "seen")])])
+                let finding = Finding {
+                    cause,
+                    summary: "seen".into(),
+                };
+                diagnose(&[], &[finding])
             };
             let found = diagnosis.causes.iter().find(|c| c.id == cause);
             let Some(found) = found else {

@@ -11,7 +11,7 @@ use time::{OffsetDateTime, Time};
 
 use crate::audio::meter::{LevelPoint, decimate};
 use crate::catalog::CheckId;
-use crate::check::{CheckResult, ToolInfo};
+use crate::check::{CheckResult, Finding, ToolInfo};
 use crate::checklist::Verdict;
 use crate::clock;
 use crate::diagnosis::{Diagnosis, diagnose};
@@ -166,6 +166,10 @@ pub struct Session {
     pub manual: BTreeMap<String, ManualRecord>,
     pub streams: Vec<StreamRecord>,
     pub webhooks: Vec<WebhookRecord>,
+    /// What the provider's own record says (`provider.*` findings), joined with the checks'
+    /// causes in the diagnosis.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
     pub log: Vec<LogEntry>,
     /// Counts changes, so views render again only when something changed.
     #[serde(skip)]
@@ -207,6 +211,7 @@ impl Default for Session {
             manual: BTreeMap::new(),
             streams: Vec::new(),
             webhooks: Vec::new(),
+            findings: Vec::new(),
             log: Vec::new(),
             revision: Revision::default(),
         }
@@ -293,7 +298,7 @@ impl Session {
                 self.checks.sort_by_key(|c| c.id);
             }
         }
-        self.diagnosis = Some(diagnose(&self.checks));
+        self.diagnosis = Some(diagnose(&self.checks, &self.findings));
     }
 
     /// Forgets check results (a new target), keeping manual records and the timeline.
@@ -302,6 +307,16 @@ impl Session {
         self.checks.clear();
         self.diagnosis = None;
         self.log(format!("target set to {}", self.target));
+    }
+
+    /// Keeps a finding from the provider's own record and diagnoses again.
+    pub fn add_finding(&mut self, finding: Finding) {
+        if self.findings.contains(&finding) {
+            return;
+        }
+        self.log(format!("{}: {}", finding.cause.as_str(), finding.summary));
+        self.findings.push(finding);
+        self.diagnosis = Some(diagnose(&self.checks, &self.findings));
     }
 
     pub fn set_verdict(&mut self, item: &str, verdict: Verdict) {

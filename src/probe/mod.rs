@@ -80,7 +80,7 @@ pub async fn run_scoped(
         target: raw_url.trim().to_string(),
         started_at,
         duration_ms: millis(started.elapsed()),
-        diagnosis: diagnose(&checks),
+        diagnosis: diagnose(&checks, &[]),
         checks,
     }
 }

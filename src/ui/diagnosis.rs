@@ -69,7 +69,7 @@ impl DiagnosisView {
                         .default_open(i == 0)
                         .show(ui, |ui| {
                             let id = ui.label(RichText::new(cause.id.as_str()).monospace().weak());
-                            let terms = glossary::terms_for(cause.check);
+                            let terms = cause.check.check().map(glossary::terms_for).unwrap_or(&[]);
                             if let Some(text) = terms.first().and_then(|t| glossary::explain(t)) {
                                 id.on_hover_text(text);
                             }
