@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use stream_doctor::audio::Codec;
-use stream_doctor::stream::Provider;
+use stream_doctor::catalog::Provider;
 use stream_doctor::stream::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 resolve: Vec::new(),
                 extra_roots: Vec::new(),
                 auth_token: None,
+                call_id: None,
             };
             let started = Instant::now();
             let sent = replay::run(&replay_options, &|_| {}).await;

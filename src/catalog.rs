@@ -145,6 +145,44 @@ impl TryFrom<String> for FoundBy {
     }
 }
 
+/// The providers whose media streams and webhooks the tool speaks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    Telnyx,
+    Twilio,
+}
+
+impl Provider {
+    pub const ALL: [Provider; 2] = [Provider::Telnyx, Provider::Twilio];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Provider::Telnyx => "telnyx",
+            Provider::Twilio => "twilio",
+        }
+    }
+}
+
+impl std::str::FromStr for Provider {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Provider::ALL
+            .into_iter()
+            .find(|p| p.name().eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("unknown protocol '{s}' (telnyx or twilio)"))
+    }
+}
+
+/// Something observed (by a check, in the provider's record, in a comparison) that the
+/// diagnosis turns into a named cause: the cause and what was seen, in a sentence.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub cause: CauseId,
+    pub summary: String,
+}
+
 macro_rules! causes {
     ($($variant:ident = $id:literal, $found:expr, $severity:ident, $title:literal;)*) => {
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

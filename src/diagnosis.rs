@@ -4,9 +4,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CauseId, CheckId, FoundBy, Severity};
+use crate::catalog::{CauseId, CheckId, Finding, FoundBy, Severity};
 use crate::check::evidence::{Evidence, VariantKind};
-use crate::check::{CheckResult, Finding, Status};
+use crate::check::{CheckResult, Status};
 
 /// One named cause with its evidence and fix.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -252,7 +252,6 @@ fn path_mismatch_fix(checks: &[CheckResult]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Finding;
     use crate::check::evidence::{PathsEvidence, Reached, VariantOutcome};
 
     fn check(id: CheckId, status: Status, findings: &[(CauseId, &str)]) -> CheckResult {

@@ -16,6 +16,7 @@ use tokio::task::AbortHandle;
 
 use crate::audio::Codec;
 use crate::catalog::CheckId;
+use crate::catalog::Provider;
 use crate::check::CheckResult;
 use crate::demo::{DemoMode, DemoTarget};
 use crate::net::target::ResolvePin;
@@ -23,8 +24,8 @@ use crate::probe::{self, CheckOptions, CheckReport, Progress};
 use crate::secret::Secret;
 use crate::stream::listener::{ListenOptions, ListenSummary, Listener, Notice};
 use crate::stream::live::LiveStore;
+use crate::stream::ngrok;
 use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
-use crate::stream::{Provider, ngrok};
 
 pub type RunId = u64;
 
@@ -306,6 +307,7 @@ async fn play_demo_stream(addr: SocketAddr) -> Result<u64, String> {
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        call_id: None,
     };
     let summary = replay::run(&options, &|_| {}).await;
     match summary.streams.first().and_then(|s| s.error.clone()) {

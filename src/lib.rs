@@ -15,6 +15,7 @@ pub mod engine;
 pub mod explain;
 pub mod net;
 pub mod probe;
+pub mod provider;
 pub mod report;
 pub mod secret;
 pub mod session;

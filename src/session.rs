@@ -10,12 +10,13 @@ use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, Time};
 
 use crate::audio::meter::{LevelPoint, decimate};
-use crate::catalog::CheckId;
-use crate::check::{CheckResult, Finding, ToolInfo};
+use crate::catalog::{CheckId, Finding};
+use crate::check::{CheckResult, ToolInfo};
 use crate::checklist::Verdict;
 use crate::clock;
 use crate::diagnosis::{Diagnosis, diagnose};
 use crate::probe::{CheckOptions, CheckReport};
+use crate::provider::webhook::WebhookRecord;
 use crate::secret::Secret;
 use crate::stream::live::{StreamState, StreamSummary};
 
@@ -108,43 +109,6 @@ impl StreamRecord {
             levels,
         }
     }
-}
-
-/// How a webhook's signature was judged; the signature itself is never kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SignatureVerdict {
-    Valid,
-    /// Wrong key, changed body, or a timestamp too far away.
-    Invalid,
-    /// The provider's signature headers were not there.
-    Missing,
-    /// No key was given to judge it with.
-    Unchecked,
-}
-
-impl SignatureVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignatureVerdict::Valid => "valid",
-            SignatureVerdict::Invalid => "invalid",
-            SignatureVerdict::Missing => "missing",
-            SignatureVerdict::Unchecked => "unchecked",
-        }
-    }
-}
-
-/// A provider webhook as received (stream.md's `webhooks` array).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WebhookRecord {
-    pub event_type: String,
-    pub signature: SignatureVerdict,
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    pub call_control_id: Option<String>,
-    pub stream_id: Option<String>,
-    pub failure_reason: Option<String>,
-    pub stream_url: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

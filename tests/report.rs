@@ -9,13 +9,13 @@ use std::time::Duration;
 
 use stream_doctor::audio::Codec;
 use stream_doctor::catalog::CheckId;
+use stream_doctor::catalog::Provider;
 use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{DemoMode, DemoTarget};
 use stream_doctor::probe::{self, CheckOptions};
 use stream_doctor::report::{self, Format};
 use stream_doctor::secret::Secret;
 use stream_doctor::session::{Session, SessionOptions};
-use stream_doctor::stream::Provider;
 use stream_doctor::stream::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
@@ -77,6 +77,7 @@ async fn with_stream(mut session: Session) -> Session {
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        call_id: None,
     };
     replay::run(&replay_options, &|_| {}).await;
     listener.wait_for_closed(1).await;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use stream_doctor::audio::Codec;
 use stream_doctor::audio::wav;
+use stream_doctor::catalog::Provider;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::Provider;
 use stream_doctor::stream::listener::{ListenOptions, ListenSummary, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 use tokio_tungstenite::tungstenite::Message;
@@ -108,6 +108,7 @@ fn replay_options(url: String, protocol: Provider, codec: Codec, source: Source)
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        call_id: None,
     }
 }
 

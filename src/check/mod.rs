@@ -7,7 +7,7 @@ pub mod evidence;
 use serde::{Deserialize, Deserializer, Serialize};
 
 pub use self::evidence::Evidence;
-use crate::catalog::{CauseId, CheckId, Severity};
+use crate::catalog::{CauseId, CheckId, Finding, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -31,13 +31,6 @@ impl Status {
             Status::Error => "error",
         }
     }
-}
-
-/// Something a check observed that the diagnosis turns into a named cause.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Finding {
-    pub cause: CauseId,
-    pub summary: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

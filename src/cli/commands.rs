@@ -20,6 +20,7 @@ use stream_doctor::secret::{self, Secret};
 use stream_doctor::session::{Session, SessionOptions};
 use stream_doctor::stream::listener::{ListenOptions, Listener, Notice};
 use stream_doctor::stream::replay::{self, ReplayOptions, Source};
+use stream_doctor::stream::webhooks;
 
 /// Writes `text` to FILE, or to standard output when there is none.
 fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
@@ -130,6 +131,12 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
         max_frame_bytes: args.max_frame_bytes,
         record_dir: args.record.clone(),
         reply_tone: args.reply_tone,
+        webhook_keys: webhooks::Keys {
+            telnyx_public_key: args.webhook_public_key,
+            twilio_auth_token: args.twilio_auth_token.map(Secret::new),
+        },
+        started_grace: Duration::from_secs_f64(args.started_grace),
+        expect_url: args.expect_url,
         ..ListenOptions::default()
     };
     // With JSON on standard output, the running commentary goes to standard error.
@@ -195,7 +202,7 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     ticker.abort();
     let summary = listener.stop();
     let rendered = if json {
-        serde_json::to_string_pretty(&summary).context("serialising the summary")? + "\n"
+        streams::listen_json(&summary)
     } else {
         streams::listen(&summary)
     };
@@ -223,6 +230,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
         extra_roots: args.connect.ca_file.map(|f| f.roots).unwrap_or_default(),
         resolve: args.connect.resolve,
         auth_token: args.connect.auth_token.map(Secret::new),
+        call_id: args.call_id,
     };
     let json = matches!(args.format, SummaryFormat::Json);
     let notify = move |line: String| {

@@ -13,12 +13,12 @@ use rustls_pki_types::CertificateDer;
 
 use stream_doctor::audio::Codec;
 use stream_doctor::audio::wav::{self, Clip, WavError};
+use stream_doctor::catalog::Provider;
 use stream_doctor::demo::DemoMode;
 use stream_doctor::net::target::ResolvePin;
 use stream_doctor::net::tls::{self, TlsConfigError};
 use stream_doctor::probe::parse_header;
 use stream_doctor::session::{LoadError, Session};
-use stream_doctor::stream::Provider;
 use stream_doctor::stream::listener::DEFAULT_MAX_FRAME_BYTES;
 use stream_doctor::stream::replay::{Pace, Tracks};
 
@@ -160,7 +160,7 @@ struct CaFile {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Give the provider wss://PUBLIC-HOST/any/path (through a tunnel such as `ngrok http 5001`).\nEnds after --max-streams streams have closed, after --duration, or on Ctrl-C, then prints the summary."
+    after_help = "Give the provider wss://PUBLIC-HOST/any/path (through a tunnel such as `ngrok http 5001`), and\nhttps://PUBLIC-HOST/webhooks/telnyx (or /webhooks/twilio) as its webhook URL.\nEnds after --max-streams streams have closed, after --duration, or on Ctrl-C, then prints the summary."
 )]
 struct ListenArgs {
     /// Address to listen on (a tunnel forwards to it).
@@ -189,6 +189,23 @@ struct ListenArgs {
     /// A frame larger than this closes its stream with 1009.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
+    /// The Telnyx account's Ed25519 public key (base64), to judge webhook signatures.
+    #[arg(long, value_name = "BASE64", env = "TELNYX_PUBLIC_KEY", value_parser = public_key)]
+    webhook_public_key: Option<ed25519_dalek::VerifyingKey>,
+    /// The Twilio auth token, to judge X-Twilio-Signature on status callbacks.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true
+    )]
+    twilio_auth_token: Option<String>,
+    /// How long a stream the provider says it started may take to arrive, in seconds.
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    started_grace: f64,
+    /// The stream URL you give the provider: a webhook naming another one is a finding.
+    #[arg(long, value_name = "URL")]
+    expect_url: Option<String>,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,
     /// Write the summary to FILE instead of standard output.
@@ -233,6 +250,9 @@ struct ReplayArgs {
     /// Open this many streams at once.
     #[arg(long, value_name = "N", default_value_t = 1)]
     streams: usize,
+    /// The call id the streams carry (a live call's call_control_id, to match its webhooks).
+    #[arg(long, value_name = "ID")]
+    call_id: Option<String>,
     #[command(flatten)]
     connect: ConnectArgs,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
@@ -287,6 +307,10 @@ fn name_server(s: &str) -> Result<std::net::SocketAddr, String> {
     s.parse()
         .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
         .map_err(|_| format!("'{s}' is not an address (ADDR or ADDR:PORT)"))
+}
+
+fn public_key(s: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
+    stream_doctor::provider::signature::telnyx_key(s).map_err(|e| e.to_string())
 }
 
 fn ca_file(s: &str) -> Result<CaFile, TlsConfigError> {

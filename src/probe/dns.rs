@@ -12,9 +12,9 @@ use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
 use hickory_resolver::proto::rr::RData;
 
-use crate::catalog::{CauseId, CheckId};
+use crate::catalog::{CauseId, CheckId, Finding};
+use crate::check::CheckResult;
 use crate::check::evidence::{Address, DnsEvidence, DnsSource};
-use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
 use crate::edge;
 use crate::net::target::{ResolvePin, Scope, Target};

@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use rustls_pki_types::CertificateDer;
 
+use crate::catalog::Provider;
 use crate::net::target::ResolvePin;
 use crate::secret::Secret;
-use crate::stream::Provider;
 
 /// An extra request header given with `-H 'Name: value'`.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::time::Instant;
 
 use super::CheckOptions;
-use crate::catalog::{CauseId, CheckId};
+use crate::catalog::{CauseId, CheckId, Finding};
 use crate::check::evidence::{PathsEvidence, Reached, VariantKind, VariantOutcome};
-use crate::check::{CheckResult, Finding, Status};
+use crate::check::{CheckResult, Status};
 use crate::clock::millis;
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;

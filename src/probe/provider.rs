@@ -9,12 +9,12 @@ use std::time::{Duration, Instant};
 use super::CheckOptions;
 use super::upgrade::status_cause;
 use crate::audio::{Codec, tone};
+use crate::catalog::Provider;
 use crate::catalog::{CauseId, CheckId};
 use crate::check::CheckResult;
 use crate::check::evidence::{ProviderEvidence, SentStream};
 use crate::clock::millis;
 use crate::net::target::Target;
-use crate::stream::Provider;
 use crate::stream::caller::{self, CLOCK_RATE_HZ, Dial, OpenError, Pace, Plan};
 use crate::stream::live::MediaFormat;
 use crate::stream::script::FRAME_MS;
@@ -44,6 +44,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         samples: &samples,
         pace: Pace::Max,
         start_pause: START_PAUSE,
+        call_id: None,
     };
     let call = caller::call(&dial, &plan, &|| {}).await;
     let elapsed = || millis(started.elapsed());

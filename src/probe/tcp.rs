@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 use tokio::net::TcpStream;
 use tokio::task::JoinSet;
 
-use crate::catalog::{CauseId, CheckId};
+use crate::catalog::{CauseId, CheckId, Finding};
+use crate::check::CheckResult;
 use crate::check::evidence::{Attempt, AttemptResult, TcpEvidence};
-use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
 
 /// RFC 8305's recommended delay between connection attempts.

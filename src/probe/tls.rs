@@ -17,9 +17,9 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
-use crate::catalog::{CauseId, CheckId};
+use crate::catalog::{CauseId, CheckId, Finding};
+use crate::check::CheckResult;
 use crate::check::evidence::{TlsEvidence, TlsSession};
-use crate::check::{CheckResult, Finding};
 use crate::clock::{self, millis};
 use crate::edge;
 use crate::net::connect::{BoxedIo, server_name};

@@ -8,9 +8,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use super::CheckOptions;
-use crate::catalog::{CauseId, CheckId};
+use crate::catalog::{CauseId, CheckId, Finding};
+use crate::check::CheckResult;
 use crate::check::evidence::{Retry, RetryReason, UpgradeEvidence};
-use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
 use crate::edge::{self, AnsweredBy, AnswererKind, EdgeSignal};
 use crate::net::connect::{self, BoxedIo, Verify};

@@ -3,11 +3,11 @@
 
 use std::time::Instant;
 
-use crate::catalog::{CauseId, CheckId};
+use crate::catalog::{CauseId, CheckId, Finding};
+use crate::check::CheckResult;
 use crate::check::evidence::{UrlEvidence, UrlParts};
-use crate::check::{CheckResult, Finding};
 use crate::clock::millis;
-use crate::net::target::Target;
+use crate::net::target::{Target, template_leftovers};
 
 pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
     let started = Instant::now();
@@ -74,59 +74,6 @@ pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
     (result, target)
 }
 
-/// The placeholders a templating slip leaves behind, as written in the URL.
-pub fn template_leftovers(raw: &str) -> Vec<String> {
-    let mut found = Vec::new();
-    let mut rest = raw;
-    while let Some(open) = rest.find('{') {
-        let Some(close) = rest[open..].find('}') else {
-            break;
-        };
-        let start = if open > 0 && rest.as_bytes()[open - 1] == b'$' {
-            open - 1
-        } else {
-            open
-        };
-        found.push(rest[start..open + close + 1].to_string());
-        rest = &rest[open + close + 1..];
-    }
-    let lower = raw.to_ascii_lowercase();
-    let mut from = 0;
-    while let Some(open) = lower[from..].find("%7b") {
-        let open = from + open;
-        let Some(close) = lower[open..].find("%7d") else {
-            break;
-        };
-        found.push(raw[open..open + close + 3].to_string());
-        from = open + close + 3;
-    }
-    let after_authority = raw.find("://").map_or(raw, |i| &raw[i + 3..]);
-    let path_and_query = after_authority
-        .find('/')
-        .map_or("", |i| &after_authority[i..]);
-    let (path, query) = path_and_query
-        .split_once('?')
-        .unwrap_or((path_and_query, ""));
-    for segment in path.split('/') {
-        let is_param = segment.len() > 1
-            && segment.starts_with(':')
-            && segment[1..]
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_');
-        if is_param || segment == "undefined" || segment == "null" {
-            found.push(segment.to_string());
-        }
-    }
-    for pair in query.split('&') {
-        if let Some((_, value)) = pair.split_once('=')
-            && (value == "undefined" || value == "null")
-        {
-            found.push(pair.to_string());
-        }
-    }
-    found
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -182,5 +129,6 @@ mod tests {
     #[test]
     fn port_in_the_authority_is_not_a_route_parameter() {
         assert!(template_leftovers("wss://h.example:8443/a/b").is_empty());
+        assert!(template_leftovers("wss://h.example/calls/v3:AbC-1_x/audio").is_empty());
     }
 }

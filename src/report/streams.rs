@@ -3,6 +3,9 @@
 
 use std::fmt::Write;
 
+use serde::Serialize;
+
+use crate::diagnosis::Cause;
 use crate::stream::listener::ListenSummary;
 use crate::stream::live::{StreamState, TrackState};
 use crate::stream::replay::ReplaySummary;
@@ -24,6 +27,31 @@ pub fn levels_line(stream: &StreamState, name: &str, track: &TrackState) -> Opti
         track.sequence_gaps,
         track.late_frames
     ))
+}
+
+/// The findings as cause records, with their fixes.
+fn causes(summary: &ListenSummary) -> Vec<Cause> {
+    summary
+        .findings
+        .iter()
+        .map(|f| Cause::of(f, f.cause.found_by(), &[]))
+        .collect()
+}
+
+/// `listen --format json`: the summary, and its findings as the same cause records `check`
+/// writes.
+pub fn listen_json(summary: &ListenSummary) -> String {
+    #[derive(Serialize)]
+    struct Report<'a> {
+        #[serde(flatten)]
+        summary: &'a ListenSummary,
+        findings: Vec<Cause>,
+    }
+    let report = Report {
+        summary,
+        findings: causes(summary),
+    };
+    serde_json::to_string_pretty(&report).unwrap_or_default() + "\n"
 }
 
 /// The summary `listen` prints when it stops.
@@ -74,6 +102,32 @@ pub fn listen(summary: &ListenSummary) -> String {
         if let Some(closed) = &stream.closed {
             let _ = writeln!(out, "   {closed}");
         }
+    }
+    if !summary.webhooks.is_empty() {
+        let _ = writeln!(out, "Webhooks: {}", summary.webhooks.len());
+        for hook in &summary.webhooks {
+            let reason = hook
+                .failure_reason
+                .as_ref()
+                .map(|r| format!(", {r}"))
+                .unwrap_or_default();
+            let _ = writeln!(
+                out,
+                "   {} {} (signature {}){reason}",
+                crate::clock::rfc3339(hook.received_at),
+                hook.event_type,
+                hook.signature.as_str()
+            );
+        }
+    }
+    for cause in causes(summary) {
+        let _ = writeln!(
+            out,
+            "Finding {}: {}\n   fix: {}",
+            cause.id.as_str(),
+            cause.summary,
+            cause.fix
+        );
     }
     out
 }

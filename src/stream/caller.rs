@@ -61,6 +61,8 @@ pub struct Plan<'a> {
     pub pace: Pace,
     /// After `start`, how long to give the server to object before media follows.
     pub start_pause: Duration,
+    /// The call id to carry, as a live call's would (random when not given).
+    pub call_id: Option<&'a str>,
 }
 
 /// Providers announce an 8 kHz clock for the codecs here, G.722 included (RFC 3551).
@@ -243,6 +245,9 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
     let reader = tokio::spawn(read_replies(source, witness, opened, marks_tx, closed_tx));
 
     let mut script = Script::new(plan.provider);
+    if let Some(call_id) = plan.call_id {
+        script.ids.call_id = call_id.to_string();
+    }
     let timeout = dial.timeout;
     let mut progress = Progress::default();
     let mut send =

@@ -8,7 +8,7 @@ use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -27,9 +27,13 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use super::live::{Closed, ClosedBy, LiveStore, StreamState, StreamSummary};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
+use super::webhooks;
+use crate::catalog::Finding;
 use crate::clock::millis;
 use crate::net::connect::Io;
 use crate::net::http;
+use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
+use crate::provider::webhook::WebhookRecord;
 use crate::secret::{REDACTED, Secret};
 
 /// A frame larger than this closes its stream with 1009.
@@ -39,6 +43,8 @@ pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A client that stops reading gets this long per reply frame before its stream is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
+/// How often the correlation looks for started streams that never came.
+const CORRELATION_TICK: Duration = Duration::from_millis(250);
 /// Replies go out one every 20 ms, the pace of the audio they carry.
 const REPLY_INTERVAL: Duration = Duration::from_millis(20);
 
@@ -52,6 +58,12 @@ pub struct ListenOptions {
     pub record_dir: Option<PathBuf>,
     /// Send a second of tone back as `media` frames, then a `mark`, once a stream starts.
     pub reply_tone: bool,
+    /// What the webhooks' signatures are judged with.
+    pub webhook_keys: webhooks::Keys,
+    /// How long a stream the provider says it started may take to arrive.
+    pub started_grace: Duration,
+    /// The URL checked, which the provider's `stream_url`s are compared with.
+    pub expect_url: Option<String>,
 }
 
 impl Default for ListenOptions {
@@ -64,6 +76,9 @@ impl Default for ListenOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             record_dir: None,
             reply_tone: false,
+            webhook_keys: webhooks::Keys::default(),
+            started_grace: DEFAULT_STARTED_GRACE,
+            expect_url: None,
         }
     }
 }
@@ -89,6 +104,10 @@ pub enum Notice {
         number: u64,
         how: String,
     },
+    /// A webhook arrived (every POST to a webhook path).
+    Webhook(Box<WebhookRecord>),
+    /// The provider's record and the streams disagree.
+    Finding(Finding),
 }
 
 impl std::fmt::Display for Notice {
@@ -102,6 +121,31 @@ impl std::fmt::Display for Notice {
             } => write!(f, "#{number} connect from {remote} {path}"),
             Notice::Event { number, text } => write!(f, "#{number} {text}"),
             Notice::Closed { number, how } => write!(f, "#{number} {how}"),
+            Notice::Webhook(record) => {
+                write!(
+                    f,
+                    "webhook {} signature {}",
+                    record.event_type,
+                    record.signature.as_str()
+                )?;
+                if let Some(problem) = record
+                    .signature_problem
+                    .as_ref()
+                    .or(record.problem.as_ref())
+                {
+                    write!(f, " ({problem})")?;
+                }
+                if let Some(reason) = &record.failure_reason {
+                    write!(f, ", failure_reason {reason}")?;
+                }
+                if let Some(url) = &record.stream_url {
+                    write!(f, ", stream_url {url}")?;
+                }
+                Ok(())
+            }
+            Notice::Finding(finding) => {
+                write!(f, "finding {}: {}", finding.cause.as_str(), finding.summary)
+            }
         }
     }
 }
@@ -114,6 +158,12 @@ pub struct ListenSummary {
     pub listen: String,
     pub refused: u64,
     pub streams: Vec<StreamSummary>,
+    /// In arrival order, one record per POST.
+    pub webhooks: Vec<WebhookRecord>,
+    /// What the webhooks and the streams say together (`provider.*`), as raised; written as
+    /// cause records by the renderers, which know the fixes.
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
 }
 
 struct Shared {
@@ -122,6 +172,41 @@ struct Shared {
     notify: Notify,
     connections: Arc<Semaphore>,
     closed: watch::Sender<u64>,
+    correlator: Mutex<Correlator>,
+}
+
+impl Shared {
+    /// Keeps findings and tells about them.
+    fn found(&self, findings: Vec<Finding>) {
+        for finding in findings {
+            if let Ok(mut live) = self.store.lock() {
+                live.findings.push(finding.clone());
+            }
+            (self.notify)(Notice::Finding(finding));
+        }
+    }
+
+    fn webhook(&self, record: WebhookRecord) {
+        let findings = self
+            .correlator
+            .lock()
+            .map(|mut c| c.webhook(&record, Instant::now()))
+            .unwrap_or_default();
+        if let Ok(mut live) = self.store.lock() {
+            live.webhooks.push(record.clone());
+        }
+        (self.notify)(Notice::Webhook(Box::new(record)));
+        self.found(findings);
+    }
+
+    fn tick(&self) {
+        let findings = self
+            .correlator
+            .lock()
+            .map(|mut c| c.tick(Instant::now()))
+            .unwrap_or_default();
+        self.found(findings);
+    }
 }
 
 /// A running listener; dropping it stops it and every stream.
@@ -137,16 +222,20 @@ impl Listener {
         let socket = TcpListener::bind(options.bind).await?;
         let addr = socket.local_addr()?;
         let (closed_tx, closed) = watch::channel(0);
+        let mut correlator = Correlator::new(options.started_grace);
+        correlator.expect_url(options.expect_url.clone());
         let shared = Arc::new(Shared {
             connections: Arc::new(Semaphore::new(options.max_connections.max(1))),
             options,
             store: LiveStore::default(),
             notify,
             closed: closed_tx,
+            correlator: Mutex::new(correlator),
         });
         let accepting = shared.clone();
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
+            let mut ticker = tokio::time::interval(CORRELATION_TICK);
             loop {
                 tokio::select! {
                     accepted = socket.accept() => {
@@ -155,6 +244,7 @@ impl Listener {
                         }
                     }
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
+                    _ = ticker.tick() => accepting.tick(),
                 }
             }
         });
@@ -172,6 +262,13 @@ impl Listener {
 
     pub fn store(&self) -> LiveStore {
         self.shared.store.clone()
+    }
+
+    /// The URL checked, which the provider's `stream_url`s are compared with from now on.
+    pub fn expect_url(&self, url: Option<String>) {
+        if let Ok(mut correlator) = self.shared.correlator.lock() {
+            correlator.expect_url(url);
+        }
     }
 
     /// Waits until `count` streams have closed.
@@ -195,6 +292,8 @@ impl Listener {
             listen: self.addr.to_string(),
             refused: live.refused,
             streams: live.streams.iter().map(StreamState::summary).collect(),
+            webhooks: live.webhooks.clone(),
+            findings: live.findings.clone(),
         }
     }
 }
@@ -272,6 +371,22 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         )
         .await;
         refuse(&shared, remote, path, "the path does not hold the token");
+        return;
+    }
+    if let Some(provider) = webhooks::route(&request) {
+        let keys = &shared.options.webhook_keys;
+        let tls = shared.options.tls.is_some();
+        let mut record = webhooks::receive(
+            &mut stream,
+            &request,
+            provider,
+            keys,
+            tls,
+            HANDSHAKE_TIMEOUT,
+        )
+        .await;
+        record.remote = Some(remote.to_string());
+        shared.webhook(record);
         return;
     }
     let Some(key) = request.websocket_key() else {
@@ -390,6 +505,11 @@ impl LiveStream {
     /// Tells a person what a frame did and queues its replies.
     fn apply(&mut self, step: Option<Step>) {
         let Some(step) = step else { return };
+        if let Some((call_id, stream_id)) = step.started
+            && let Ok(mut correlator) = self.shared.correlator.lock()
+        {
+            correlator.stream(call_id, stream_id);
+        }
         for text in step.events {
             (self.shared.notify)(Notice::Event {
                 number: self.number,

@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 
 use super::{MessageKind, Provider};
 use crate::audio::meter::{LevelPoint, Summary, decimate};
+use crate::catalog::Finding;
 use crate::clock::millis;
+use crate::provider::webhook::WebhookRecord;
 
 /// 30 s of 20 ms frames.
 pub const RECENT_POINTS: usize = 1500;
@@ -345,6 +347,8 @@ pub struct LiveStreams {
     pub streams: Vec<StreamState>,
     /// Requests turned away (wrong path or token, not an upgrade, too many connections).
     pub refused: u64,
+    pub webhooks: Vec<WebhookRecord>,
+    pub findings: Vec<Finding>,
 }
 
 pub type LiveStore = Arc<Mutex<LiveStreams>>;

@@ -15,46 +15,20 @@ pub mod replay;
 pub mod script;
 pub mod telnyx;
 pub mod twilio;
+pub mod webhooks;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use self::protocol::Protocol;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    Telnyx,
-    Twilio,
-}
+use crate::catalog::Provider;
 
 impl Provider {
-    pub const ALL: [Provider; 2] = [Provider::Telnyx, Provider::Twilio];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Provider::Telnyx => "telnyx",
-            Provider::Twilio => "twilio",
-        }
-    }
-
     /// How this provider writes and reads its messages.
     pub fn protocol(self) -> &'static dyn Protocol {
         match self {
             Provider::Telnyx => &telnyx::Telnyx,
             Provider::Twilio => &twilio::Twilio,
         }
-    }
-}
-
-impl std::str::FromStr for Provider {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Provider::ALL
-            .into_iter()
-            .find(|p| p.name().eq_ignore_ascii_case(s))
-            .ok_or_else(|| format!("unknown protocol '{s}' (telnyx or twilio)"))
     }
 }
 

@@ -46,6 +46,8 @@ pub struct Step {
     pub events: Vec<String>,
     /// Messages to send back, in order.
     pub replies: Vec<Outgoing>,
+    /// The call and stream ids a `start` carried, when this frame was one.
+    pub started: Option<(Option<String>, Option<String>)>,
 }
 
 struct Track {
@@ -214,6 +216,7 @@ impl Receiver {
         self.rate_hz = codec.map_or(announced, |c| c.audio_rate(announced));
         self.stream_id = info.stream_id.clone().unwrap_or_default();
         self.tracks.clear();
+        step.started = Some((info.call_id.clone(), info.stream_id.clone()));
         live.stream_id = info.stream_id.clone();
         live.call_id = info.call_id;
         live.media_format = Some(MediaFormat {

@@ -70,6 +70,8 @@ pub struct ReplayOptions {
     pub resolve: Vec<ResolvePin>,
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub auth_token: Option<Secret>,
+    /// The call id the streams carry, as a live call's would (random when not given).
+    pub call_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Default, Serialize)]
@@ -187,6 +189,7 @@ async fn send_stream(
         samples,
         pace: options.pace,
         start_pause: Duration::ZERO,
+        call_id: options.call_id.as_deref(),
     };
     let on_open = || notify(format!("stream {n}: connected to {}", options.url));
     Ok(caller::call(&dial, &plan, &on_open).await)

@@ -1,9 +1,8 @@
 //! Telnyx media streams (shapes in shared/design/telnyx-facts.md): `stream_id` at the top
 //! level, `sequence_number`, `chunk` and `timestamp` as strings, `media_format` inside `start`,
-//! the auth token in the `x-telnyx-streaming-auth-token` header and in `connected`; and the
-//! webhooks Telnyx sends about a stream.
+//! the auth token in the `x-telnyx-streaming-auth-token` header and in `connected`. Its
+//! webhooks are the provider module's.
 
-use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::Provider;
@@ -77,75 +76,5 @@ impl Protocol for Telnyx {
 
     fn replies_name_the_stream(&self) -> bool {
         false
-    }
-}
-
-/// A Telnyx webhook's envelope (`{"data": {"event_type", "payload"}}`).
-#[derive(Debug, Deserialize)]
-pub struct Webhook {
-    pub data: WebhookData,
-}
-
-#[derive(Debug, Deserialize)]
-pub struct WebhookData {
-    pub event_type: String,
-    #[serde(default)]
-    pub occurred_at: Option<String>,
-    #[serde(default)]
-    pub payload: WebhookPayload,
-}
-
-/// The fields of `streaming.started/stopped/failed` a diagnosis uses; unknown ones are ignored.
-#[derive(Debug, Default, Deserialize)]
-pub struct WebhookPayload {
-    pub call_control_id: Option<String>,
-    pub stream_id: Option<String>,
-    pub failure_reason: Option<String>,
-    /// `streaming.started` carries the URL at the top level, `streaming.failed` in `stream_params`.
-    pub stream_url: Option<String>,
-    pub stream_params: Option<StreamParams>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct StreamParams {
-    pub stream_url: Option<String>,
-    /// The SDK model calls it `track`, the docs' example `stream_track`: both are read.
-    #[serde(alias = "stream_track")]
-    pub track: Option<String>,
-}
-
-impl WebhookPayload {
-    pub fn stream_url(&self) -> Option<&str> {
-        self.stream_url.as_deref().or_else(|| {
-            self.stream_params
-                .as_ref()
-                .and_then(|p| p.stream_url.as_deref())
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn streaming_failed_reads_either_track_field() {
-        for key in ["track", "stream_track"] {
-            let body = format!(
-                r#"{{"data":{{"record_type":"event","event_type":"streaming.failed","id":"e1","occurred_at":"2026-11-25T14:00:00Z",
-                "payload":{{"call_control_id":"v2:C","failure_reason":"connection_failed","stream_id":"S",
-                "stream_params":{{"stream_url":"wss://h.example/a","{key}":"inbound_track"}},"stream_type":"websocket"}}}},
-                "meta":{{"attempt":1}}}}"#
-            );
-            let hook: Webhook = serde_json::from_str(&body).expect("parses");
-            assert_eq!(hook.data.event_type, "streaming.failed");
-            assert_eq!(
-                hook.data.payload.failure_reason.as_deref(),
-                Some("connection_failed")
-            );
-            assert_eq!(hook.data.payload.stream_url(), Some("wss://h.example/a"));
-            let track = hook.data.payload.stream_params.and_then(|p| p.track);
-            assert_eq!(track.as_deref(), Some("inbound_track"), "{key}");
-        }
     }
 }

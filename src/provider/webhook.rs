@@ -1,0 +1,236 @@
+//! A provider's webhook as the listener records it: every POST gets a record, whatever it held.
+//! Telnyx sends JSON (`{"data": {"event_type", "occurred_at", "payload"}}`, telnyx-facts §3.1);
+//! Twilio sends its stream status callbacks form-encoded (`StreamEvent`, `StreamSid`,
+//! `CallSid`, `StreamError`). Each signature is judged (`signature`) and never trusted silently.
+
+use ed25519_dalek::VerifyingKey;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::signature::{self, SignatureVerdict};
+use crate::catalog::Provider;
+use crate::secret::Secret;
+
+/// Bodies over this many bytes are refused (413) and recorded without their content.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// One webhook as received (stream.md's and provider.md's `webhooks` array).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    /// `streaming.started`, `stream-error`, … or what the body was instead of a webhook.
+    pub event_type: String,
+    pub signature: SignatureVerdict,
+    /// The step that decided a verdict other than `valid`.
+    #[serde(default)]
+    pub signature_problem: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub call_control_id: Option<String>,
+    pub stream_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub stream_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Why the body could not be read as a webhook, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl WebhookRecord {
+    fn new(provider: Provider, judged: signature::Judged, received_at: OffsetDateTime) -> Self {
+        Self {
+            event_type: String::new(),
+            signature: judged.0,
+            signature_problem: judged.1,
+            received_at,
+            call_control_id: None,
+            stream_id: None,
+            failure_reason: None,
+            stream_url: None,
+            provider: Some(provider),
+            remote: None,
+            problem: None,
+        }
+    }
+
+    /// A POST that was not read: too large, or cut off.
+    pub fn unread(provider: Provider, problem: String, received_at: OffsetDateTime) -> Self {
+        let judged = (
+            SignatureVerdict::Unchecked,
+            Some("the body was not read".into()),
+        );
+        Self {
+            event_type: "(unread)".into(),
+            problem: Some(problem),
+            ..Self::new(provider, judged, received_at)
+        }
+    }
+
+    /// The `streaming.started` (Telnyx) or `stream-started` (Twilio) of a stream.
+    pub fn is_started(&self) -> bool {
+        matches!(
+            self.event_type.as_str(),
+            "streaming.started" | "stream-started"
+        )
+    }
+
+    /// A failure the provider reports for a stream.
+    pub fn is_failed(&self) -> bool {
+        matches!(
+            self.event_type.as_str(),
+            "streaming.failed" | "stream-error" | "stream-failed"
+        )
+    }
+
+    /// The body could be read as the provider's webhook.
+    pub fn readable(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
+/// The fields of a Telnyx webhook a diagnosis uses; unknown ones are ignored.
+#[derive(Debug, Deserialize)]
+struct TelnyxWebhook {
+    data: TelnyxData,
+}
+
+#[derive(Debug, Deserialize)]
+struct TelnyxData {
+    event_type: String,
+    #[serde(default)]
+    payload: TelnyxPayload,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct TelnyxPayload {
+    call_control_id: Option<String>,
+    stream_id: Option<String>,
+    failure_reason: Option<String>,
+    /// `streaming.started` carries the URL at the top level, `streaming.failed` in
+    /// `stream_params`.
+    stream_url: Option<String>,
+    stream_params: Option<StreamParams>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct StreamParams {
+    stream_url: Option<String>,
+}
+
+/// Records a Telnyx webhook: its signature judged with `key` at `received_at`, its fields read.
+pub fn telnyx(
+    key: Option<&VerifyingKey>,
+    headers: &[(String, String)],
+    body: &[u8],
+    received_at: OffsetDateTime,
+) -> WebhookRecord {
+    let judged = signature::telnyx(key, headers, body, received_at.unix_timestamp());
+    let mut record = WebhookRecord::new(Provider::Telnyx, judged, received_at);
+    match serde_json::from_slice::<TelnyxWebhook>(body) {
+        Ok(hook) => {
+            let payload = hook.data.payload;
+            record.event_type = hook.data.event_type;
+            record.call_control_id = payload.call_control_id;
+            record.stream_id = payload.stream_id;
+            record.failure_reason = payload.failure_reason;
+            record.stream_url = payload
+                .stream_url
+                .or_else(|| payload.stream_params.and_then(|p| p.stream_url));
+        }
+        Err(e) if serde_json::from_slice::<serde_json::Value>(body).is_ok() => {
+            record.event_type = "(not a Telnyx webhook)".into();
+            record.problem = Some(format!("JSON, but not a Telnyx webhook: {e}"));
+        }
+        Err(_) => {
+            record.event_type = "(not JSON)".into();
+            record.problem = Some(format!("the body ({} bytes) is not JSON", body.len()));
+        }
+    }
+    record
+}
+
+/// Records a Twilio stream status callback; `url` is the URL the provider called.
+pub fn twilio(
+    auth_token: Option<&Secret>,
+    headers: &[(String, String)],
+    url: &str,
+    body: &[u8],
+    received_at: OffsetDateTime,
+) -> WebhookRecord {
+    let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    let judged = signature::twilio(auth_token, headers, url, &params);
+    let mut record = WebhookRecord::new(Provider::Twilio, judged, received_at);
+    let field = |name: &str| {
+        params
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    match field("StreamEvent") {
+        Some(event) => {
+            record.event_type = event;
+            record.stream_id = field("StreamSid");
+            record.call_control_id = field("CallSid");
+            record.failure_reason = field("StreamError");
+            record.stream_url = field("StreamUrl");
+        }
+        None => {
+            record.event_type = "(not a stream status callback)".into();
+            record.problem = Some("no StreamEvent field in the form".into());
+        }
+    }
+    record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn now() -> OffsetDateTime {
+        time::macros::datetime!(2026-11-25 14:00 UTC)
+    }
+
+    #[test]
+    fn a_telnyx_failure_is_read_with_either_track_field() {
+        for key in ["track", "stream_track"] {
+            let body = format!(
+                r#"{{"data":{{"record_type":"event","event_type":"streaming.failed","id":"e1","occurred_at":"2026-11-25T14:00:00Z",
+                "payload":{{"call_control_id":"v3:C","failure_reason":"connection_failed","stream_id":"S",
+                "stream_params":{{"stream_url":"wss://h.example/a","{key}":"inbound_track"}},"stream_type":"websocket"}}}},
+                "meta":{{"attempt":1}}}}"#
+            );
+            let record = telnyx(None, &[], body.as_bytes(), now());
+            assert_eq!(record.event_type, "streaming.failed");
+            assert_eq!(record.failure_reason.as_deref(), Some("connection_failed"));
+            assert_eq!(record.stream_url.as_deref(), Some("wss://h.example/a"));
+            assert!(record.is_failed() && record.readable());
+            assert_eq!(record.signature, SignatureVerdict::Missing);
+        }
+    }
+
+    #[test]
+    fn bodies_that_are_not_webhooks_are_still_recorded() {
+        let garbage = telnyx(None, &[], b"\x00\xffnot json", now());
+        assert_eq!(garbage.event_type, "(not JSON)");
+        assert!(!garbage.readable());
+        let other = telnyx(None, &[], br#"{"hello":1}"#, now());
+        assert_eq!(other.event_type, "(not a Telnyx webhook)");
+        let form = twilio(None, &[], "https://h/webhooks/twilio", b"a=1", now());
+        assert_eq!(form.event_type, "(not a stream status callback)");
+    }
+
+    #[test]
+    fn a_twilio_stream_error_is_read_from_its_form() {
+        let body = b"AccountSid=AC1&CallSid=CA1&StreamSid=MZ1&StreamEvent=stream-error&StreamError=Connection+timeout&Timestamp=x";
+        let record = twilio(None, &[], "https://h/webhooks/twilio", body, now());
+        assert_eq!(record.event_type, "stream-error");
+        assert_eq!(record.call_control_id.as_deref(), Some("CA1"));
+        assert_eq!(record.stream_id.as_deref(), Some("MZ1"));
+        assert_eq!(record.failure_reason.as_deref(), Some("Connection timeout"));
+        assert!(record.is_failed());
+    }
+}
