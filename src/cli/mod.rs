@@ -51,7 +51,7 @@ enum Command {
     /// Run every check against a stream URL and name the cause.
     Check(CheckArgs),
     /// Stand in for your server: accept media streams, show their levels, summarise them.
-    Listen(ListenArgs),
+    Listen(Box<ListenArgs>),
     /// Stand in for the provider: send a media stream (tone or WAV) to a URL.
     Replay(ReplayArgs),
     /// Render a saved session (the JSON report) as Markdown, HTML or JSON.
@@ -356,7 +356,7 @@ pub fn main() -> ExitCode {
     };
     let outcome = match command {
         Command::Check(args) => runtime.block_on(commands::check(args)),
-        Command::Listen(args) => runtime.block_on(commands::listen(args)),
+        Command::Listen(args) => runtime.block_on(commands::listen(*args)),
         Command::Replay(args) => runtime.block_on(commands::replay(args)),
         Command::Report(args) => commands::report(args),
         Command::Explain(args) => runtime.block_on(commands::explain(args)),
