@@ -181,6 +181,17 @@ impl std::str::FromStr for Provider {
 pub struct Finding {
     pub cause: CauseId,
     pub summary: String,
+    /// Where what was seen makes the cause milder or graver than its catalogue severity
+    /// (a webhook delivered late rather than never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub severity: Option<Severity>,
+}
+
+impl Finding {
+    /// How grave it is: its own severity where given, else the cause's.
+    pub fn severity(&self) -> Severity {
+        self.severity.unwrap_or(self.cause.severity())
+    }
 }
 
 macro_rules! causes {

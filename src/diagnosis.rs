@@ -47,7 +47,7 @@ impl Cause {
         Cause {
             id: finding.cause,
             check: found_by,
-            severity: finding.cause.severity(),
+            severity: finding.severity(),
             title: finding.cause.title().to_string(),
             summary: finding.summary.clone(),
             fix: fix(finding.cause, checks),
@@ -266,6 +266,7 @@ mod tests {
                 .map(|(cause, summary)| Finding {
                     cause: *cause,
                     summary: summary.to_string(),
+                    severity: None,
                 })
                 .collect(),
         }
@@ -403,6 +404,7 @@ mod tests {
                 let finding = Finding {
                     cause,
                     summary: "seen".into(),
+                    severity: None,
                 };
                 diagnose(&[], &[finding])
             };

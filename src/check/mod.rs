@@ -98,6 +98,7 @@ impl CheckResult {
         let finding = Finding {
             cause,
             summary: summary.clone(),
+            severity: None,
         };
         Self::from_findings(id, summary, duration_ms, details, vec![finding])
     }

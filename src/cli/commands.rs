@@ -23,7 +23,7 @@ use stream_doctor::stream::replay::{self, ReplayOptions, Source};
 use stream_doctor::stream::webhooks;
 
 /// Writes `text` to FILE, or to standard output when there is none.
-fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
+pub fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
     match path {
         Some(path) => {
             std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))

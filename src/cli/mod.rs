@@ -4,6 +4,9 @@
 //! exits with 1. `anyhow` lives only here, at the binary's edge; the work is in `commands`.
 
 mod commands;
+mod parse;
+mod telnyx;
+mod window;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -12,13 +15,12 @@ use clap::{Parser, Subcommand, ValueEnum};
 use rustls_pki_types::CertificateDer;
 
 use stream_doctor::audio::Codec;
-use stream_doctor::audio::wav::{self, Clip, WavError};
+use stream_doctor::audio::wav::Clip;
 use stream_doctor::catalog::Provider;
 use stream_doctor::demo::DemoMode;
 use stream_doctor::net::target::ResolvePin;
-use stream_doctor::net::tls::{self, TlsConfigError};
 use stream_doctor::probe::parse_header;
-use stream_doctor::session::{LoadError, Session};
+use stream_doctor::session::Session;
 use stream_doctor::stream::listener::DEFAULT_MAX_FRAME_BYTES;
 use stream_doctor::stream::replay::{Pace, Tracks};
 
@@ -36,7 +38,7 @@ struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
     /// Open the window, print launch-to-first-frame and CPU time per frame after SECS, close.
-    #[arg(long, value_name = "SECS", hide = true, value_parser = seconds)]
+    #[arg(long, value_name = "SECS", hide = true, value_parser = parse::seconds)]
     measure_frames: Option<f64>,
     /// With --measure-frames: start "Run all" on the demo target to measure frames while checks run.
     #[arg(long, hide = true, requires = "measure_frames")]
@@ -59,6 +61,9 @@ enum Command {
     /// Explain a provider's error code (Twilio 319xx, a Telnyx failure_reason) and name the
     /// checks that answer it.
     Explain(ExplainArgs),
+    /// Read the provider's own record through its REST API (key from TELNYX_API_KEY):
+    /// webhook deliveries, a call's events and status, the application; start or stop a stream.
+    Telnyx(Box<telnyx::TelnyxArgs>),
 }
 
 #[derive(clap::Args)]
@@ -111,10 +116,10 @@ struct CheckArgs {
     #[command(flatten)]
     connect: ConnectArgs,
     /// How long to watch a new WebSocket for the server closing it, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = seconds_or_zero)]
+    #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = parse::seconds_or_zero)]
     observe: f64,
     /// Ask this name server (ADDR or ADDR:PORT) instead of the system's resolvers.
-    #[arg(long, value_name = "ADDR", value_parser = name_server)]
+    #[arg(long, value_name = "ADDR", value_parser = parse::name_server)]
     dns_server: Option<std::net::SocketAddr>,
     /// An extra request header for the upgrade (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]
@@ -133,13 +138,13 @@ struct CheckArgs {
 #[derive(clap::Args)]
 struct ConnectArgs {
     /// Deadline of each step, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse::seconds)]
     timeout: f64,
     /// Connect to ADDR for HOST:PORT instead of looking the name up (as curl does).
     #[arg(long, value_name = "HOST:PORT:ADDR")]
     resolve: Vec<ResolvePin>,
     /// Extra trust roots (PEM), for private CAs and tests; the report says when only they trust the chain.
-    #[arg(long, value_name = "PEM", value_parser = ca_file)]
+    #[arg(long, value_name = "PEM", value_parser = parse::ca_file)]
     ca_file: Option<CaFile>,
     /// The stream_auth_token, sent as Telnyx sends it (header and `connected` message).
     #[arg(
@@ -178,7 +183,7 @@ struct ListenArgs {
     #[arg(long, value_name = "N")]
     max_streams: Option<u64>,
     /// Stop after this many seconds.
-    #[arg(long, value_name = "SECS", value_parser = seconds)]
+    #[arg(long, value_name = "SECS", value_parser = parse::seconds)]
     duration: Option<f64>,
     /// Write one WAV per stream and track into DIR.
     #[arg(long, value_name = "DIR")]
@@ -190,7 +195,7 @@ struct ListenArgs {
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     max_frame_bytes: usize,
     /// The Telnyx account's Ed25519 public key (base64), to judge webhook signatures.
-    #[arg(long, value_name = "BASE64", env = "TELNYX_PUBLIC_KEY", value_parser = public_key)]
+    #[arg(long, value_name = "BASE64", env = "TELNYX_PUBLIC_KEY", value_parser = parse::public_key)]
     webhook_public_key: Option<ed25519_dalek::VerifyingKey>,
     /// The Twilio auth token, to judge X-Twilio-Signature on status callbacks.
     #[arg(
@@ -201,7 +206,7 @@ struct ListenArgs {
     )]
     twilio_auth_token: Option<String>,
     /// How long a stream the provider says it started may take to arrive, in seconds.
-    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = seconds)]
+    #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse::seconds)]
     started_grace: f64,
     /// The stream URL you give the provider: a webhook naming another one is a finding.
     #[arg(long, value_name = "URL")]
@@ -235,13 +240,13 @@ struct ReplayArgs {
     #[arg(long, default_value = "PCMU")]
     codec: Codec,
     /// Send this WAV file (16-bit PCM; resampled to the codec's rate).
-    #[arg(long, value_name = "FILE", conflicts_with = "tone", value_parser = wav_clip)]
+    #[arg(long, value_name = "FILE", conflicts_with = "tone", value_parser = parse::wav_clip)]
     wav: Option<Clip>,
     /// Send a sine at this frequency (the default: 440 Hz).
     #[arg(long, value_name = "HZ")]
     tone: Option<f64>,
     /// Length of the tone, in seconds.
-    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = seconds)]
+    #[arg(long, value_name = "S", default_value_t = 5.0, value_parser = parse::seconds)]
     seconds: f64,
     #[arg(long, value_enum, default_value_t = TrackArg::Inbound)]
     track: TrackArg,
@@ -262,7 +267,7 @@ struct ReplayArgs {
 #[derive(clap::Args)]
 struct ReportArgs {
     /// A session saved as JSON (by `check --format json`, or Export JSON in the window).
-    #[arg(value_name = "SESSION", value_parser = saved_session)]
+    #[arg(value_name = "SESSION", value_parser = parse::saved_session)]
     session: Box<Session>,
     #[arg(long, value_enum, default_value_t = ReportFormat::Markdown)]
     format: ReportFormat,
@@ -290,43 +295,6 @@ impl From<TrackArg> for Tracks {
     }
 }
 
-fn seconds(s: &str) -> Result<f64, String> {
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
-        _ => Err(format!(
-            "'{s}' is not a number of seconds between 0 and 3600"
-        )),
-    }
-}
-
-fn seconds_or_zero(s: &str) -> Result<f64, String> {
-    if s.trim() == "0" { Ok(0.0) } else { seconds(s) }
-}
-
-fn name_server(s: &str) -> Result<std::net::SocketAddr, String> {
-    s.parse()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
-        .map_err(|_| format!("'{s}' is not an address (ADDR or ADDR:PORT)"))
-}
-
-fn public_key(s: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
-    stream_doctor::provider::signature::telnyx_key(s).map_err(|e| e.to_string())
-}
-
-fn ca_file(s: &str) -> Result<CaFile, TlsConfigError> {
-    let path = PathBuf::from(s);
-    let roots = tls::load_certificates(&path)?;
-    Ok(CaFile { path, roots })
-}
-
-fn wav_clip(s: &str) -> Result<Clip, WavError> {
-    wav::read_file(std::path::Path::new(s))
-}
-
-fn saved_session(s: &str) -> Result<Box<Session>, LoadError> {
-    Session::load(std::path::Path::new(s)).map(Box::new)
-}
-
 pub fn main() -> ExitCode {
     let launched = std::time::Instant::now();
     let cli = match Cli::try_parse() {
@@ -337,7 +305,7 @@ pub fn main() -> ExitCode {
         }
     };
     let Some(command) = cli.command else {
-        return window(
+        return window::window(
             launched,
             cli.measure_frames,
             cli.measure_run_all,
@@ -360,6 +328,7 @@ pub fn main() -> ExitCode {
         Command::Replay(args) => runtime.block_on(commands::replay(args)),
         Command::Report(args) => commands::report(args),
         Command::Explain(args) => runtime.block_on(commands::explain(args)),
+        Command::Telnyx(args) => runtime.block_on(telnyx::run(*args)),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
@@ -368,40 +337,4 @@ pub fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-#[cfg(feature = "gui")]
-fn window(
-    launched: std::time::Instant,
-    measure_secs: Option<f64>,
-    run_all: bool,
-    demo_stream: bool,
-) -> ExitCode {
-    use stream_doctor::ui::{AppOptions, app::Measure};
-    let options = AppOptions {
-        launched,
-        measure: measure_secs.map(|seconds| Measure {
-            seconds,
-            run_all,
-            demo_stream,
-        }),
-        ..AppOptions::default()
-    };
-    match stream_doctor::ui::run(options) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!(
-                "error: the window could not open: {e}\n(headless? `stream-doctor check --help` works without one)"
-            );
-            ExitCode::FAILURE
-        }
-    }
-}
-
-#[cfg(not(feature = "gui"))]
-fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool) -> ExitCode {
-    eprintln!(
-        "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
-    );
-    ExitCode::from(USAGE)
 }

@@ -66,6 +66,7 @@ pub async fn check(
             findings.push(Finding {
                 cause: CauseId::DnsNoRecords,
                 summary: format!("{host} does not resolve: {reason}"),
+                severity: None,
             });
             Vec::new()
         }
@@ -73,6 +74,7 @@ pub async fn check(
             findings.push(Finding {
                 cause: CauseId::DnsTimeout,
                 summary: format!("no answer for {host} within {timeout:?}"),
+                severity: None,
             });
             Vec::new()
         }
@@ -90,6 +92,7 @@ pub async fn check(
                 "{host} -> {}: not reachable from the internet",
                 unreachable.join(", ")
             ),
+            severity: None,
         });
     }
     let listed: Vec<String> = addrs.iter().map(IpAddr::to_string).collect();

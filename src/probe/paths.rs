@@ -186,6 +186,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         let finding = Finding {
             cause: CauseId::WsPathMismatch,
             summary: summary.clone(),
+            severity: None,
         };
         return CheckResult::from_findings(
             CheckId::Paths,

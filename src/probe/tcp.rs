@@ -141,6 +141,7 @@ pub async fn check(
             findings.push(Finding {
                 cause,
                 summary: summary.clone(),
+                severity: None,
             });
             summary
         }

@@ -200,6 +200,7 @@ pub async fn check(
             findings.push(Finding {
                 cause: CauseId::TlsHandshakeTimeout,
                 summary: summary.clone(),
+                severity: None,
             });
             (summary, None)
         }
@@ -217,6 +218,7 @@ pub async fn check(
             findings.push(Finding {
                 cause,
                 summary: summary.clone(),
+                severity: None,
             });
             (summary, None)
         }

@@ -69,7 +69,13 @@ fn points_back(location: &str, target: &Target) -> bool {
 
 /// The finding for an exchange that did not upgrade (None when it did).
 pub fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
-    let found = |cause, summary| Some(Finding { cause, summary });
+    let found = |cause, summary| {
+        Some(Finding {
+            cause,
+            summary,
+            severity: None,
+        })
+    };
     if let Some(problem) = &exchange.problem {
         let cause = match problem {
             Problem::Timeout(_) => CauseId::WsHandshakeTimeout,
@@ -203,6 +209,7 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
                     "the first upgrade got {}; a second one {secs:.1} s later switched to WebSocket: the service was asleep, and the provider tries only once",
                     first.summary
                 ),
+                severity: None,
             },
             RetryReason::WithOrigin => Finding {
                 cause: CauseId::HttpOriginRequired,
@@ -210,6 +217,7 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
                     "{} without an Origin header; with one it switches to WebSocket: the server checks Origin, and providers send none",
                     first.summary
                 ),
+                severity: None,
             },
         };
     }
@@ -236,6 +244,7 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
     Finding {
         cause: first.cause,
         summary,
+        severity: None,
     }
 }
 
@@ -279,6 +288,7 @@ pub async fn check(
             summary: format!(
                 "the upgrade got {answer}, while {SOCKET_IO_PROBE} answers as Socket.IO (Engine.IO) does: the server speaks Socket.IO, which plain WebSocket clients such as the provider cannot use"
             ),
+            severity: None,
         });
         answered = Some(AnsweredBy::new(
             AnswererKind::App,

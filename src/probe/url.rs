@@ -18,6 +18,7 @@ pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
             findings.push(Finding {
                 cause: CauseId::UrlInvalid,
                 summary: problem.to_string(),
+                severity: None,
             });
             None
         }
@@ -27,6 +28,7 @@ pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
         findings.push(Finding {
             cause: CauseId::UrlTemplateUnexpanded,
             summary: format!("placeholder left in the URL: {}", leftovers.join(", ")),
+            severity: None,
         });
     }
     let parts = match &target {
@@ -35,12 +37,14 @@ pub fn check(raw: &str) -> (CheckResult, Option<Target>) {
                 findings.push(Finding {
                     cause: CauseId::UrlInsecureScheme,
                     summary: "ws:// sends audio unencrypted; use wss://".into(),
+                    severity: None,
                 });
             }
             if let Some(query) = t.url.query() {
                 findings.push(Finding {
                     cause: CauseId::UrlQueryString,
                     summary: format!("query string '?{query}'"),
+                    severity: None,
                 });
             }
             UrlParts::Parsed {

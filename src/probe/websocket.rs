@@ -159,6 +159,7 @@ pub async fn check(
         findings.push(Finding {
             cause: CauseId::WsClosedOnConnect,
             summary: summary.clone(),
+            severity: None,
         });
         summary
     } else if let Some(rtt) = rtt {
@@ -175,7 +176,7 @@ pub async fn check(
                     "{} closes connections that carry nothing for {secs} s, and the server sent no ping in the {:.1} s watched",
                     platform.title(),
                     options.observe.as_secs_f64()
-                ),
+                ), severity: None,
             });
         }
         summary
@@ -184,6 +185,7 @@ pub async fn check(
         findings.push(Finding {
             cause: CauseId::WsNoPong,
             summary: summary.clone(),
+            severity: None,
         });
         summary
     };

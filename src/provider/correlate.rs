@@ -137,6 +137,7 @@ impl Correlator {
                     "{} for {call} names {got}: {difference}{note}",
                     record.event_type
                 ),
+                severity: None,
             });
         }
         if record.is_failed() {
@@ -152,6 +153,7 @@ impl Correlator {
                         .unwrap_or("no reason given"),
                     record.stream_url.as_deref().unwrap_or("not given"),
                 ),
+                severity: None,
             });
         }
         if record.is_started() {
@@ -214,7 +216,7 @@ impl Correlator {
                         clock::rfc3339(r.received_at),
                         grace.as_secs_f64(),
                         trust_note(r)
-                    ),
+                    ), severity: None,
                 }
             })
             .collect()

@@ -1,8 +1,10 @@
 //! Renderers, for people and scripts: a session as Markdown for a ticket or a chat, one
 //! self-contained HTML page for stakeholders (inline SVG levels, collapsible evidence), or JSON
 //! for scripts; a check run as coloured text for the terminal (`text`); and the printouts of
-//! `listen` and `replay` (`streams`). Secrets reach none of them.
+//! `listen` and `replay` (`streams`); what the provider's API answered (`api`). Secrets reach
+//! none of them.
 
+pub mod api;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -209,6 +209,9 @@ impl Shared {
     }
 }
 
+/// How often `wait_for_call` looks at the streams.
+const ARRIVAL_POLL: Duration = Duration::from_millis(50);
+
 /// A running listener; dropping it stops it and every stream.
 pub struct Listener {
     addr: SocketAddr,
@@ -274,6 +277,25 @@ impl Listener {
     /// Waits until `count` streams have closed.
     pub async fn wait_for_closed(&mut self, count: u64) {
         let _ = self.closed.wait_for(|closed| *closed >= count).await;
+    }
+
+    /// Waits up to `within` for a stream of call `call_id` to start here; true when one did.
+    pub async fn wait_for_call(&self, call_id: &str, within: Duration) -> bool {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let arrived = self.shared.store.lock().is_ok_and(|live| {
+                live.streams
+                    .iter()
+                    .any(|s| s.call_id.as_deref() == Some(call_id))
+            });
+            if arrived {
+                return true;
+            }
+            if tokio::time::Instant::now() >= deadline {
+                return false;
+            }
+            tokio::time::sleep(ARRIVAL_POLL).await;
+        }
     }
 
     /// Stops listening; streams still open are closed by the listener in the summary.

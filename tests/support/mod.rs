@@ -5,6 +5,7 @@
 #[cfg(feature = "gui")]
 pub mod app;
 pub mod dns;
+pub mod telnyx_api;
 
 use std::sync::Arc;
 use std::time::Duration;

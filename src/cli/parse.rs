@@ -1,0 +1,53 @@
+//! Values clap reads from the command line that need more than `FromStr`: bounded seconds,
+//! name servers, keys, and files read while parsing (so a bad one is a usage error).
+
+use std::path::PathBuf;
+
+use stream_doctor::audio::wav::{self, Clip, WavError};
+use stream_doctor::net::tls::{self, TlsConfigError};
+use stream_doctor::session::{LoadError, Session};
+
+use super::CaFile;
+
+pub fn seconds(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v > 0.0 && v <= 3600.0 => Ok(v),
+        _ => Err(format!(
+            "'{s}' is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+pub fn seconds_or_zero(s: &str) -> Result<f64, String> {
+    if s.trim() == "0" { Ok(0.0) } else { seconds(s) }
+}
+
+pub fn name_server(s: &str) -> Result<std::net::SocketAddr, String> {
+    s.parse()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
+        .map_err(|_| format!("'{s}' is not an address (ADDR or ADDR:PORT)"))
+}
+
+pub fn public_key(s: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
+    stream_doctor::provider::signature::telnyx_key(s).map_err(|e| e.to_string())
+}
+
+pub fn ca_file(s: &str) -> Result<CaFile, TlsConfigError> {
+    let path = PathBuf::from(s);
+    let roots = tls::load_certificates(&path)?;
+    Ok(CaFile { path, roots })
+}
+
+pub fn wav_clip(s: &str) -> Result<Clip, WavError> {
+    wav::read_file(std::path::Path::new(s))
+}
+
+pub fn saved_session(s: &str) -> Result<Box<Session>, LoadError> {
+    Session::load(std::path::Path::new(s)).map(Box::new)
+}
+
+pub fn rfc3339(s: &str) -> Result<String, String> {
+    time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339)
+        .map(|_| s.to_string())
+        .map_err(|_| format!("'{s}' is not an RFC 3339 time (e.g. 2026-11-25T14:00:00Z)"))
+}

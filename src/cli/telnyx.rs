@@ -1,0 +1,281 @@
+//! `stream-doctor telnyx ...`: the provider's own record through its REST API, with the key
+//! from `TELNYX_API_KEY` (never echoed), and a test stream started on a live call.
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Subcommand, ValueEnum};
+
+use super::{SummaryFormat, USAGE, commands::write_out, parse};
+use stream_doctor::catalog::{CauseId, Finding, Severity};
+use stream_doctor::clock;
+use stream_doctor::provider::api::{
+    self, Answer, Api, ApiError, DeliveryFilter, EventsOf, StreamStart,
+};
+use stream_doctor::report::api::{self as render, Shown};
+use stream_doctor::secret::Secret;
+use stream_doctor::stream::listener::{ListenOptions, Listener};
+
+#[derive(clap::Args)]
+#[command(
+    after_help = "The API key is read from TELNYX_API_KEY and kept in memory only.\n\nExamples:\n  stream-doctor telnyx deliveries --event streaming.failed --since 2026-11-25T00:00:00Z\n  stream-doctor telnyx events --call v3:abc…\n  stream-doctor telnyx stream-start v3:abc… --url wss://PUBLIC-HOST/stream --listen 127.0.0.1:5001"
+)]
+pub struct TelnyxArgs {
+    #[command(subcommand)]
+    action: Action,
+    /// The API's base URL (a local stand-in, for tests).
+    #[arg(long, global = true, value_name = "URL", env = "TELNYX_API_BASE", default_value = api::DEFAULT_BASE)]
+    api_base: String,
+    /// Deadline of each request, in seconds (a timed-out request is not retried).
+    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0, value_parser = parse::seconds)]
+    timeout: f64,
+    #[arg(long, global = true, value_enum, default_value_t = SummaryFormat::Text)]
+    format: SummaryFormat,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum DeliveryStatus {
+    Delivered,
+    Failed,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+#[allow(clippy::enum_variant_names)]
+enum Track {
+    #[value(name = "inbound_track")]
+    InboundTrack,
+    #[value(name = "outbound_track")]
+    OutboundTrack,
+    #[value(name = "both_tracks")]
+    BothTracks,
+}
+
+impl Track {
+    fn as_str(self) -> &'static str {
+        match self {
+            Track::InboundTrack => "inbound_track",
+            Track::OutboundTrack => "outbound_track",
+            Track::BothTracks => "both_tracks",
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Action {
+    /// The webhook delivery log: did the provider's webhooks reach your server?
+    Deliveries {
+        /// Only this event type (streaming.failed, streaming.started, ...).
+        #[arg(long, value_name = "TYPE")]
+        event: Option<String>,
+        #[arg(long, value_enum)]
+        status: Option<DeliveryStatus>,
+        /// Only deliveries started at or after this time (RFC 3339).
+        #[arg(long, value_name = "RFC3339", value_parser = parse::rfc3339)]
+        since: Option<String>,
+        /// Only deliveries whose webhook mentions this call_control_id.
+        #[arg(long, value_name = "CALL_CONTROL_ID")]
+        call: Option<String>,
+        /// At most N deliveries (pages are fetched until it is reached).
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
+    /// A call's commands and webhooks in time order, streaming ones marked.
+    #[command(group = clap::ArgGroup::new("of").required(true).args(["call", "leg", "session"]))]
+    Events {
+        #[arg(long, value_name = "CALL_CONTROL_ID")]
+        call: Option<String>,
+        #[arg(long, value_name = "CALL_LEG_ID")]
+        leg: Option<String>,
+        #[arg(long, value_name = "CALL_SESSION_ID")]
+        session: Option<String>,
+        #[arg(long, value_name = "N", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        limit: u32,
+    },
+    /// Is the call alive? Its duration, start and end.
+    Call {
+        #[arg(value_name = "CALL_CONTROL_ID")]
+        id: String,
+    },
+    /// The Call Control application: where its webhooks go, API version, timeout, active.
+    App {
+        #[arg(value_name = "APPLICATION_ID")]
+        id: String,
+    },
+    /// Start a stream on a live call toward URL; with --listen, also wait for it to arrive.
+    StreamStart {
+        #[arg(value_name = "CALL_CONTROL_ID")]
+        id: String,
+        /// The stream URL the provider should connect to (wss://...).
+        #[arg(long, value_name = "URL")]
+        url: String,
+        #[arg(long, value_enum, default_value_t = Track::InboundTrack)]
+        track: Track,
+        /// PCMU, PCMA, G722, OPUS, AMR-WB or L16 (the provider's default when absent).
+        #[arg(long, value_name = "CODEC")]
+        codec: Option<String>,
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "STREAM_DOCTOR_AUTH_TOKEN",
+            hide_env_values = true
+        )]
+        auth_token: Option<String>,
+        /// Listen on ADDR (which URL reaches, e.g. through a tunnel) and report whether the
+        /// stream arrived.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<std::net::SocketAddr>,
+        /// With --listen: how long the stream may take to arrive, in seconds.
+        #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse::seconds, requires = "listen")]
+        wait: f64,
+    },
+    /// Stop a stream on a live call (all of them without --stream-id).
+    StreamStop {
+        #[arg(value_name = "CALL_CONTROL_ID")]
+        id: String,
+        #[arg(long, value_name = "ID")]
+        stream_id: Option<String>,
+    },
+}
+
+pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
+    let Some(key) = std::env::var("TELNYX_API_KEY")
+        .ok()
+        .filter(|k| !k.trim().is_empty())
+    else {
+        eprintln!(
+            "error: no API key: set TELNYX_API_KEY (Mission Control Portal → Keys & Credentials → API Keys)"
+        );
+        return Ok(USAGE);
+    };
+    let api = Api::new(
+        Secret::new(key),
+        Some(&args.api_base),
+        Duration::from_secs_f64(args.timeout),
+    )?;
+    let (shown, answer) = match args.action {
+        Action::Deliveries {
+            event,
+            status,
+            since,
+            call,
+            limit,
+        } => {
+            let filter = DeliveryFilter {
+                event,
+                status: status.map(|s| match s {
+                    DeliveryStatus::Delivered => "delivered".into(),
+                    DeliveryStatus::Failed => "failed".into(),
+                }),
+                since,
+                call,
+                limit: limit as usize,
+            };
+            (Shown::Deliveries, api.deliveries(&filter).await)
+        }
+        Action::Events {
+            call,
+            leg,
+            session,
+            limit,
+        } => {
+            let of = call
+                .map(EventsOf::Call)
+                .or(leg.map(EventsOf::Leg))
+                .or(session.map(EventsOf::Session));
+            let Some(of) = of else {
+                eprintln!("error: say whose events: --call, --leg or --session");
+                return Ok(USAGE);
+            };
+            (Shown::Events, api.events(&of, limit as usize).await)
+        }
+        Action::Call { id } => (Shown::Call, api.call_status(&id).await),
+        Action::App { id } => (Shown::App, api.app(&id).await),
+        Action::StreamStart {
+            id,
+            url,
+            track,
+            codec,
+            auth_token,
+            listen,
+            wait,
+        } => {
+            let start = StreamStart {
+                url,
+                track: track.as_str().into(),
+                codec,
+                auth_token: auth_token.map(Secret::new),
+            };
+            let listener = match listen {
+                Some(bind) => {
+                    let options = ListenOptions {
+                        bind,
+                        ..ListenOptions::default()
+                    };
+                    let notify = std::sync::Arc::new(|notice| eprintln!("{notice}"));
+                    let listener = Listener::start(options, notify)
+                        .await
+                        .with_context(|| format!("cannot listen on {bind}"))?;
+                    Some(listener)
+                }
+                None => None,
+            };
+            let within = Duration::from_secs_f64(wait);
+            let answer = stream_start(&api, &id, &start, listener.as_ref(), within).await;
+            (Shown::Action, answer)
+        }
+        Action::StreamStop { id, stream_id } => (
+            Shown::Action,
+            api.stream_stop(&id, stream_id.as_deref()).await,
+        ),
+    };
+    let answer = match answer {
+        Ok(answer) => answer,
+        Err(ApiError::Refused(said)) => {
+            eprintln!("error: {said}");
+            return Ok(1);
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let text = match args.format {
+        SummaryFormat::Json => render::json(&answer),
+        SummaryFormat::Text => render::text(shown, &answer),
+    };
+    write_out(None, &text)?;
+    let failed = answer
+        .findings
+        .iter()
+        .any(|f| f.severity() == Severity::Fail);
+    Ok(u8::from(failed))
+}
+
+/// Starts the stream and, with a listener, waits for it: an accepted start whose stream never
+/// arrives is the seed's symptom, reproduced on demand.
+async fn stream_start(
+    api: &Api,
+    call: &str,
+    start: &StreamStart,
+    listener: Option<&Listener>,
+    within: Duration,
+) -> Result<Answer, ApiError> {
+    let asked_at = clock::now();
+    let mut answer = api.stream_start(call, start).await?;
+    if let Some(listener) = listener {
+        if listener.wait_for_call(call, within).await {
+            eprintln!("the stream for {call} arrived at {}", listener.addr());
+        } else {
+            answer.findings.push(Finding {
+                cause: CauseId::ProviderStartedNotConnected,
+                summary: format!(
+                    "the API accepted streaming_start toward {} at {} (call {call}), and nothing arrived at {} in {} s",
+                    start.url,
+                    clock::rfc3339(asked_at),
+                    listener.addr(),
+                    within.as_secs_f64()
+                ),
+                severity: None,
+            });
+        }
+        listener.stop();
+    }
+    Ok(answer)
+}

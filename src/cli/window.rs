@@ -1,0 +1,42 @@
+//! Opening the window from the command line (or saying why it cannot open).
+
+use std::process::ExitCode;
+
+#[cfg(not(feature = "gui"))]
+use super::USAGE;
+
+#[cfg(feature = "gui")]
+pub fn window(
+    launched: std::time::Instant,
+    measure_secs: Option<f64>,
+    run_all: bool,
+    demo_stream: bool,
+) -> ExitCode {
+    use stream_doctor::ui::{AppOptions, app::Measure};
+    let options = AppOptions {
+        launched,
+        measure: measure_secs.map(|seconds| Measure {
+            seconds,
+            run_all,
+            demo_stream,
+        }),
+        ..AppOptions::default()
+    };
+    match stream_doctor::ui::run(options) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!(
+                "error: the window could not open: {e}\n(headless? `stream-doctor check --help` works without one)"
+            );
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(not(feature = "gui"))]
+pub fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool) -> ExitCode {
+    eprintln!(
+        "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
+    );
+    ExitCode::from(USAGE)
+}
