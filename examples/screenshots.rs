@@ -8,7 +8,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use app::{Dialogs, app, step_for, step_until};
+use app::{Dialogs, app, post_webhook, step_for, step_until};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
@@ -81,10 +81,26 @@ fn main() {
     step_for(&mut harness, Duration::from_millis(3500));
     save(&mut harness, "live-demo-stream.png");
 
-    // The exported HTML report of this session, for scripts/screenshots to photograph.
     step_until(&mut harness, "the demo stream to end", |h| {
         !h.state().live.demo_playing
     });
+    let listener = harness.state().live.listening.unwrap();
+    post_webhook(listener, "call.answered", "v3:demo-call", "");
+    post_webhook(
+        listener,
+        "streaming.failed",
+        "v3:demo-call",
+        r#","failure_reason":"connection_failed","stream_params":{"stream_url":"wss://api.example.com/api/calls/${id}/audio"}"#,
+    );
+    step_until(&mut harness, "the webhooks and their findings", |h| {
+        h.state().session.webhooks.len() == 2 && h.state().session.findings.len() == 2
+    });
+    harness.state_mut().provider.call_id = "v3:demo-call".into();
+    harness.get_by_label("Provider (2)").click();
+    harness.run_steps(3);
+    save(&mut harness, "provider-webhooks.png");
+
+    // The exported HTML report of this session, for scripts/screenshots to photograph.
     let html = report::render(&harness.state().report_session(), Format::Html, &[]);
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target")

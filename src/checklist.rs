@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::CheckId;
+use crate::catalog::{CauseId, CheckId, Finding, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ItemKind {
@@ -172,6 +172,33 @@ pub const ITEMS: &[Item] = &[
     },
 ];
 
+/// The provider's own record (its webhooks, its API) answers part of some manual steps: the
+/// findings that bear on `item`.
+pub fn provider_evidence<'a>(item: &str, findings: &'a [Finding]) -> Vec<&'a Finding> {
+    let causes: &[CauseId] = match item {
+        "provider_portal" => &[
+            CauseId::ProviderStreamFailed,
+            CauseId::ProviderStartedNotConnected,
+            CauseId::ProviderWebhooksNotDelivered,
+        ],
+        "provider_settings" => &[CauseId::ProviderUrlDiffers],
+        _ => &[],
+    };
+    findings
+        .iter()
+        .filter(|f| causes.contains(&f.cause))
+        .collect()
+}
+
+/// The verdict that evidence suggests (a person still decides): a problem when any of it is
+/// more than information.
+pub fn suggested_verdict(evidence: &[&Finding]) -> Option<Verdict> {
+    evidence
+        .iter()
+        .any(|f| f.severity() != Severity::Info)
+        .then_some(Verdict::Problem)
+}
+
 /// The item of a check.
 pub fn item_for(check: CheckId) -> Option<&'static Item> {
     ITEMS.iter().find(|i| i.kind == ItemKind::Check(check))
@@ -195,5 +222,30 @@ mod tests {
         ids.dedup();
         assert_eq!(ids.len(), ITEMS.len());
         assert!(ITEMS.iter().any(|i| matches!(i.kind, ItemKind::Manual(_))));
+    }
+
+    #[test]
+    fn the_providers_record_suggests_verdicts_for_its_steps() {
+        let found = |cause| Finding {
+            cause,
+            summary: String::new(),
+            severity: None,
+        };
+        let findings = [
+            found(CauseId::ProviderStreamFailed),
+            found(CauseId::ProviderUrlDiffers),
+            found(CauseId::DnsNoRecords),
+        ];
+        let portal = provider_evidence("provider_portal", &findings);
+        assert_eq!(portal.len(), 1);
+        assert_eq!(portal[0].cause, CauseId::ProviderStreamFailed);
+        let settings = provider_evidence("provider_settings", &findings);
+        assert_eq!(settings[0].cause, CauseId::ProviderUrlDiffers);
+        assert_eq!(suggested_verdict(&settings), Some(Verdict::Problem));
+        assert!(provider_evidence("platform_logs", &findings).is_empty());
+        assert_eq!(suggested_verdict(&[]), None);
+        for item in ["provider_portal", "provider_settings"] {
+            assert!(ITEMS.iter().any(|i| i.id == item), "{item} is an item");
+        }
     }
 }

@@ -1,5 +1,5 @@
 //! The window's background worker: it owns one tokio runtime, takes `Command`s (checks, the
-//! demo target, the listener, the demo stream), and sends back `Event`s tagged with the run
+//! demo target, the listener, the demo stream, the provider's API), and sends back `Event`s tagged with the run
 //! they belong to. Stream levels do not travel as events: the listener's `LiveStore` is shared,
 //! bounded, and read by the UI each frame. A waker (the window's repaint request) is
 //! called after every event, so the UI sleeps until something arrives and never blocks.
@@ -21,11 +21,15 @@ use crate::check::CheckResult;
 use crate::demo::{DemoMode, DemoTarget};
 use crate::net::target::ResolvePin;
 use crate::probe::{self, CheckOptions, CheckReport, Progress};
+use crate::provider::api::{self, Answer, Api, DeliveryFilter, EventsOf, StreamStart};
+use crate::provider::correlate::DEFAULT_STARTED_GRACE;
 use crate::secret::Secret;
+use crate::stream::confirm::{self, Arrival};
 use crate::stream::listener::{ListenOptions, ListenSummary, Listener, Notice};
 use crate::stream::live::LiveStore;
 use crate::stream::ngrok;
 use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
+use crate::stream::webhooks;
 
 pub type RunId = u64;
 
@@ -48,6 +52,8 @@ pub enum Command {
     Listen {
         port: u16,
         token: Option<Secret>,
+        /// What the webhooks' signatures are judged with.
+        keys: webhooks::Keys,
     },
     StopListening,
     /// Replay the demo speech clip into the app's own listener, as a provider would.
@@ -56,6 +62,40 @@ pub enum Command {
     DetectTunnel {
         port: u16,
     },
+    /// The URL last checked, which the listener compares the provider's `stream_url`s with.
+    ExpectUrl(Option<String>),
+    /// Ask the provider's REST API; a stream started while the listener runs is watched for.
+    Api {
+        call: ApiCall,
+        key: Secret,
+        /// The documented base when `None`.
+        base: Option<String>,
+    },
+}
+
+/// A request to the provider's REST API.
+#[derive(Clone, Debug)]
+pub enum ApiCall {
+    Deliveries(DeliveryFilter),
+    Events(EventsOf),
+    CallStatus(String),
+    App(String),
+    StreamStart { call: String, start: StreamStart },
+    StreamStop { call: String },
+}
+
+impl ApiCall {
+    /// What it is, in the words of the window's buttons.
+    pub fn label(&self) -> &'static str {
+        match self {
+            ApiCall::Deliveries(_) => "webhook deliveries",
+            ApiCall::Events(_) => "call events",
+            ApiCall::CallStatus(_) => "call status",
+            ApiCall::App(_) => "application",
+            ApiCall::StreamStart { .. } => "start a test stream",
+            ApiCall::StreamStop { .. } => "stop the stream",
+        }
+    }
 }
 
 /// What the UI needs to point checks at the demo target.
@@ -69,18 +109,38 @@ pub struct DemoInfo {
 
 #[derive(Clone, Debug)]
 pub enum Event {
-    Started { run: RunId, check: CheckId },
-    Finished { run: RunId, result: CheckResult },
-    Done { run: RunId, report: CheckReport },
-    Cancelled { run: RunId },
+    Started {
+        run: RunId,
+        check: CheckId,
+    },
+    Finished {
+        run: RunId,
+        result: CheckResult,
+    },
+    Done {
+        run: RunId,
+        report: CheckReport,
+    },
+    Cancelled {
+        run: RunId,
+    },
     DemoReady(DemoInfo),
     DemoFailed(String),
-    Listening { addr: SocketAddr, store: LiveStore },
+    Listening {
+        addr: SocketAddr,
+        store: LiveStore,
+    },
     ListenFailed(String),
     ListenerStopped(ListenSummary),
     Stream(Notice),
     DemoStreamDone(Result<u64, String>),
     Tunnel(Result<String, String>),
+    /// The API's answer (or why there is none), with what was asked.
+    Api {
+        label: &'static str,
+        result: Result<Answer, String>,
+        arrival: Arrival,
+    },
 }
 
 type Waker = Arc<dyn Fn() + Send + Sync>;
@@ -93,6 +153,7 @@ pub struct Engine {
     runs: Arc<Mutex<HashMap<RunId, AbortHandle>>>,
     demo: Arc<tokio::sync::Mutex<Option<DemoTarget>>>,
     listener: Arc<tokio::sync::Mutex<Option<Listener>>>,
+    expect_url: Arc<Mutex<Option<String>>>,
 }
 
 impl Engine {
@@ -112,6 +173,7 @@ impl Engine {
             runs: Arc::new(Mutex::new(HashMap::new())),
             demo: Arc::new(tokio::sync::Mutex::new(None)),
             listener: Arc::new(tokio::sync::Mutex::new(None)),
+            expect_url: Arc::new(Mutex::new(None)),
         })
     }
 
@@ -202,10 +264,18 @@ impl Engine {
                     }
                 });
             }
-            Command::Listen { port, token } => {
+            Command::Listen { port, token, keys } => {
                 let slot = self.listener.clone();
+                let expect = self.expected_url();
                 runtime.spawn(async move {
-                    start_listener(&slot, &emit, port, token).await;
+                    let options = ListenOptions {
+                        bind: SocketAddr::from(([127, 0, 0, 1], port)),
+                        token,
+                        webhook_keys: keys,
+                        expect_url: expect,
+                        ..ListenOptions::default()
+                    };
+                    start_listener(&slot, &emit, options).await;
                 });
             }
             Command::StopListening => {
@@ -218,11 +288,19 @@ impl Engine {
             }
             Command::DemoStream => {
                 let slot = self.listener.clone();
+                let expect_url = self.expected_url();
                 runtime.spawn(async move {
                     let running = slot.lock().await.as_ref().map(Listener::addr);
                     let addr = match running {
                         Some(addr) => Some(addr),
-                        None => start_listener(&slot, &emit, 0, None).await,
+                        None => {
+                            let options = ListenOptions {
+                                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+                                expect_url,
+                                ..ListenOptions::default()
+                            };
+                            start_listener(&slot, &emit, options).await
+                        }
                     };
                     if let Some(addr) = addr {
                         emit(Event::DemoStreamDone(play_demo_stream(addr).await));
@@ -237,7 +315,35 @@ impl Engine {
                     ));
                 });
             }
+            Command::ExpectUrl(url) => {
+                if let Ok(mut expected) = self.expect_url.lock() {
+                    expected.clone_from(&url);
+                }
+                let slot = self.listener.clone();
+                runtime.spawn(async move {
+                    if let Some(listener) = slot.lock().await.as_ref() {
+                        listener.expect_url(url);
+                    }
+                });
+            }
+            Command::Api { call, key, base } => {
+                let slot = self.listener.clone();
+                runtime.spawn(async move {
+                    let label = call.label();
+                    let store = slot.lock().await.as_ref().map(Listener::store);
+                    let (result, arrival) = ask_api(call, key, base, store).await;
+                    emit(Event::Api {
+                        label,
+                        result,
+                        arrival,
+                    });
+                });
+            }
         }
+    }
+
+    fn expected_url(&self) -> Option<String> {
+        self.expect_url.lock().ok().and_then(|u| u.clone())
     }
 
     /// Every event that arrived since the last call, oldest first.
@@ -255,19 +361,14 @@ impl Engine {
 async fn start_listener(
     slot: &tokio::sync::Mutex<Option<Listener>>,
     emit: &(impl Fn(Event) + Send + Sync + Clone + 'static),
-    port: u16,
-    token: Option<Secret>,
+    options: ListenOptions,
 ) -> Option<SocketAddr> {
     let mut slot = slot.lock().await;
     if let Some(old) = slot.take() {
         emit(Event::ListenerStopped(old.stop()));
     }
     let notice_emit = emit.clone();
-    let options = ListenOptions {
-        bind: SocketAddr::from(([127, 0, 0, 1], port)),
-        token,
-        ..ListenOptions::default()
-    };
+    let bind = options.bind;
     match Listener::start(options, Arc::new(move |n| notice_emit(Event::Stream(n)))).await {
         Ok(listener) => {
             let addr = listener.addr();
@@ -279,13 +380,43 @@ async fn start_listener(
             Some(addr)
         }
         Err(e) => {
-            emit(Event::ListenFailed(format!(
-                "cannot listen on 127.0.0.1:{port}: {e}"
-            )));
+            emit(Event::ListenFailed(format!("cannot listen on {bind}: {e}")));
             None
         }
     }
 }
+
+/// One call on the provider's API, with its own deadline; a stream started while `store` (the
+/// listener) runs is watched for there.
+async fn ask_api(
+    call: ApiCall,
+    key: Secret,
+    base: Option<String>,
+    store: Option<LiveStore>,
+) -> (Result<Answer, String>, Arrival) {
+    let api = match Api::new(key, base.as_deref(), api::DEFAULT_TIMEOUT) {
+        Ok(api) => api,
+        Err(e) => return (Err(e.to_string()), Arrival::NotWatched),
+    };
+    let answer = match call {
+        ApiCall::Deliveries(filter) => api.deliveries(&filter).await,
+        ApiCall::Events(of) => api.events(&of, API_LIST_LIMIT).await,
+        ApiCall::CallStatus(call) => api.call_status(&call).await,
+        ApiCall::App(id) => api.app(&id).await,
+        ApiCall::StreamStop { call } => api.stream_stop(&call, None).await,
+        ApiCall::StreamStart { call, start } => {
+            let watch = store.as_ref().map(|s| (s, DEFAULT_STARTED_GRACE));
+            return match confirm::start_and_confirm(&api, &call, &start, watch).await {
+                Ok((answer, arrival)) => (Ok(answer), arrival),
+                Err(e) => (Err(e.to_string()), Arrival::NotWatched),
+            };
+        }
+    };
+    (answer.map_err(|e| e.to_string()), Arrival::NotWatched)
+}
+
+/// Items a list from the window asks for.
+const API_LIST_LIMIT: usize = 100;
 
 /// The demo clip the demo stream plays (made by scripts/make-demo-speech).
 pub const DEMO_SPEECH: &[u8] = include_bytes!("../assets/demo-speech.wav");

@@ -283,6 +283,12 @@ impl Session {
         self.diagnosis = Some(diagnose(&self.checks, &self.findings));
     }
 
+    /// Keeps a webhook the listener received.
+    pub fn add_webhook(&mut self, record: WebhookRecord) {
+        self.revision.bump();
+        self.webhooks.push(record);
+    }
+
     pub fn set_verdict(&mut self, item: &str, verdict: Verdict) {
         self.manual.entry(item.to_string()).or_default().verdict = Some(verdict);
         self.log(format!("{item}: marked '{}'", verdict.label()));

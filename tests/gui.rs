@@ -7,13 +7,16 @@ use std::time::{Duration, Instant};
 
 use egui::accesskit::Role;
 use egui_kittest::Harness;
-use egui_kittest::kittest::Queryable;
+use egui_kittest::kittest::{NodeT, Queryable};
+use stream_doctor::catalog::CauseId;
 use stream_doctor::catalog::CheckId;
 use stream_doctor::check::Status;
 use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{Behavior, DemoServer};
-use stream_doctor::ui::App;
-use support::app::{Dialogs, app, step_until};
+use stream_doctor::report::Format;
+use stream_doctor::ui::{App, AppOptions};
+use support::app::{Dialogs, app, app_with, post_webhook, step_until};
+use support::telnyx_api::{FakeTelnyx, KEY};
 
 mod support;
 
@@ -215,6 +218,7 @@ fn the_smallest_window_keeps_every_control_on_screen() {
         "Checklist",
         "Diagnosis",
         "Run url",
+        "Provider",
     ] {
         let rect = harness.get_by_label(label).rect();
         assert!(
@@ -378,4 +382,106 @@ fn a_provider_code_is_explained_and_its_checks_run() {
         session.result(CheckId::Upgrade).is_none(),
         "only the checks the code is about, and what they need"
     );
+}
+
+/// The app with the provider's API pointed at the stand-in; keep the runtime alive.
+fn with_fake_api() -> (Harness<'static, App>, tokio::runtime::Runtime, FakeTelnyx) {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let fake = runtime.block_on(FakeTelnyx::start());
+    let options = AppOptions {
+        picker: Box::new(Dialogs::default()),
+        api_key: Some(KEY.into()),
+        api_base: Some(fake.base()),
+        ..AppOptions::default()
+    };
+    let harness = app_with(Harness::builder(), 1280.0, 800.0, options);
+    (harness, runtime, fake)
+}
+
+#[test]
+fn the_provider_tab_asks_the_api_and_its_findings_join_the_diagnosis() {
+    let (mut harness, _runtime, fake) = with_fake_api();
+    harness.get_by_label("Provider").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("None yet. They appear")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Webhooks received (0)").is_some());
+    let events = harness.get_by_label("Call events");
+    assert!(events.accesskit_node().is_disabled(), "no call id yet");
+    harness.state_mut().provider.call_id = "v3:alive".into();
+    harness.run_steps(2);
+    harness.get_by_label("Call events").click();
+    step_until(&mut harness, "the call's events", |h| {
+        h.query_by_label("Answer: call events").is_some()
+    });
+    assert!(
+        harness
+            .query_by_label_contains("the provider reports that the stream failed")
+            .is_some()
+    );
+    assert!(harness.query_by_label("Provider (1)").is_some());
+    let asked = fake.seen();
+    assert_eq!(asked[0].path, "/v2/calls/v3:alive");
+    assert_eq!(
+        asked[0].authorization.as_deref(),
+        Some(format!("Bearer {KEY}").as_str())
+    );
+    let diagnosis = harness.state().session.diagnosis.clone().unwrap();
+    assert_eq!(
+        diagnosis.verdict().map(|c| c.id),
+        Some(CauseId::ProviderStreamFailed)
+    );
+
+    // The manual portal step shows the record and offers its verdict.
+    harness.get_by_label("Diagnose").click();
+    harness.run_steps(2);
+    harness
+        .get_by_label("Use suggested verdict: Found a problem")
+        .click_accesskit();
+    harness.run_steps(2);
+    let record = &harness.state().session.manual["provider_portal"];
+    assert_eq!(record.verdict, Some(Verdict::Problem));
+
+    let session = harness.state().report_session();
+    for format in [Format::Markdown, Format::Html, Format::Json] {
+        let text = stream_doctor::report::render(&session, format, &[]);
+        assert!(text.contains("provider.stream_failed"), "{format:?}");
+        assert!(!text.contains(KEY), "the key leaked into {format:?}");
+    }
+}
+
+#[test]
+fn a_webhook_to_the_listener_shows_in_the_provider_tab_with_its_verdict() {
+    let (mut harness, _runtime, _fake) = with_fake_api();
+    harness.get_by_label("Live streams").click();
+    harness.state_mut().live.port = 0;
+    harness.run_steps(2);
+    harness.get_by_label("Start listening").click();
+    step_until(&mut harness, "the listener", |h| {
+        h.state().live.listening.is_some()
+    });
+    let addr = harness.state().live.listening.unwrap();
+    let answer = post_webhook(
+        addr,
+        "streaming.failed",
+        "v3:x",
+        r#","failure_reason":"connection_failed","stream_params":{"stream_url":"wss://app.example.com/a"}"#,
+    );
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    step_until(&mut harness, "the webhook's finding", |h| {
+        h.query_by_label("Provider (1)").is_some()
+    });
+    harness.get_by_label("Provider (1)").click();
+    harness.run_steps(2);
+    assert!(harness.query_by_label("Webhooks received (1)").is_some());
+    assert!(
+        harness.query_by_label("✖ unsigned").is_some(),
+        "no key given and no signature headers: missing, never trusted"
+    );
+    assert!(harness.query_by_label("connection_failed").is_some());
+    assert!(harness.query_by_label("wss://app.example.com/a").is_some());
+    assert_eq!(harness.state().session.webhooks.len(), 1);
 }

@@ -7,13 +7,11 @@ use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 
 use super::{SummaryFormat, USAGE, commands::write_out, parse};
-use stream_doctor::catalog::{CauseId, Finding, Severity};
-use stream_doctor::clock;
-use stream_doctor::provider::api::{
-    self, Answer, Api, ApiError, DeliveryFilter, EventsOf, StreamStart,
-};
+use stream_doctor::catalog::Severity;
+use stream_doctor::provider::api::{self, Api, ApiError, DeliveryFilter, EventsOf, StreamStart};
 use stream_doctor::report::api::{self as render, Shown};
 use stream_doctor::secret::Secret;
+use stream_doctor::stream::confirm::{self, Arrival};
 use stream_doctor::stream::listener::{ListenOptions, Listener};
 
 #[derive(clap::Args)]
@@ -219,9 +217,17 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
                 }
                 None => None,
             };
+            let store = listener.as_ref().map(Listener::store);
             let within = Duration::from_secs_f64(wait);
-            let answer = stream_start(&api, &id, &start, listener.as_ref(), within).await;
-            (Shown::Action, answer)
+            let watch = store.as_ref().map(|store| (store, within));
+            let answer = confirm::start_and_confirm(&api, &id, &start, watch).await;
+            if let (Some(listener), Ok((_, arrival))) = (&listener, &answer) {
+                if *arrival == Arrival::Arrived {
+                    eprintln!("the stream for {id} arrived at {}", listener.addr());
+                }
+                listener.stop();
+            }
+            (Shown::Action, answer.map(|(answer, _)| answer))
         }
         Action::StreamStop { id, stream_id } => (
             Shown::Action,
@@ -246,36 +252,4 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
         .iter()
         .any(|f| f.severity() == Severity::Fail);
     Ok(u8::from(failed))
-}
-
-/// Starts the stream and, with a listener, waits for it: an accepted start whose stream never
-/// arrives is the seed's symptom, reproduced on demand.
-async fn stream_start(
-    api: &Api,
-    call: &str,
-    start: &StreamStart,
-    listener: Option<&Listener>,
-    within: Duration,
-) -> Result<Answer, ApiError> {
-    let asked_at = clock::now();
-    let mut answer = api.stream_start(call, start).await?;
-    if let Some(listener) = listener {
-        if listener.wait_for_call(call, within).await {
-            eprintln!("the stream for {call} arrived at {}", listener.addr());
-        } else {
-            answer.findings.push(Finding {
-                cause: CauseId::ProviderStartedNotConnected,
-                summary: format!(
-                    "the API accepted streaming_start toward {} at {} (call {call}), and nothing arrived at {} in {} s",
-                    start.url,
-                    clock::rfc3339(asked_at),
-                    listener.addr(),
-                    within.as_secs_f64()
-                ),
-                severity: None,
-            });
-        }
-        listener.stop();
-    }
-    Ok(answer)
 }

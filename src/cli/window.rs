@@ -20,6 +20,9 @@ pub fn window(
             run_all,
             demo_stream,
         }),
+        api_key: std::env::var("TELNYX_API_KEY").ok(),
+        api_base: std::env::var("TELNYX_API_BASE").ok(),
+        webhook_public_key: std::env::var("TELNYX_PUBLIC_KEY").ok(),
         ..AppOptions::default()
     };
     match stream_doctor::ui::run(options) {

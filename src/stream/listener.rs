@@ -209,6 +209,25 @@ impl Shared {
     }
 }
 
+/// Waits up to `within` for a stream of call `call_id` to start in `store`; true when one did.
+pub async fn wait_for_call(store: &LiveStore, call_id: &str, within: Duration) -> bool {
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        let arrived = store.lock().is_ok_and(|live| {
+            live.streams
+                .iter()
+                .any(|s| s.call_id.as_deref() == Some(call_id))
+        });
+        if arrived {
+            return true;
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(ARRIVAL_POLL).await;
+    }
+}
+
 /// How often `wait_for_call` looks at the streams.
 const ARRIVAL_POLL: Duration = Duration::from_millis(50);
 
@@ -281,21 +300,7 @@ impl Listener {
 
     /// Waits up to `within` for a stream of call `call_id` to start here; true when one did.
     pub async fn wait_for_call(&self, call_id: &str, within: Duration) -> bool {
-        let deadline = tokio::time::Instant::now() + within;
-        loop {
-            let arrived = self.shared.store.lock().is_ok_and(|live| {
-                live.streams
-                    .iter()
-                    .any(|s| s.call_id.as_deref() == Some(call_id))
-            });
-            if arrived {
-                return true;
-            }
-            if tokio::time::Instant::now() >= deadline {
-                return false;
-            }
-            tokio::time::sleep(ARRIVAL_POLL).await;
-        }
+        wait_for_call(&self.shared.store, call_id, within).await
     }
 
     /// Stops listening; streams still open are closed by the listener in the summary.

@@ -1,10 +1,12 @@
 //! Media streams: the providers' protocols (`protocol`, one file per provider), the messages of
 //! one stream in order (`script`), the provider's side of a stream (`caller`, which `replay`
 //! and the `provider` check both run), the listener that stands in for the user's server with
-//! its socket-free per-stream state (`receiver`), and the live store the window reads.
+//! its socket-free per-stream state (`receiver`), the live store the window reads, and a stream
+//! started through the provider's API and confirmed at the listener (`confirm`).
 //! Messages from either provider are read into one provider-neutral shape, `Inbound`.
 
 pub mod caller;
+pub mod confirm;
 mod flex;
 pub mod listener;
 pub mod live;

@@ -16,7 +16,7 @@ use crate::provider::webhook::{self, MAX_BODY_BYTES, WebhookRecord};
 use crate::secret::Secret;
 
 /// What judging a webhook needs.
-#[derive(Clone, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Keys {
     pub telnyx_public_key: Option<VerifyingKey>,
     pub twilio_auth_token: Option<Secret>,

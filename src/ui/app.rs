@@ -12,6 +12,7 @@ use super::diagnosis::DiagnosisView;
 use super::explain::ExplainView;
 use super::live::{LiveAction, LiveView};
 use super::log::LogView;
+use super::provider::{ProviderAction, ProviderView};
 use super::report_view::{PreviewKey, ReportAction, ReportView};
 use super::target::{Settings, TargetAction, TargetBar};
 use super::{FilePicker, SystemPicker};
@@ -19,6 +20,8 @@ use crate::catalog::CheckId;
 use crate::engine::{Command, DemoInfo, Engine, Event, RunId};
 use crate::report::{Format, verdict_line};
 use crate::session::{Session, SessionOptions};
+use crate::stream::confirm::Arrival;
+use crate::stream::listener::Notice;
 
 const SETTINGS_KEY: &str = "stream-doctor/target";
 const RUN_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
@@ -26,13 +29,15 @@ const CANCEL_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key:
 const SHOW_DIAGNOSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1);
 const SHOW_LIVE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num2);
 const SHOW_REPORT: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num3);
+const SHOW_PROVIDER: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num4);
 
-/// The three screens, one tab each.
+/// The screens, one tab each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum View {
     Diagnose,
     Live,
     Report,
+    Provider,
 }
 
 /// Frame timings printed by `--measure-frames`: the figures the window's speed is judged by.
@@ -51,6 +56,12 @@ pub struct AppOptions {
     pub launched: Instant,
     /// Read and write remembered settings (off in tests).
     pub persist: bool,
+    /// The provider's API key (TELNYX_API_KEY), kept in memory only.
+    pub api_key: Option<String>,
+    /// Where the provider's API is (TELNYX_API_BASE); the documented base when `None`.
+    pub api_base: Option<String>,
+    /// The account's webhook public key (TELNYX_PUBLIC_KEY), to judge signatures with.
+    pub webhook_public_key: Option<String>,
 }
 
 impl Default for AppOptions {
@@ -60,6 +71,9 @@ impl Default for AppOptions {
             measure: None,
             launched: Instant::now(),
             persist: true,
+            api_key: None,
+            api_base: None,
+            webhook_public_key: None,
         }
     }
 }
@@ -85,6 +99,7 @@ pub struct App {
     checklist: ChecklistView,
     diagnosis: DiagnosisView,
     pub explain: ExplainView,
+    pub provider: ProviderView,
     log: LogView,
     picker: Box<dyn FilePicker>,
     demo: Option<DemoInfo>,
@@ -123,6 +138,12 @@ impl App {
             checklist: ChecklistView,
             diagnosis: DiagnosisView,
             explain: ExplainView::default(),
+            provider: ProviderView {
+                api_key: options.api_key.unwrap_or_default(),
+                public_key: options.webhook_public_key.unwrap_or_default(),
+                api_base: options.api_base,
+                ..ProviderView::default()
+            },
             log: LogView,
             picker: options.picker,
             demo: None,
@@ -199,7 +220,35 @@ impl App {
                 ));
                 self.live.set_stopped();
             }
-            Event::Stream(notice) => self.session.log(format!("stream {notice}")),
+            // A finding logs itself as it joins the session.
+            Event::Stream(Notice::Finding(finding)) => self.session.add_finding(finding),
+            Event::Stream(notice) => {
+                self.session.log(format!("stream {notice}"));
+                if let Notice::Webhook(record) = notice {
+                    self.session.add_webhook(*record);
+                }
+            }
+            Event::Api {
+                label,
+                result,
+                arrival,
+            } => {
+                match &result {
+                    Ok(answer) => {
+                        self.session.log(format!("provider API: {label} answered"));
+                        for finding in &answer.findings {
+                            self.session.add_finding(finding.clone());
+                        }
+                    }
+                    Err(why) => self.session.log(format!("provider API: {label}: {why}")),
+                }
+                if arrival == Arrival::Arrived {
+                    self.session
+                        .log("the test stream arrived at the app's listener");
+                }
+                self.provider
+                    .answered(label, result.as_ref().map_err(Clone::clone));
+            }
             Event::DemoStreamDone(outcome) => {
                 self.live.demo_playing = false;
                 match outcome {
@@ -268,6 +317,7 @@ impl App {
             format!("'{}' and what it needs", s.as_str())
         });
         self.session.log(format!("run {run}: {what} against {url}"));
+        self.engine.send(Command::ExpectUrl(Some(url.clone())));
         self.engine.send(Command::Run {
             run,
             url,
@@ -333,10 +383,14 @@ impl App {
 
     /// Values typed into the window that must never reach a report.
     fn secrets(&self) -> Vec<String> {
-        [self.target.auth_token.clone(), self.live.token.clone()]
-            .into_iter()
-            .filter(|s| !s.is_empty())
-            .collect()
+        [
+            self.target.auth_token.clone(),
+            self.live.token.clone(),
+            self.provider.api_key.clone(),
+        ]
+        .into_iter()
+        .filter(|s| !s.is_empty())
+        .collect()
     }
 
     fn rendered(&self, format: Format) -> String {
@@ -392,10 +446,14 @@ impl App {
     /// Acts on what the person asked of the live view.
     pub fn live_action(&mut self, action: LiveAction) {
         match action {
-            LiveAction::Start { port, token } => self.engine.send(Command::Listen {
-                port,
-                token: token.map(crate::secret::Secret::new),
-            }),
+            LiveAction::Start { port, token } => {
+                let keys = self.provider.webhook_keys();
+                self.engine.send(Command::Listen {
+                    port,
+                    token: token.map(crate::secret::Secret::new),
+                    keys,
+                });
+            }
             LiveAction::Stop => self.engine.send(Command::StopListening),
             LiveAction::DemoStream => {
                 self.live.demo_playing = true;
@@ -404,6 +462,24 @@ impl App {
                 self.engine.send(Command::DemoStream);
             }
             LiveAction::DetectTunnel { port } => self.engine.send(Command::DetectTunnel { port }),
+        }
+    }
+
+    /// Acts on what the person asked of the Provider tab.
+    pub fn provider_action(&mut self, action: ProviderAction) {
+        match action {
+            ProviderAction::Ask(call) => {
+                let Some(key) = self.provider.key() else {
+                    return;
+                };
+                self.session
+                    .log(format!("provider API: asking for {}", call.label()));
+                self.engine.send(Command::Api {
+                    call,
+                    key,
+                    base: self.provider.api_base.clone(),
+                });
+            }
         }
     }
 
@@ -416,6 +492,9 @@ impl App {
         }
         if ctx.input_mut(|i| i.consume_shortcut(&SHOW_REPORT)) {
             self.view = View::Report;
+        }
+        if ctx.input_mut(|i| i.consume_shortcut(&SHOW_PROVIDER)) {
+            self.view = View::Provider;
         }
         if ctx.input_mut(|i| i.consume_shortcut(&RUN_ALL)) {
             self.start_run(None);
@@ -527,6 +606,23 @@ impl eframe::App for App {
                     RichText::new("Report").strong(),
                 )
                 .on_hover_text("Export what was found: Markdown, HTML, JSON (Ctrl+3)");
+                let provider_findings = self
+                    .session
+                    .findings
+                    .iter()
+                    .filter(|f| f.cause.found_by() == crate::catalog::FoundBy::ProviderSide)
+                    .count();
+                let provider_label = if provider_findings > 0 {
+                    format!("Provider ({provider_findings})")
+                } else {
+                    "Provider".to_string()
+                };
+                ui.selectable_value(
+                    &mut self.view,
+                    View::Provider,
+                    RichText::new(provider_label).strong(),
+                )
+                .on_hover_text("What the provider itself recorded: webhooks and its API (Ctrl+4)");
             });
             let mut close = false;
             if let Some((name, saved)) = &self.viewing {
@@ -558,6 +654,27 @@ impl eframe::App for App {
                 .inner;
             if let Some(action) = action {
                 self.report_action(&ctx, action);
+            }
+            return;
+        }
+        if self.view == View::Provider {
+            egui::Panel::bottom("timeline")
+                .resizable(true)
+                .default_size(110.0)
+                .show(ui, |ui| self.log.ui(ui, &self.session));
+            let tunnel = self
+                .live
+                .tunnel
+                .as_ref()
+                .and_then(|t| t.as_ref().ok())
+                .cloned();
+            let action = egui::CentralPanel::default()
+                .show(ui, |ui| {
+                    self.provider.ui(ui, &self.session, tunnel.as_deref())
+                })
+                .inner;
+            if let Some(action) = action {
+                self.provider_action(action);
             }
             return;
         }

@@ -11,7 +11,9 @@ use super::{glossary, status_text};
 use crate::catalog::CheckId;
 use crate::check::CheckResult;
 use crate::check::evidence::TlsEvidence;
-use crate::checklist::{ITEMS, Item, ItemKind, ManualStep, Verdict};
+use crate::checklist::{
+    ITEMS, Item, ItemKind, ManualStep, Verdict, provider_evidence, suggested_verdict,
+};
 use crate::clock;
 use crate::net::tls::{self, ChainEntry};
 use crate::report::key_evidence;
@@ -258,6 +260,7 @@ fn manual_item_ui(ui: &mut egui::Ui, item: &Item, step: ManualStep, session: &mu
             }
             ui.label(RichText::new(format!("Healthy: {}", step.healthy)).italics());
             ui.label(RichText::new(format!("Unhealthy: {}", step.unhealthy)).italics());
+            provider_evidence_ui(ui, item, &record, session);
             ui.horizontal(|ui| {
                 for verdict in Verdict::ALL {
                     let selected = record.verdict == Some(verdict);
@@ -273,4 +276,30 @@ fn manual_item_ui(ui: &mut egui::Ui, item: &Item, step: ManualStep, session: &mu
                     .desired_width(f32::INFINITY),
             );
         });
+}
+
+/// What the provider's own record already says about this step, and the verdict it suggests.
+fn provider_evidence_ui(
+    ui: &mut egui::Ui,
+    item: &Item,
+    record: &crate::session::ManualRecord,
+    session: &mut Session,
+) {
+    let evidence = provider_evidence(item.id, &session.findings);
+    if evidence.is_empty() {
+        return;
+    }
+    ui.label(RichText::new("The provider's record (Provider tab) says:").strong());
+    for finding in &evidence {
+        ui.label(format!("• {}", finding.summary));
+    }
+    if let Some(verdict) = suggested_verdict(&evidence)
+        && record.verdict.is_none()
+        && ui
+            .button(format!("Use suggested verdict: {}", verdict.label()))
+            .on_hover_text("The provider's own record answers this step; you still decide")
+            .clicked()
+    {
+        session.set_verdict(item.id, verdict);
+    }
 }

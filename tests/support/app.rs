@@ -35,13 +35,30 @@ pub fn app(
     height: f32,
     dialogs: Dialogs,
 ) -> Harness<'static, App> {
+    app_with(
+        builder,
+        width,
+        height,
+        AppOptions {
+            picker: Box::new(dialogs),
+            ..AppOptions::default()
+        },
+    )
+}
+
+/// The app with `options` (settings never remembered).
+pub fn app_with(
+    builder: HarnessBuilder<App>,
+    width: f32,
+    height: f32,
+    options: AppOptions,
+) -> Harness<'static, App> {
     builder
         .with_size(egui::vec2(width, height))
         .build_eframe(|cc| {
             let options = AppOptions {
-                picker: Box::new(dialogs),
                 persist: false,
-                ..AppOptions::default()
+                ..options
             };
             App::new(cc, options).expect("app")
         })
@@ -69,4 +86,26 @@ pub fn step_for(harness: &mut Harness<'static, App>, duration: Duration) {
         harness.step();
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Posts a Telnyx webhook to the listener at `listener` as the provider does (unsigned), with
+/// `extra` payload fields (a leading comma and JSON members); the raw answer.
+pub fn post_webhook(
+    listener: std::net::SocketAddr,
+    event: &str,
+    call: &str,
+    extra: &str,
+) -> String {
+    let body = format!(
+        r#"{{"data":{{"record_type":"event","event_type":"{event}","id":"e-{event}","payload":{{"call_control_id":"{call}"{extra}}}}}}}"#
+    );
+    let request = format!(
+        "POST /webhooks/telnyx HTTP/1.1\r\nHost: {listener}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let mut tcp = std::net::TcpStream::connect(listener).expect("connect to the listener");
+    std::io::Write::write_all(&mut tcp, request.as_bytes()).expect("send the webhook");
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut tcp, &mut answer).expect("read the answer");
+    answer
 }
