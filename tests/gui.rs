@@ -445,6 +445,22 @@ fn the_provider_tab_asks_the_api_and_its_findings_join_the_diagnosis() {
     let record = &harness.state().session.manual["provider_portal"];
     assert_eq!(record.verdict, Some(Verdict::Problem));
 
+    // A tunnel found on the Live tab gives both URLs the provider needs.
+    harness.state_mut().live.tunnel = Some(Ok("wss://abc.ngrok.app".into()));
+    harness.get_by_label("Provider (1)").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label("https://abc.ngrok.app/webhooks/telnyx")
+            .is_some()
+    );
+    harness.get_by_label("Use the tunnel").click();
+    harness.run_steps(2);
+    assert_eq!(
+        harness.state().provider.stream_url,
+        "wss://abc.ngrok.app/stream"
+    );
+
     let session = harness.state().report_session();
     for format in [Format::Markdown, Format::Html, Format::Json] {
         let text = stream_doctor::report::render(&session, format, &[]);

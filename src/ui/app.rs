@@ -662,15 +662,10 @@ impl eframe::App for App {
                 .resizable(true)
                 .default_size(110.0)
                 .show(ui, |ui| self.log.ui(ui, &self.session));
-            let tunnel = self
-                .live
-                .tunnel
-                .as_ref()
-                .and_then(|t| t.as_ref().ok())
-                .cloned();
+            let tunnel = self.live.public_urls();
             let action = egui::CentralPanel::default()
                 .show(ui, |ui| {
-                    self.provider.ui(ui, &self.session, tunnel.as_deref())
+                    self.provider.ui(ui, &self.session, tunnel.as_ref())
                 })
                 .inner;
             if let Some(action) = action {

@@ -200,6 +200,20 @@ impl LiveView {
         }
     }
 
+    /// The URLs to give the provider through the tunnel found: the stream's (wss://) and the
+    /// webhooks' (https://), both holding the token when there is one.
+    pub fn public_urls(&self) -> Option<(String, String)> {
+        let public = self.tunnel.as_ref()?.as_ref().ok()?;
+        let stream = format!("{public}{}", self.path());
+        let base = public.replacen("wss://", "https://", 1);
+        let hooks = if self.token.is_empty() {
+            format!("{base}/webhooks/telnyx")
+        } else {
+            format!("{base}/{}/webhooks/telnyx", self.token)
+        };
+        Some((stream, hooks))
+    }
+
     fn shown(&self, url: &str) -> String {
         if self.token.is_empty() {
             url.to_string()
@@ -260,9 +274,8 @@ impl LiveView {
                     action = Some(LiveAction::DetectTunnel { port: addr.port() });
                 }
             });
-            match &self.tunnel {
-                Some(Ok(public)) => {
-                    let url = format!("{public}{}", self.path());
+            match (&self.tunnel, self.public_urls()) {
+                (_, Some((url, hooks))) => {
                     ui.horizontal(|ui| {
                         ui.label(RichText::new("Give the provider:").strong());
                         ui.monospace(self.shown(&url));
@@ -270,11 +283,18 @@ impl LiveView {
                             ui.ctx().copy_text(url.clone());
                         }
                     });
+                    ui.horizontal(|ui| {
+                        ui.label("Webhook URL:").on_hover_text("Set it as the application's webhook URL: the provider's webhooks then show in the Provider tab, matched with the streams");
+                        ui.monospace(self.shown(&hooks));
+                        if ui.small_button("Copy").clicked() {
+                            ui.ctx().copy_text(hooks.clone());
+                        }
+                    });
                 }
-                Some(Err(why)) => {
+                (Some(Err(why)), None) => {
                     ui.label(RichText::new(format!("No tunnel found ({why}). Run `ngrok http {}` and try again; the provider cannot reach 127.0.0.1.", addr.port())).weak());
                 }
-                None => {}
+                _ => {}
             }
         }
         if let Some(problem) = &self.problem {
@@ -417,4 +437,23 @@ fn meter(ui: &mut egui::Ui, last: Option<LevelPoint>) {
         );
     }
     response.on_hover_text("RMS level as the bar, peak as the tick; the left edge is silence (−96 dBFS), the right edge full scale (0 dBFS). Red when the peak nears clipping.");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tunnel_gives_a_stream_url_and_a_webhook_url_both_holding_the_token() {
+        let mut live = LiveView::default();
+        assert_eq!(live.public_urls(), None);
+        live.tunnel = Some(Err("no agent".into()));
+        assert_eq!(live.public_urls(), None);
+        live.tunnel = Some(Ok("wss://abc.ngrok.app".into()));
+        live.token = "s3cret".into();
+        let (stream, hooks) = live.public_urls().expect("urls");
+        assert_eq!(stream, "wss://abc.ngrok.app/stream/s3cret");
+        assert_eq!(hooks, "https://abc.ngrok.app/s3cret/webhooks/telnyx");
+        assert!(!live.shown(&hooks).contains("s3cret"), "masked on screen");
+    }
 }

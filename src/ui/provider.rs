@@ -113,7 +113,7 @@ impl ProviderView {
         &mut self,
         ui: &mut egui::Ui,
         session: &Session,
-        tunnel: Option<&str>,
+        tunnel: Option<&(String, String)>,
     ) -> Option<ProviderAction> {
         ui.heading("The provider's side");
         ui.label(RichText::new("What the provider itself recorded: the webhooks it sent to this app's listener, and its REST API. Its findings join the diagnosis and the report.").weak());
@@ -164,7 +164,12 @@ impl ProviderView {
         }
     }
 
-    fn api_ui(&mut self, ui: &mut egui::Ui, tunnel: Option<&str>) -> Option<ProviderAction> {
+    /// `tunnel`: the stream and webhook URLs through the tunnel found, when one was.
+    fn api_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        tunnel: Option<&(String, String)>,
+    ) -> Option<ProviderAction> {
         ui.label(RichText::new("The provider's API (Telnyx)").strong());
         let mut action = None;
         egui::Grid::new("api_fields")
@@ -196,17 +201,26 @@ impl ProviderView {
                             .hint_text("wss://PUBLIC-HOST/stream")
                             .desired_width(320.0),
                     );
-                    if let Some(tunnel) = tunnel
+                    if let Some((stream, _)) = tunnel
                         && ui
                             .button("Use the tunnel")
                             .on_hover_text("Send the test stream to this app's listener, through the ngrok tunnel found")
                             .clicked()
                     {
-                        self.stream_url =
-                            format!("{}/stream", tunnel.replacen("https://", "wss://", 1));
+                        self.stream_url.clone_from(stream);
                     }
                 });
                 ui.end_row();
+                if let Some((_, hooks)) = tunnel {
+                    ui.label("Webhook URL").on_hover_text("The application's webhook URL that reaches this app's listener through the tunnel: set it in the portal, and the webhooks show below");
+                    ui.horizontal(|ui| {
+                        ui.monospace(hooks);
+                        if ui.small_button("Copy").clicked() {
+                            ui.ctx().copy_text(hooks.clone());
+                        }
+                    });
+                    ui.end_row();
+                }
             });
         let has_key = !self.api_key.trim().is_empty();
         let call = self.call_id.trim().to_string();
