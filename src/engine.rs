@@ -27,8 +27,10 @@ use crate::secret::Secret;
 use crate::stream::confirm::{self, Arrival};
 use crate::stream::listener::{ListenOptions, ListenSummary, Listener, Notice};
 use crate::stream::live::LiveStore;
+use crate::stream::monitor::MonitorEvent;
 use crate::stream::ngrok;
 use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
+use crate::stream::watch::{self, Mirror, News, WatchEnd, WatchError, WatchOptions};
 use crate::stream::webhooks;
 
 pub type RunId = u64;
@@ -62,6 +64,10 @@ pub enum Command {
     DetectTunnel {
         port: u16,
     },
+    /// Watch a listener that runs elsewhere through its monitor, reconnecting when the link
+    /// drops, until `StopWatching`.
+    Watch(WatchOptions),
+    StopWatching,
     /// The URL last checked, which the listener compares the provider's `stream_url`s with.
     ExpectUrl(Option<String>),
     /// Ask the provider's REST API; a stream started while the listener runs is watched for.
@@ -97,6 +103,28 @@ impl ApiCall {
         }
     }
 }
+
+/// How watching a remote listener goes.
+#[derive(Clone, Debug)]
+pub enum WatchStatus {
+    /// The streams it shows land in `store`, as a local listener's do.
+    Connecting {
+        store: LiveStore,
+    },
+    Connected,
+    /// The link dropped or could not be made; another try comes after `after`.
+    Reconnecting {
+        why: String,
+        after: Duration,
+    },
+    /// Given up (a refusal a retry cannot change) or stopped.
+    Stopped {
+        why: String,
+    },
+}
+
+/// The wait before a watch tries again grows to this.
+const WATCH_BACKOFF_MAX: Duration = Duration::from_secs(15);
 
 /// What the UI needs to point checks at the demo target.
 #[derive(Clone, Debug)]
@@ -135,6 +163,7 @@ pub enum Event {
     Stream(Notice),
     DemoStreamDone(Result<u64, String>),
     Tunnel(Result<String, String>),
+    Watch(WatchStatus),
     /// The API's answer (or why there is none), with what was asked.
     Api {
         label: &'static str,
@@ -154,6 +183,7 @@ pub struct Engine {
     demo: Arc<tokio::sync::Mutex<Option<DemoTarget>>>,
     listener: Arc<tokio::sync::Mutex<Option<Listener>>>,
     expect_url: Arc<Mutex<Option<String>>>,
+    watching: Mutex<Option<AbortHandle>>,
 }
 
 impl Engine {
@@ -174,6 +204,7 @@ impl Engine {
             demo: Arc::new(tokio::sync::Mutex::new(None)),
             listener: Arc::new(tokio::sync::Mutex::new(None)),
             expect_url: Arc::new(Mutex::new(None)),
+            watching: Mutex::new(None),
         })
     }
 
@@ -315,6 +346,23 @@ impl Engine {
                     ));
                 });
             }
+            Command::Watch(options) => {
+                let task = runtime.spawn(watch_remote(options, emit));
+                if let Ok(mut watching) = self.watching.lock()
+                    && let Some(old) = watching.replace(task.abort_handle())
+                {
+                    old.abort();
+                }
+            }
+            Command::StopWatching => {
+                let old = self.watching.lock().ok().and_then(|mut w| w.take());
+                if let Some(old) = old {
+                    old.abort();
+                    emit(Event::Watch(WatchStatus::Stopped {
+                        why: "stopped".into(),
+                    }));
+                }
+            }
             Command::ExpectUrl(url) => {
                 if let Ok(mut expected) = self.expect_url.lock() {
                     expected.clone_from(&url);
@@ -413,6 +461,48 @@ async fn ask_api(
         }
     };
     (answer.map_err(|e| e.to_string()), Arrival::NotWatched)
+}
+
+/// Watches a remote listener into a mirror store until aborted, reconnecting with a growing
+/// pause; the webhooks and findings it brings join the session as local ones do.
+async fn watch_remote(options: WatchOptions, emit: impl Fn(Event) + Send + Sync + Clone + 'static) {
+    let mut mirror = Mirror::default();
+    emit(Event::Watch(WatchStatus::Connecting {
+        store: mirror.store.clone(),
+    }));
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let why = match watch::connect(&options).await {
+            Ok(monitor) => {
+                emit(Event::Watch(WatchStatus::Connected));
+                pause = Duration::from_secs(1);
+                let mut unreadable = 0;
+                let news_emit = emit.clone();
+                let mut on_event = |event: MonitorEvent| match mirror.apply(&event) {
+                    News::Webhook(record) => news_emit(Event::Stream(Notice::Webhook(record))),
+                    News::Finding(finding) => news_emit(Event::Stream(Notice::Finding(finding))),
+                    News::Nothing => {}
+                };
+                match monitor.run(&mut on_event, &mut unreadable).await {
+                    WatchEnd::Closed(reason) => {
+                        format!("the listener closed the monitor: {reason}")
+                    }
+                    WatchEnd::Lost(why) => format!("the link dropped: {why}"),
+                }
+            }
+            Err(e @ (WatchError::Refused(..) | WatchError::BadUrl(_))) => {
+                emit(Event::Watch(WatchStatus::Stopped { why: e.to_string() }));
+                return;
+            }
+            Err(e) => e.to_string(),
+        };
+        emit(Event::Watch(WatchStatus::Reconnecting {
+            why,
+            after: pause,
+        }));
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(WATCH_BACKOFF_MAX);
+    }
 }
 
 /// Items a list from the window asks for.

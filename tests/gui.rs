@@ -8,12 +8,16 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use stream_doctor::catalog::CauseId;
+use stream_doctor::audio::Codec;
 use stream_doctor::catalog::CheckId;
+use stream_doctor::catalog::{CauseId, Provider};
 use stream_doctor::check::Status;
 use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{Behavior, DemoServer};
 use stream_doctor::report::Format;
+use stream_doctor::secret::Secret;
+use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::stream::replay::{Pace, ReplayOptions, Source, Tracks};
 use stream_doctor::ui::{App, AppOptions};
 use support::app::{Dialogs, app, app_with, post_webhook, step_until};
 use support::telnyx_api::{FakeTelnyx, KEY};
@@ -500,4 +504,75 @@ fn a_webhook_to_the_listener_shows_in_the_provider_tab_with_its_verdict() {
     assert!(harness.query_by_label("connection_failed").is_some());
     assert!(harness.query_by_label("wss://app.example.com/a").is_some());
     assert_eq!(harness.state().session.webhooks.len(), 1);
+}
+
+#[test]
+fn watching_a_deployed_listener_shows_its_streams_like_local_ones() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let token = "watch-t0ken";
+    let listener = runtime
+        .block_on(Listener::start(
+            ListenOptions {
+                bind: "127.0.0.1:0".parse().unwrap(),
+                token: Some(Secret::new(token)),
+                ..ListenOptions::default()
+            },
+            std::sync::Arc::new(|_| {}),
+        ))
+        .unwrap();
+    let addr = listener.addr();
+    let mut harness = harness();
+    harness.get_by_label("Live streams").click();
+    harness.run_steps(2);
+    harness.get_by_label("Watch a deployed listener").click();
+    harness.run_steps(2);
+    assert!(harness.get_by_label("Watch").accesskit_node().is_disabled());
+    harness.state_mut().watch.url = format!("ws://{addr}");
+    harness.state_mut().watch.token = token.into();
+    harness.run_steps(2);
+    harness.get_by_label("Watch").click();
+    step_until(&mut harness, "the link", |h| {
+        h.query_all_by_label_contains("✔ Connected to")
+            .next()
+            .is_some()
+    });
+    let replayed = runtime.block_on(stream_doctor::stream::replay::run(
+        &ReplayOptions {
+            url: format!("ws://{addr}/{token}/audio"),
+            protocol: Provider::Telnyx,
+            codec: Codec::Pcmu,
+            source: Source::Tone {
+                freq_hz: 440.0,
+                seconds: 1.0,
+            },
+            tracks: Tracks::Inbound,
+            pace: Pace::Max,
+            streams: 1,
+            timeout: Duration::from_secs(5),
+            resolve: Vec::new(),
+            extra_roots: Vec::new(),
+            auth_token: None,
+            call_id: Some("v3:remote".into()),
+        },
+        &|_| {},
+    ));
+    assert_eq!(replayed.streams[0].error, None);
+    step_until(&mut harness, "the remote stream's levels", |h| {
+        h.query_by_label("PCMU / 8000 Hz / 1 ch").is_some() && h.query_by_label("50").is_some()
+    });
+    assert!(harness.query_by_label("v3:remote").is_some());
+    listener.stop();
+    step_until(&mut harness, "the dropped link", |h| {
+        h.query_all_by_label_contains("trying again in")
+            .next()
+            .is_some()
+    });
+    harness.get_by_label("Stop watching").click();
+    step_until(&mut harness, "the end of the watch", |h| {
+        h.query_all_by_label_contains("Not watching: stopped")
+            .next()
+            .is_some()
+    });
+    let log = harness.state().session.log_text();
+    assert!(!log.contains(token), "the token reached the timeline");
 }

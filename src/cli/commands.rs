@@ -9,7 +9,8 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{
-    CheckArgs, ExplainArgs, Format, ListenArgs, ReplayArgs, ReportArgs, ReportFormat, SummaryFormat,
+    CheckArgs, ExplainArgs, Format, ListenArgs, ReplayArgs, ReportArgs, ReportFormat,
+    SummaryFormat, USAGE, parse,
 };
 use stream_doctor::demo::DemoTarget;
 use stream_doctor::explain;
@@ -123,10 +124,31 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     if let Some(dir) = &args.record {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let has_token = args.token.is_some();
+    let token = args
+        .token
+        .or_else(|| std::env::var("STREAM_DOCTOR_LISTEN_TOKEN").ok())
+        .filter(|t| !t.is_empty());
+    let port = std::env::var("PORT").ok();
+    let bind = match parse::listen_address(args.bind, port.as_deref()) {
+        Ok(bind) => bind,
+        Err(why) => {
+            eprintln!("error: {why}");
+            return Ok(USAGE);
+        }
+    };
+    if !bind.ip().is_loopback() && token.is_none() {
+        if !args.public_without_token {
+            eprintln!(
+                "error: listening on {bind} (off loopback) needs a token: --token or STREAM_DOCTOR_TOKEN (without one, anyone who finds the address can send streams and read the monitor); --public-without-token accepts that"
+            );
+            return Ok(USAGE);
+        }
+        eprintln!("warning: listening on {bind} without a token: anyone who finds it can use it");
+    }
+    let has_token = token.is_some();
     let options = ListenOptions {
-        bind: args.bind,
-        token: args.token.map(Secret::new),
+        bind,
+        token: token.map(Secret::new),
         tls,
         max_frame_bytes: args.max_frame_bytes,
         record_dir: args.record.clone(),
@@ -151,7 +173,7 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     let notify = Arc::new(move |notice: Notice| say(notice.to_string()));
     let mut listener = Listener::start(options, notify)
         .await
-        .with_context(|| format!("cannot listen on {}", args.bind))?;
+        .with_context(|| format!("cannot listen on {bind}"))?;
     let scheme = if args.tls_cert.is_some() { "wss" } else { "ws" };
     say(format!(
         "listening on {scheme}://{}/ (any path{})",

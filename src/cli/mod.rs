@@ -6,6 +6,7 @@
 mod commands;
 mod parse;
 mod telnyx;
+mod watch;
 mod window;
 
 use std::path::PathBuf;
@@ -61,6 +62,8 @@ enum Command {
     /// Explain a provider's error code (Twilio 319xx, a Telnyx failure_reason) and name the
     /// checks that answer it.
     Explain(ExplainArgs),
+    /// Watch a listener running elsewhere (deployed on your platform) through its monitor.
+    Watch(watch::WatchArgs),
     /// Read the provider's own record through its REST API (key from TELNYX_API_KEY):
     /// webhook deliveries, a call's events and status, the application; start or stop a stream.
     Telnyx(Box<telnyx::TelnyxArgs>),
@@ -168,12 +171,18 @@ struct CaFile {
     after_help = "Give the provider wss://PUBLIC-HOST/any/path (through a tunnel such as `ngrok http 5001`), and\nhttps://PUBLIC-HOST/webhooks/telnyx (or /webhooks/twilio) as its webhook URL.\nEnds after --max-streams streams have closed, after --duration, or on Ctrl-C, then prints the summary."
 )]
 struct ListenArgs {
-    /// Address to listen on (a tunnel forwards to it).
-    #[arg(long, default_value = "127.0.0.1:5001")]
-    bind: std::net::SocketAddr,
-    /// Accept only paths that contain this token; others get 404 (and are logged).
-    #[arg(long, env = "STREAM_DOCTOR_LISTEN_TOKEN", hide_env_values = true)]
+    /// Address to listen on (a tunnel forwards to it). Default: 0.0.0.0:$PORT when the
+    /// platform sets PORT, else 127.0.0.1:5001. Off loopback it needs --token.
+    #[arg(long)]
+    bind: Option<std::net::SocketAddr>,
+    /// Accept only streams and webhooks holding this token (in the path, or for streams the
+    /// provider's auth-token header) and the monitor with it as a Bearer token; others get 404.
+    /// Also read from STREAM_DOCTOR_LISTEN_TOKEN.
+    #[arg(long, env = "STREAM_DOCTOR_TOKEN", hide_env_values = true)]
     token: Option<String>,
+    /// Listen off loopback without a token (anyone who finds the address can use it).
+    #[arg(long)]
+    public_without_token: bool,
     /// Serve TLS with this certificate chain (PEM); needs --tls-key.
     #[arg(long, value_name = "PEM", requires = "tls_key")]
     tls_cert: Option<PathBuf>,
@@ -329,6 +338,7 @@ pub fn main() -> ExitCode {
         Command::Report(args) => commands::report(args),
         Command::Explain(args) => runtime.block_on(commands::explain(args)),
         Command::Telnyx(args) => runtime.block_on(telnyx::run(*args)),
+        Command::Watch(args) => runtime.block_on(watch::run(args)),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -51,3 +51,21 @@ pub fn rfc3339(s: &str) -> Result<String, String> {
         .map(|_| s.to_string())
         .map_err(|_| format!("'{s}' is not an RFC 3339 time (e.g. 2026-11-25T14:00:00Z)"))
 }
+
+/// Where `listen` binds: `--bind`, else `0.0.0.0:$PORT` when the platform sets `PORT`, else
+/// 127.0.0.1:5001.
+pub fn listen_address(
+    bind: Option<std::net::SocketAddr>,
+    port: Option<&str>,
+) -> Result<std::net::SocketAddr, String> {
+    if let Some(bind) = bind {
+        return Ok(bind);
+    }
+    match port.map(str::trim) {
+        Some(port) => port
+            .parse::<u16>()
+            .map(|p| std::net::SocketAddr::from(([0, 0, 0, 0], p)))
+            .map_err(|_| format!("PORT is '{port}', not a port number")),
+        None => Ok(std::net::SocketAddr::from(([127, 0, 0, 1], 5001))),
+    }
+}

@@ -3,8 +3,10 @@
 //! when one is set) and runs the socket side of each: TLS, the upgrade, reading frames and
 //! stamping their arrival, sending replies, closing. What a stream's frames mean is the
 //! `receiver`'s. Bad input is counted and shown; it never stops the listener or another stream.
+//! Deployed, it also answers `/healthz` (open) and `/monitor` (the `monitor`'s events, behind
+//! the token), and takes the token from the provider's auth-token header as well as the path.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::pin::Pin;
@@ -25,7 +27,8 @@ use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::live::{Closed, ClosedBy, LiveStore, StreamState, StreamSummary};
+use super::live::{Closed, ClosedBy, LiveStore, StreamState, StreamSummary, UpgradeSeen};
+use super::monitor::{self, Happening, Journal, TrackLevels};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
 use super::webhooks;
 use crate::catalog::Finding;
@@ -47,6 +50,8 @@ const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 const CORRELATION_TICK: Duration = Duration::from_millis(250);
 /// Replies go out one every 20 ms, the pace of the audio they carry.
 const REPLY_INTERVAL: Duration = Duration::from_millis(20);
+/// The monitor gets each stream's levels once a second.
+const LEVELS_EVERY: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct ListenOptions {
@@ -173,6 +178,9 @@ struct Shared {
     connections: Arc<Semaphore>,
     closed: watch::Sender<u64>,
     correlator: Mutex<Correlator>,
+    journal: Journal,
+    /// Raised when the listener stops, so the monitors say goodbye.
+    stopping: watch::Sender<bool>,
 }
 
 impl Shared {
@@ -182,7 +190,46 @@ impl Shared {
             if let Ok(mut live) = self.store.lock() {
                 live.findings.push(finding.clone());
             }
+            self.journal
+                .publish(None, Happening::Finding(finding.clone()));
             (self.notify)(Notice::Finding(finding));
+        }
+    }
+
+    /// One `levels` event per stream with new level points: each track's frames and points.
+    fn publish_levels(&self, sent: &mut HashMap<(u64, String), f64>) {
+        let mut events = Vec::new();
+        if let Ok(live) = self.store.lock() {
+            for stream in &live.streams {
+                let mut tracks = BTreeMap::new();
+                for (name, track) in &stream.tracks {
+                    let key = (stream.number, name.clone());
+                    let last = sent.get(&key).copied().unwrap_or(f64::NEG_INFINITY);
+                    let points: Vec<_> = track
+                        .recent
+                        .iter()
+                        .filter(|p| p.at_ms > last)
+                        .copied()
+                        .collect();
+                    if let Some(newest) = points.last() {
+                        sent.insert(key, newest.at_ms);
+                        tracks.insert(
+                            name.clone(),
+                            TrackLevels {
+                                frames: track.frames,
+                                points,
+                            },
+                        );
+                    }
+                }
+                if !tracks.is_empty() {
+                    events.push((stream.number, tracks));
+                }
+            }
+        }
+        for (number, tracks) in events {
+            self.journal
+                .publish(Some(number), Happening::Levels { tracks });
         }
     }
 
@@ -195,6 +242,8 @@ impl Shared {
         if let Ok(mut live) = self.store.lock() {
             live.webhooks.push(record.clone());
         }
+        self.journal
+            .publish(None, Happening::Webhook(Box::new(record.clone())));
         (self.notify)(Notice::Webhook(Box::new(record)));
         self.found(findings);
     }
@@ -244,6 +293,7 @@ impl Listener {
         let socket = TcpListener::bind(options.bind).await?;
         let addr = socket.local_addr()?;
         let (closed_tx, closed) = watch::channel(0);
+        let (stopping, _) = watch::channel(false);
         let mut correlator = Correlator::new(options.started_grace);
         correlator.expect_url(options.expect_url.clone());
         let shared = Arc::new(Shared {
@@ -253,11 +303,15 @@ impl Listener {
             notify,
             closed: closed_tx,
             correlator: Mutex::new(correlator),
+            journal: Journal::default(),
+            stopping,
         });
         let accepting = shared.clone();
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             let mut ticker = tokio::time::interval(CORRELATION_TICK);
+            let mut levels = tokio::time::interval(LEVELS_EVERY);
+            let mut sent = HashMap::new();
             loop {
                 tokio::select! {
                     accepted = socket.accept() => {
@@ -267,6 +321,7 @@ impl Listener {
                     }
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
                     _ = ticker.tick() => accepting.tick(),
+                    _ = levels.tick() => accepting.publish_levels(&mut sent),
                 }
             }
         });
@@ -305,6 +360,7 @@ impl Listener {
 
     /// Stops listening; streams still open are closed by the listener in the summary.
     pub fn stop(&self) -> ListenSummary {
+        let _ = self.shared.stopping.send(true);
         self.task.abort();
         let mut live = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
         for stream in live.streams.iter_mut().filter(|s| s.is_open()) {
@@ -331,6 +387,82 @@ impl Drop for Listener {
     }
 }
 
+/// The request's headers as the monitor shows them: credentials and the token never.
+fn redacted_headers(headers: &[(String, String)], token: Option<&Secret>) -> Vec<(String, String)> {
+    const CREDENTIALS: [&str; 4] = [
+        "authorization",
+        "proxy-authorization",
+        "cookie",
+        "x-telnyx-streaming-auth-token",
+    ];
+    headers
+        .iter()
+        .map(|(name, value)| {
+            let value = if CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c)) {
+                REDACTED.to_string()
+            } else {
+                shown_path(value, token)
+            };
+            (name.clone(), value)
+        })
+        .collect()
+}
+
+/// `/monitor`: with the token as a Bearer token (when the listener has one), the listener's
+/// events over a WebSocket; without it, 401 before any upgrade.
+async fn monitor(
+    mut stream: Box<dyn Io>,
+    request: http::Request,
+    remote: SocketAddr,
+    path: String,
+    shared: &Shared,
+) {
+    let bearer = request
+        .header("authorization")
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    let allowed = shared
+        .options
+        .token
+        .as_ref()
+        .is_none_or(|t| bearer == Some(t.expose()));
+    if !allowed {
+        let answer = http::response(
+            401,
+            "Unauthorized",
+            "WWW-Authenticate: Bearer\r\n",
+            "the monitor needs the listener's token as a Bearer token",
+        );
+        http::answer(&mut stream, &answer).await;
+        refuse(
+            shared,
+            remote,
+            path,
+            "the monitor was asked without the token",
+        );
+        return;
+    }
+    let Some(key) = request.websocket_key() else {
+        let answer = http::response(
+            426,
+            "Upgrade Required",
+            "Upgrade: websocket\r\n",
+            "the monitor is a WebSocket",
+        );
+        http::answer(&mut stream, &answer).await;
+        return;
+    };
+    if tokio::io::AsyncWriteExt::write_all(&mut stream, http::switching_protocols(key).as_bytes())
+        .await
+        .is_err()
+    {
+        return;
+    }
+    let ws =
+        WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, None).await;
+    monitor::serve(ws, &shared.journal, shared.stopping.subscribe()).await;
+}
+
 /// A path as shown anywhere: the token, if it is in there, masked.
 fn shown_path(path: &str, token: Option<&Secret>) -> String {
     match token {
@@ -343,6 +475,14 @@ fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
     if let Ok(mut live) = shared.store.lock() {
         live.refused += 1;
     }
+    shared.journal.publish(
+        None,
+        Happening::Refused {
+            remote: remote.to_string(),
+            path: path.clone(),
+            why: why.to_string(),
+        },
+    );
     (shared.notify)(Notice::Refused {
         remote,
         path,
@@ -391,13 +531,31 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
     };
     let token = shared.options.token.as_ref();
     let path = shown_path(&request.target, token);
-    if token.is_some_and(|t| !request.target.contains(t.expose())) {
+    if request.path() == "/healthz" {
+        http::answer(&mut stream, &http::response(200, "OK", "", "ok")).await;
+        return;
+    }
+    if request.path() == "/monitor" {
+        monitor(stream, request, remote, path, &shared).await;
+        return;
+    }
+    let in_path = token.is_none_or(|t| request.target.contains(t.expose()));
+    let in_header =
+        token.is_some_and(|t| request.header("x-telnyx-streaming-auth-token") == Some(t.expose()));
+    // A webhook carries the token in its path only; a stream also in the provider's header.
+    let allowed = in_path || (in_header && webhooks::route(&request).is_none());
+    if !allowed {
         http::answer(
             &mut stream,
-            &http::response(404, "Not Found", "", "no stream here"),
+            &http::response(404, "Not Found", "", "nothing here"),
         )
         .await;
-        refuse(&shared, remote, path, "the path does not hold the token");
+        refuse(
+            &shared,
+            remote,
+            path,
+            "the token is in neither the path nor the auth-token header",
+        );
         return;
     }
     if let Some(provider) = webhooks::route(&request) {
@@ -440,15 +598,26 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
     let ws =
         WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, Some(config))
             .await;
+    let seen = UpgradeSeen::of(&request.headers);
     let number = {
         let Ok(mut live) = shared.store.lock() else {
             return;
         };
         let number = live.streams.len() as u64 + 1;
-        live.streams
-            .push(StreamState::new(number, path.clone(), remote.to_string()));
+        let mut state = StreamState::new(number, path.clone(), remote.to_string());
+        state.request = Some(seen.clone());
+        live.streams.push(state);
         number
     };
+    shared.journal.publish(
+        Some(number),
+        Happening::Connect {
+            path: path.clone(),
+            remote: remote.to_string(),
+            headers: redacted_headers(&request.headers, token),
+            edge: seen.edge,
+        },
+    );
     (shared.notify)(Notice::Opened {
         number,
         remote,
@@ -465,6 +634,9 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         replies: VecDeque::new(),
     };
     let closed = stream.serve(ws).await;
+    shared
+        .journal
+        .publish(Some(number), Happening::Close(closed.clone()));
     let how = closed.to_string();
     let recorded = stream.update(|receiver, state| {
         state.duration_ms = Some(millis(state.opened.elapsed()));
@@ -532,10 +704,24 @@ impl LiveStream {
     /// Tells a person what a frame did and queues its replies.
     fn apply(&mut self, step: Option<Step>) {
         let Some(step) = step else { return };
-        if let Some((call_id, stream_id)) = step.started
-            && let Ok(mut correlator) = self.shared.correlator.lock()
-        {
-            correlator.stream(call_id, stream_id);
+        if let Some((call_id, stream_id)) = step.started {
+            let what = self.update(|_, state| Happening::Start {
+                protocol: state.protocol.map(|p| p.name().to_string()),
+                stream_id: stream_id.clone(),
+                call_id: call_id.clone(),
+                media_format: state.media_format.clone(),
+            });
+            if let Some(what) = what {
+                self.shared.journal.publish(Some(self.number), what);
+            }
+            if let Ok(mut correlator) = self.shared.correlator.lock() {
+                correlator.stream(call_id, stream_id);
+            }
+        }
+        if step.stopped {
+            self.shared
+                .journal
+                .publish(Some(self.number), Happening::Stop);
         }
         for text in step.events {
             (self.shared.notify)(Notice::Event {

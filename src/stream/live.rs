@@ -13,6 +13,7 @@ use super::{MessageKind, Provider};
 use crate::audio::meter::{LevelPoint, Summary, decimate};
 use crate::catalog::Finding;
 use crate::clock::millis;
+use crate::edge::AnsweredBy;
 use crate::provider::webhook::WebhookRecord;
 
 /// 30 s of 20 ms frames.
@@ -224,6 +225,34 @@ pub struct TimelineEntry {
     pub text: String,
 }
 
+/// The provider's real upgrade request, as far as a diagnosis needs it (no secret values).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpgradeSeen {
+    pub user_agent: Option<String>,
+    pub origin: bool,
+    /// The `x-telnyx-streaming-auth-token` header was there.
+    pub auth_token_header: bool,
+    /// The edge the request crossed (platform, CDN, proxy), told from its headers.
+    pub edge: Option<AnsweredBy>,
+}
+
+impl UpgradeSeen {
+    pub fn of(headers: &[(String, String)]) -> Self {
+        let header = |name: &str| {
+            headers
+                .iter()
+                .find(|(n, _)| n.eq_ignore_ascii_case(name))
+                .map(|(_, v)| v.clone())
+        };
+        Self {
+            user_agent: header("user-agent"),
+            origin: header("origin").is_some(),
+            auth_token_header: header("x-telnyx-streaming-auth-token").is_some(),
+            edge: crate::edge::from_request(headers),
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 pub struct StreamState {
     /// Order of arrival at this listener, from 1.
@@ -244,6 +273,7 @@ pub struct StreamState {
     pub duration_ms: Option<f64>,
     pub mark_round_trip_ms: Option<f64>,
     pub recordings: Vec<String>,
+    pub request: Option<UpgradeSeen>,
 }
 
 impl StreamState {
@@ -266,6 +296,7 @@ impl StreamState {
             duration_ms: None,
             mark_round_trip_ms: None,
             recordings: Vec::new(),
+            request: None,
         }
     }
 
@@ -316,6 +347,7 @@ impl StreamState {
                 .unwrap_or_else(|| millis(self.opened.elapsed())),
             mark_round_trip_ms: self.mark_round_trip_ms,
             recordings: self.recordings.clone(),
+            request: self.request.clone(),
         }
     }
 }
@@ -339,6 +371,9 @@ pub struct StreamSummary {
     pub mark_round_trip_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub recordings: Vec<String>,
+    /// The upgrade request as the provider sent it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request: Option<UpgradeSeen>,
 }
 
 /// Everything a listener has seen.

@@ -2,7 +2,8 @@
 //! one stream in order (`script`), the provider's side of a stream (`caller`, which `replay`
 //! and the `provider` check both run), the listener that stands in for the user's server with
 //! its socket-free per-stream state (`receiver`), the live store the window reads, and a stream
-//! started through the provider's API and confirmed at the listener (`confirm`).
+//! started through the provider's API and confirmed at the listener (`confirm`), and the
+//! listener's monitor, which a person watches from elsewhere (`monitor`, `watch`).
 //! Messages from either provider are read into one provider-neutral shape, `Inbound`.
 
 pub mod caller;
@@ -10,6 +11,7 @@ pub mod confirm;
 mod flex;
 pub mod listener;
 pub mod live;
+pub mod monitor;
 pub mod ngrok;
 pub mod protocol;
 pub mod receiver;
@@ -17,6 +19,7 @@ pub mod replay;
 pub mod script;
 pub mod telnyx;
 pub mod twilio;
+pub mod watch;
 pub mod webhooks;
 
 use serde_json::Value;

@@ -48,6 +48,8 @@ pub struct Step {
     pub replies: Vec<Outgoing>,
     /// The call and stream ids a `start` carried, when this frame was one.
     pub started: Option<(Option<String>, Option<String>)>,
+    /// This frame was the provider's `stop`.
+    pub stopped: bool,
 }
 
 struct Track {
@@ -157,6 +159,7 @@ impl Receiver {
             Inbound::Start(info) => self.start(info, live, &mut step),
             Inbound::Media(media) => self.media(media, arrived, live, &mut step),
             Inbound::Stop => {
+                step.stopped = true;
                 say(live, &mut step, "stop".into());
                 for line in self.finish(live) {
                     say(live, &mut step, line);

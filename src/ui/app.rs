@@ -15,15 +15,19 @@ use super::log::LogView;
 use super::provider::{ProviderAction, ProviderView};
 use super::report_view::{PreviewKey, ReportAction, ReportView};
 use super::target::{Settings, TargetAction, TargetBar};
+use super::watch::{WatchAction, WatchPanel};
 use super::{FilePicker, SystemPicker};
 use crate::catalog::CheckId;
-use crate::engine::{Command, DemoInfo, Engine, Event, RunId};
+use crate::engine::{Command, DemoInfo, Engine, Event, RunId, WatchStatus};
 use crate::report::{Format, verdict_line};
 use crate::session::{Session, SessionOptions};
 use crate::stream::confirm::Arrival;
 use crate::stream::listener::Notice;
+use crate::stream::watch::WatchOptions;
 
 const SETTINGS_KEY: &str = "stream-doctor/target";
+/// Deadline of each attempt to reach a watched listener.
+const WATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 const RUN_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const CANCEL_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
 const SHOW_DIAGNOSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1);
@@ -100,6 +104,7 @@ pub struct App {
     diagnosis: DiagnosisView,
     pub explain: ExplainView,
     pub provider: ProviderView,
+    pub watch: WatchPanel,
     log: LogView,
     picker: Box<dyn FilePicker>,
     demo: Option<DemoInfo>,
@@ -144,6 +149,7 @@ impl App {
                 api_base: options.api_base,
                 ..ProviderView::default()
             },
+            watch: WatchPanel::default(),
             log: LogView,
             picker: options.picker,
             demo: None,
@@ -259,6 +265,17 @@ impl App {
                         self.session.log(format!("demo stream failed: {e}"));
                         self.live.problem = Some(format!("The demo stream failed: {e}"));
                     }
+                }
+            }
+            Event::Watch(status) => {
+                self.watch.update(&status);
+                if let Some((text, _)) = &self.watch.status {
+                    self.session.log(text.clone());
+                }
+                match status {
+                    WatchStatus::Connecting { store } => self.live.set_watching(store),
+                    WatchStatus::Stopped { .. } => self.live.stop_watching(),
+                    _ => {}
                 }
             }
             Event::Tunnel(found) => {
@@ -387,6 +404,7 @@ impl App {
             self.target.auth_token.clone(),
             self.live.token.clone(),
             self.provider.api_key.clone(),
+            self.watch.token.clone(),
         ]
         .into_iter()
         .filter(|s| !s.is_empty())
@@ -462,6 +480,23 @@ impl App {
                 self.engine.send(Command::DemoStream);
             }
             LiveAction::DetectTunnel { port } => self.engine.send(Command::DetectTunnel { port }),
+        }
+    }
+
+    /// Acts on what the person asked of the watch panel.
+    pub fn watch_action(&mut self, action: WatchAction) {
+        match action {
+            WatchAction::Start { url, token } => {
+                self.session.log(format!("watching the listener at {url}"));
+                self.engine.send(Command::Watch(WatchOptions {
+                    url,
+                    token: token.map(crate::secret::Secret::new),
+                    timeout: WATCH_TIMEOUT,
+                    extra_roots: Vec::new(),
+                    resolve: Vec::new(),
+                }));
+            }
+            WatchAction::Stop => self.engine.send(Command::StopWatching),
         }
     }
 
@@ -678,9 +713,15 @@ impl eframe::App for App {
                 .resizable(true)
                 .default_size(110.0)
                 .show(ui, |ui| self.log.ui(ui, &self.session));
-            let action = egui::CentralPanel::default()
-                .show(ui, |ui| self.live.ui(ui))
+            let (watch, action) = egui::CentralPanel::default()
+                .show(ui, |ui| {
+                    let watch = self.watch.ui(ui);
+                    (watch, self.live.ui(ui))
+                })
                 .inner;
+            if let Some(watch) = watch {
+                self.watch_action(watch);
+            }
             if let Some(action) = action {
                 self.live_action(action);
             }

@@ -42,7 +42,9 @@ pub struct LiveView {
     pub port: u16,
     pub token: String,
     pub listening: Option<SocketAddr>,
+    /// The store shown: the local listener's, or a watched one's.
     store: Option<LiveStore>,
+    local: Option<LiveStore>,
     pub tunnel: Option<Result<String, String>>,
     pub problem: Option<String>,
     pub demo_playing: bool,
@@ -57,6 +59,7 @@ impl Default for LiveView {
             token: String::new(),
             listening: None,
             store: None,
+            local: None,
             tunnel: None,
             problem: None,
             demo_playing: false,
@@ -158,8 +161,23 @@ fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
 impl LiveView {
     pub fn set_listening(&mut self, addr: SocketAddr, store: LiveStore) {
         self.listening = Some(addr);
+        self.local = Some(store.clone());
         self.store = Some(store);
         self.problem = None;
+    }
+
+    /// Shows a watched listener's streams instead of the local ones.
+    pub fn set_watching(&mut self, store: LiveStore) {
+        self.store = Some(store);
+        self.problem = None;
+    }
+
+    /// Back to the local listener's streams, when one has run; else the watched ones stay for
+    /// a last look.
+    pub fn stop_watching(&mut self) {
+        if let Some(local) = &self.local {
+            self.store = Some(local.clone());
+        }
     }
 
     pub fn set_stopped(&mut self) {

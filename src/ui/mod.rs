@@ -11,6 +11,7 @@ pub mod log;
 pub mod provider;
 pub mod report_view;
 pub mod target;
+pub mod watch;
 
 use std::path::PathBuf;
 

@@ -1,0 +1,342 @@
+//! Watching a listener that runs elsewhere: the client of its `/monitor` (the token as a
+//! Bearer token, never in the URL), and the `Mirror`, which turns the events into the same
+//! `LiveStreams` a local listener fills, so remote streams are shown exactly like local ones.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use rustls_pki_types::CertificateDer;
+use tokio_tungstenite::tungstenite::{Error as WsError, Message};
+
+use super::live::{LiveStore, StreamState};
+use super::monitor::{Happening, MonitorEvent};
+use crate::catalog::Provider;
+use crate::clock::millis;
+use crate::net::connect::{self, Verify};
+use crate::net::target::{ResolvePin, Target};
+use crate::net::upgrade::client_request;
+use crate::secret::Secret;
+
+#[derive(Clone, Debug)]
+pub struct WatchOptions {
+    /// The listener's base URL (`wss://host`, `ws://host:port`); `/monitor` is appended.
+    pub url: String,
+    pub token: Option<Secret>,
+    /// Deadline of the connection and the handshake.
+    pub timeout: Duration,
+    pub extra_roots: Vec<CertificateDer<'static>>,
+    pub resolve: Vec<ResolvePin>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WatchError {
+    #[error("'{0}' is not a listener's address (wss://host or ws://host:port)")]
+    BadUrl(String),
+    #[error("{0}")]
+    Lookup(String),
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("the listener refused the monitor (HTTP {0}): {1}")]
+    Refused(u16, &'static str),
+    #[error("the monitor's handshake failed: {0}")]
+    Handshake(String),
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+}
+
+/// How a watch ended once connected.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WatchEnd {
+    /// The listener closed the monitor (it is stopping), with its reason.
+    Closed(String),
+    /// The link broke without a close.
+    Lost(String),
+}
+
+/// The monitor's URL for a listener's base URL; `http(s)` is taken for `ws(s)`.
+pub fn monitor_url(base: &str) -> Result<String, WatchError> {
+    let trimmed = base.trim();
+    let url = if let Some(rest) = trimmed.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = trimmed.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        trimmed.to_string()
+    };
+    let url = url.trim_end_matches('/');
+    let url = if url.ends_with("/monitor") {
+        url.to_string()
+    } else {
+        format!("{url}/monitor")
+    };
+    Target::parse(&url).map_err(|_| WatchError::BadUrl(base.to_string()))?;
+    Ok(url)
+}
+
+fn refusal(status: u16) -> &'static str {
+    match status {
+        401 => "the token is missing or wrong",
+        404 => "no monitor at this address (is it a Stream Doctor listener?)",
+        _ => "not a monitor",
+    }
+}
+
+/// An open monitor link.
+pub struct Monitor {
+    ws: tokio_tungstenite::WebSocketStream<connect::BoxedIo>,
+}
+
+/// Opens the monitor of the listener at `options.url`.
+pub async fn connect(options: &WatchOptions) -> Result<Monitor, WatchError> {
+    let url = monitor_url(&options.url)?;
+    let target = Target::parse(&url).map_err(|_| WatchError::BadUrl(options.url.clone()))?;
+    let addr = target
+        .address(&options.resolve, options.timeout)
+        .await
+        .map_err(|e| WatchError::Lookup(e.to_string()))?;
+    let headers: Vec<(String, String)> = options
+        .token
+        .iter()
+        .map(|t| {
+            (
+                "Authorization".to_string(),
+                format!("Bearer {}", t.expose()),
+            )
+        })
+        .collect();
+    let request =
+        client_request(&target, &headers).map_err(|e| WatchError::BadUrl(e.to_string()))?;
+    let verify = Verify::Provider(&options.extra_roots);
+    let io = connect::open(addr, &target, verify, options.timeout)
+        .await
+        .map_err(|e| WatchError::Connect(e.to_string()))?;
+    let handshake = tokio_tungstenite::client_async(request, io);
+    match tokio::time::timeout(options.timeout, handshake).await {
+        Ok(Ok((ws, _))) => Ok(Monitor { ws }),
+        Ok(Err(WsError::Http(response))) => {
+            let status = response.status().as_u16();
+            Err(WatchError::Refused(status, refusal(status)))
+        }
+        Ok(Err(e)) => Err(WatchError::Handshake(e.to_string())),
+        Err(_) => Err(WatchError::Timeout(options.timeout)),
+    }
+}
+
+impl Monitor {
+    /// Hands each event to `on_event` until the link ends. `unreadable` counts messages that
+    /// were not monitor events (skipped, never fatal).
+    pub async fn run(
+        mut self,
+        on_event: &mut (dyn FnMut(MonitorEvent) + Send),
+        unreadable: &mut u64,
+    ) -> WatchEnd {
+        while let Some(message) = self.ws.next().await {
+            match message {
+                Ok(Message::Text(text)) => {
+                    match serde_json::from_str::<MonitorEvent>(text.as_str()) {
+                        Ok(event) => on_event(event),
+                        Err(_) => *unreadable += 1,
+                    }
+                }
+                Ok(Message::Close(frame)) => {
+                    let reason = frame
+                        .map(|f| f.reason.to_string())
+                        .filter(|r| !r.is_empty())
+                        .unwrap_or_else(|| "closed".into());
+                    return WatchEnd::Closed(reason);
+                }
+                Ok(Message::Binary(_)) => *unreadable += 1,
+                Ok(_) => {}
+                Err(e) => return WatchEnd::Lost(e.to_string()),
+            }
+        }
+        WatchEnd::Lost("the connection ended without a close".into())
+    }
+}
+
+/// A local copy of a remote listener's streams, built from its events. Events replayed after
+/// a reconnect are recognised: a stream is added once, a level point once.
+#[derive(Default)]
+pub struct Mirror {
+    pub store: LiveStore,
+    /// The remote stream number → its index in the store.
+    streams: HashMap<u64, usize>,
+}
+
+/// What an event added that the rest of the window should hear about.
+#[derive(Debug, PartialEq)]
+pub enum News {
+    Nothing,
+    Webhook(Box<crate::provider::webhook::WebhookRecord>),
+    Finding(crate::catalog::Finding),
+}
+
+impl Mirror {
+    pub fn apply(&mut self, event: &MonitorEvent) -> News {
+        let Ok(mut live) = self.store.lock() else {
+            return News::Nothing;
+        };
+        let number = event.stream.unwrap_or(0);
+        if let Happening::Connect {
+            path, remote, edge, ..
+        } = &event.what
+            && !self.streams.contains_key(&number)
+        {
+            self.streams.insert(number, live.streams.len());
+            let mut state = StreamState::new(number, path.clone(), remote.clone());
+            if let Some(edge) = edge {
+                state.note(format!("through {} ({})", edge.name, edge.because));
+            }
+            live.streams.push(state);
+        }
+        match &event.what {
+            Happening::Webhook(record) if !live.webhooks.contains(record) => {
+                live.webhooks.push((**record).clone());
+                return News::Webhook(record.clone());
+            }
+            Happening::Finding(finding) if !live.findings.contains(finding) => {
+                live.findings.push(finding.clone());
+                return News::Finding(finding.clone());
+            }
+            Happening::Refused { .. } if !event.replayed => live.refused += 1,
+            _ => {}
+        }
+        let index = self.streams.get(&number).copied();
+        let Some(state) = index.and_then(|i| live.streams.get_mut(i)) else {
+            return News::Nothing;
+        };
+        match &event.what {
+            Happening::Start {
+                protocol,
+                stream_id,
+                call_id,
+                media_format,
+            } => {
+                state.protocol = protocol.as_deref().and_then(|p| p.parse::<Provider>().ok());
+                state.stream_id.clone_from(stream_id);
+                state.call_id.clone_from(call_id);
+                state.media_format.clone_from(media_format);
+                state.note("start");
+            }
+            Happening::Levels { tracks } => {
+                for (name, levels) in tracks {
+                    let track = state.tracks.entry(name.clone()).or_default();
+                    track.frames = track.frames.max(levels.frames);
+                    let newest = track.recent.back().map_or(f64::NEG_INFINITY, |p| p.at_ms);
+                    for point in levels.points.iter().filter(|p| p.at_ms > newest) {
+                        track.push_level(*point);
+                    }
+                }
+            }
+            Happening::Stop => state.note("stop"),
+            Happening::Close(closed) if state.closed.is_none() => {
+                state.duration_ms = Some(millis(state.opened.elapsed()));
+                state.note(closed.to_string());
+                state.closed = Some(closed.clone());
+            }
+            _ => {}
+        }
+        News::Nothing
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::meter::LevelPoint;
+    use crate::stream::live::{Closed, ClosedBy};
+    use crate::stream::monitor::TrackLevels;
+
+    fn event(stream: u64, what: Happening, replayed: bool) -> MonitorEvent {
+        MonitorEvent {
+            what,
+            stream: Some(stream),
+            at: crate::clock::now(),
+            replayed,
+        }
+    }
+
+    fn levels(at: &[f64]) -> Happening {
+        let points = at
+            .iter()
+            .map(|&at_ms| LevelPoint {
+                at_ms,
+                rms_dbfs: Some(-20.0),
+                peak_dbfs: Some(-10.0),
+            })
+            .collect();
+        Happening::Levels {
+            tracks: [(
+                "inbound".to_string(),
+                TrackLevels {
+                    frames: at.len() as u64,
+                    points,
+                },
+            )]
+            .into(),
+        }
+    }
+
+    #[test]
+    fn the_mirror_rebuilds_streams_once_across_a_replay() {
+        let mut mirror = Mirror::default();
+        let connect = Happening::Connect {
+            path: "/stream".into(),
+            remote: "198.51.100.7:5555".into(),
+            headers: Vec::new(),
+            edge: None,
+        };
+        let first = [
+            event(3, connect.clone(), false),
+            event(3, levels(&[20.0, 40.0]), false),
+        ];
+        for e in &first {
+            mirror.apply(e);
+        }
+        // A reconnect replays what the journal holds, then goes on.
+        for e in &first {
+            mirror.apply(&MonitorEvent {
+                replayed: true,
+                ..e.clone()
+            });
+        }
+        mirror.apply(&event(3, levels(&[40.0, 60.0]), false));
+        mirror.apply(&event(
+            3,
+            Happening::Close(Closed::new(ClosedBy::Remote, Some(1000), "")),
+            false,
+        ));
+        let live = mirror.store.lock().expect("store");
+        assert_eq!(live.streams.len(), 1);
+        let stream = &live.streams[0];
+        assert_eq!(stream.number, 3);
+        let at: Vec<f64> = stream.tracks["inbound"]
+            .recent
+            .iter()
+            .map(|p| p.at_ms)
+            .collect();
+        assert_eq!(at, [20.0, 40.0, 60.0]);
+        assert!(!stream.is_open());
+    }
+
+    #[test]
+    fn monitor_urls_are_built_from_a_base() {
+        assert_eq!(
+            monitor_url("wss://l.example.com").ok().as_deref(),
+            Some("wss://l.example.com/monitor")
+        );
+        assert_eq!(
+            monitor_url("https://l.example.com/").ok().as_deref(),
+            Some("wss://l.example.com/monitor")
+        );
+        assert_eq!(
+            monitor_url("ws://127.0.0.1:5001/monitor").ok().as_deref(),
+            Some("ws://127.0.0.1:5001/monitor")
+        );
+        assert!(matches!(
+            monitor_url("not a url"),
+            Err(WatchError::BadUrl(_))
+        ));
+    }
+}
