@@ -279,6 +279,10 @@ causes! {
     ProviderStreamFailed = "provider.stream_failed", ProviderSide, Fail, "the provider reports that the stream failed";
     ProviderUrlDiffers = "provider.url_differs", ProviderSide, Fail, "the provider streams to a different URL than the one checked";
     ProviderWebhooksNotDelivered = "provider.webhooks_not_delivered", ProviderSide, Warn, "the provider's webhooks do not reach your server";
+    NetworkBlockedFromOutside = "network.blocked_from_outside", Compare, Fail, "something between the internet and the server blocks it from outside";
+    NetworkBlockedFromHere = "network.blocked_from_here", Compare, Warn, "this machine's own network blocks the server";
+    DnsSplitHorizon = "dns.split_horizon", Compare, Fail, "the name resolves to a private address in one place and a public one in the other";
+    TlsDifferentEdge = "tls.different_edge", Compare, Warn, "the two places were served different certificates";
 }
 
 #[cfg(test)]

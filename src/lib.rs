@@ -8,6 +8,7 @@ pub mod catalog;
 pub mod check;
 pub mod checklist;
 pub mod clock;
+pub mod compare;
 pub mod demo;
 pub mod diagnosis;
 pub mod edge;
@@ -22,3 +23,4 @@ pub mod session;
 pub mod stream;
 #[cfg(feature = "gui")]
 pub mod ui;
+pub mod vantage;

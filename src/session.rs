@@ -19,6 +19,7 @@ use crate::probe::{CheckOptions, CheckReport};
 use crate::provider::webhook::WebhookRecord;
 use crate::secret::Secret;
 use crate::stream::live::{StreamState, StreamSummary};
+use crate::vantage::Vantage;
 
 /// Bumped when a field changes meaning; new fields alone do not bump it.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -123,6 +124,9 @@ pub struct Session {
     #[serde(with = "time::serde::rfc3339::option")]
     pub ended_at: Option<OffsetDateTime>,
     pub options: SessionOptions,
+    /// Where the checks ran (a report compared with another says which is which).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub vantage: Option<Vantage>,
     /// The latest result of each check, in check order.
     pub checks: Vec<CheckResult>,
     pub diagnosis: Option<Diagnosis>,
@@ -170,6 +174,7 @@ impl Default for Session {
             started_at: clock::now(),
             ended_at: None,
             options: SessionOptions::default(),
+            vantage: None,
             checks: Vec::new(),
             diagnosis: None,
             manual: BTreeMap::new(),

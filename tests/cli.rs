@@ -329,3 +329,90 @@ async fn explain_names_the_checks_and_runs_them() {
     assert!(shown.contains("url.insecure_scheme"), "{shown}");
     assert!(shown.contains("warn  url"), "the url check ran: {shown}");
 }
+
+/// `check` as the GitHub Action runs it: the two files the runner names get the summary and
+/// the outputs, and the JSON report lands in the workspace. No secret reaches any of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn check_writes_the_job_summary_and_step_outputs_under_github_actions() {
+    let dir = tempfile::tempdir().unwrap();
+    let summary = dir.path().join("summary.md");
+    let outputs = dir.path().join("outputs.txt");
+    std::fs::write(&summary, "earlier step\n").unwrap();
+    let (summary_path, outputs_path, workspace) =
+        (summary.clone(), outputs.clone(), dir.path().to_path_buf());
+    let out = tokio::task::spawn_blocking(move || {
+        bin()
+            .args([
+                "check",
+                "--demo",
+                "--observe",
+                "0",
+                "--vantage",
+                "ci-runner",
+                "--auth-token",
+                "tok-SECRET-1",
+                "--fail-on",
+                "warn",
+            ])
+            .env("GITHUB_STEP_SUMMARY", &summary_path)
+            .env("GITHUB_OUTPUT", &outputs_path)
+            .env("GITHUB_WORKSPACE", &workspace)
+            .env(
+                "STREAM_DOCTOR_HEADERS",
+                "X-Api-Key: hdr-SECRET-2\nX-Trace: 1\n",
+            )
+            .env_remove("STREAM_DOCTOR_AUTH_TOKEN")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the demo's loopback warning fails with --fail-on warn: {}",
+        text(&out.stderr)
+    );
+    let written = std::fs::read_to_string(&summary).unwrap();
+    assert!(
+        written.starts_with("earlier step\n## Stream Doctor: "),
+        "appended: {written}"
+    );
+    assert!(written.contains("From `ci-runner`"), "{written}");
+    assert!(written.len() < 1024 * 1024);
+    let outputs = std::fs::read_to_string(&outputs).unwrap();
+    assert!(outputs.contains("reachable=true\n"), "{outputs}");
+    assert!(
+        outputs.contains("verdict=dns.private_address\n"),
+        "{outputs}"
+    );
+    let report_path = outputs
+        .lines()
+        .find_map(|l| l.strip_prefix("report-path="))
+        .unwrap();
+    assert_eq!(
+        std::path::Path::new(report_path),
+        dir.path().join("stream-doctor-report.json")
+    );
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(report_path).unwrap()).unwrap();
+    assert_eq!(report["vantage"]["label"], "ci-runner");
+    assert!(report["vantage"]["ipv6"].is_boolean());
+    let headers = report["options"]["headers"].as_array().unwrap();
+    assert_eq!(headers.len(), 2, "STREAM_DOCTOR_HEADERS reached the check");
+    for file in [written, outputs, report.to_string(), text(&out.stdout)] {
+        assert!(!file.contains("tok-SECRET-1") && !file.contains("hdr-SECRET-2"));
+    }
+
+    let bad = tokio::task::spawn_blocking(|| {
+        bin()
+            .args(["check", "--demo"])
+            .env("STREAM_DOCTOR_HEADERS", "no colon here")
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(text(&bad.stderr).contains("STREAM_DOCTOR_HEADERS"));
+}

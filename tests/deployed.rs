@@ -447,3 +447,59 @@ async fn watch_prints_a_deployed_listeners_events_until_it_stops() {
         text(&out.stderr)
     );
 }
+
+/// `listen | head -1`: the reader goes away after one line; the listener keeps serving.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reader_that_goes_away_does_not_take_the_listener_down() {
+    use std::io::BufRead;
+    let port = free_port();
+    let mut command = clean(bin());
+    command
+        .args([
+            "listen",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+            "--duration",
+            "4",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let first = tokio::task::spawn_blocking(move || {
+        let mut line = String::new();
+        std::io::BufReader::new(stdout)
+            .read_line(&mut line)
+            .unwrap();
+        line
+    })
+    .await
+    .unwrap();
+    assert!(first.starts_with("listening on"), "{first}");
+    let mut options = replay_to(format!("ws://127.0.0.1:{port}/s"), None);
+    options.pace = Pace::Max;
+    let sent = replay::run(&options, &|_| {}).await;
+    assert_eq!(sent.streams[0].error, None, "{:?}", sent.streams[0]);
+    let closed_normally = matches!(
+        sent.streams[0].close,
+        Some(stream_doctor::net::close::Close::Frame {
+            code: Some(1000),
+            ..
+        })
+    );
+    assert!(closed_normally, "{:?}", sent.streams[0]);
+    let out = tokio::task::spawn_blocking(move || child.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    // Only the summary at the end has nowhere to go: said, not panicked over.
+    assert!(
+        !text(&out.stderr).contains("panicked"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("Broken pipe"),
+        "{}",
+        text(&out.stderr)
+    );
+}

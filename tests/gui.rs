@@ -576,3 +576,51 @@ fn watching_a_deployed_listener_shows_its_streams_like_local_ones() {
     let log = harness.state().session.log_text();
     assert!(!log.contains(token), "the token reached the timeline");
 }
+
+#[test]
+fn compare_with_a_report_from_elsewhere_marks_the_difference_and_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let there = dir.path().join("from-ci.json");
+    let dialogs = Dialogs {
+        save: None,
+        open: Some(there.clone()),
+    };
+    let mut harness = app(Harness::builder(), 1280.0, 800.0, dialogs);
+    ready(&mut harness);
+    run_all(&mut harness);
+    // The same URL checked from a place whose packets a firewall drops.
+    let session = harness.state().report_session();
+    let mut elsewhere: serde_json::Value =
+        serde_json::from_str(&stream_doctor::report::render(&session, Format::Json, &[])).unwrap();
+    elsewhere["vantage"] = serde_json::json!({"label": "ci", "hostname": "runner-7", "ipv6": true});
+    for check in elsewhere["checks"].as_array_mut().unwrap() {
+        if check["id"] == "tcp" {
+            check["status"] = "fail".into();
+            check["summary"] = "no answer from 127.0.0.1 within 2 s".into();
+        }
+    }
+    std::fs::write(&there, elsewhere.to_string()).unwrap();
+    harness.get_by_label("Report").click();
+    harness.run_steps(2);
+    harness.get_by_label("Compare with a report…").click();
+    harness.run_steps(3);
+    assert!(
+        harness
+            .query_by_label("Compared with from-ci.json")
+            .is_some()
+    );
+    assert!(
+        harness
+            .query_by_label("something between the internet and the server blocks it from outside")
+            .is_some()
+    );
+    assert_eq!(harness.get_all_by_label("≠").count(), 1, "only tcp differs");
+    assert!(harness.query_by_label("there: ci").is_some());
+    harness.get_by_label("Close comparison").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label("Compared with from-ci.json")
+            .is_none()
+    );
+}

@@ -579,3 +579,43 @@ async fn no_answer_to_connect_is_a_tcp_timeout() {
     );
     assert!(started.elapsed() < Duration::from_secs(5));
 }
+
+/// A machine without a route to IPv6 (a CI runner, say) tries only the IPv4 addresses and
+/// says so, instead of failing the AAAA ones.
+#[tokio::test]
+async fn a_vantage_without_ipv6_leaves_aaaa_addresses_out_and_says_so() {
+    let scenario = Scenario::plain(Behavior::Healthy).await;
+    let mut options = scenario.options();
+    // First, so Happy Eyeballs would try it first.
+    options.resolve.insert(
+        0,
+        stream_doctor::net::target::ResolvePin {
+            host: HOST.into(),
+            port: scenario.server.addr().port(),
+            addr: "2001:db8::1".parse().unwrap(),
+        },
+    );
+    options.ipv6_route = Some(false);
+    let report = scenario.run_with(options.clone()).await;
+    let dns = report.check(CheckId::Dns).unwrap().details.dns().unwrap();
+    assert_eq!(dns.addresses.len(), 2);
+    let note = dns.aaaa_not_tried.clone().expect("the note");
+    assert!(note.contains("1 AAAA address(es) were not tried"), "{note}");
+    let tcp = report.check(CheckId::Tcp).unwrap();
+    assert_eq!(tcp.status, Status::Pass, "{}", tcp.summary);
+    let tried = |report: &stream_doctor::probe::CheckReport| -> Vec<bool> {
+        let tcp = report.check(CheckId::Tcp).unwrap().details.tcp().unwrap();
+        tcp.attempts.iter().map(|a| a.address.is_ipv6()).collect()
+    };
+    assert_eq!(tried(&report), [false], "only IPv4 tried");
+
+    options.ipv6_route = None;
+    let report = scenario.run_with(options).await;
+    let dns = report.check(CheckId::Dns).unwrap().details.dns().unwrap();
+    assert_eq!(dns.aaaa_not_tried, None, "not asked: nothing said");
+    assert_eq!(
+        tried(&report).first(),
+        Some(&true),
+        "IPv6 tried first when not told otherwise"
+    );
+}

@@ -129,6 +129,9 @@ pub struct DnsEvidence {
     pub host: String,
     pub source: DnsSource,
     pub addresses: Vec<Address>,
+    /// Said when this machine cannot reach IPv6, so its AAAA addresses were left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub aaaa_not_tried: Option<String>,
     pub resolve_ms: f64,
     /// The host and each name it is an alias of (CNAME), in the order followed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -9,19 +9,21 @@ use std::time::Duration;
 use anyhow::Context;
 
 use super::{
-    CheckArgs, ExplainArgs, Format, ListenArgs, ReplayArgs, ReportArgs, ReportFormat,
-    SummaryFormat, USAGE, parse,
+    CheckArgs, CompareArgs, ExplainArgs, FailOn, Format, ListenArgs, ReplayArgs, ReportArgs,
+    ReportFormat, SummaryFormat, USAGE, github, parse,
 };
+use stream_doctor::catalog::Severity;
 use stream_doctor::demo::DemoTarget;
 use stream_doctor::explain;
 use stream_doctor::net::tls;
-use stream_doctor::probe::{self, CheckOptions, Progress};
+use stream_doctor::probe::{self, CheckOptions, Progress, parse_header};
 use stream_doctor::report::{self, streams, verdict_line};
 use stream_doctor::secret::{self, Secret};
 use stream_doctor::session::{Session, SessionOptions};
 use stream_doctor::stream::listener::{ListenOptions, Listener, Notice};
 use stream_doctor::stream::replay::{self, ReplayOptions, Source};
 use stream_doctor::stream::webhooks;
+use stream_doctor::vantage::Vantage;
 
 /// Writes `text` to FILE, or to standard output when there is none.
 pub fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
@@ -38,7 +40,27 @@ pub fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
     }
 }
 
+/// One line of running commentary. A reader that went away (`listen | head -1`) must not
+/// take the listener down with it, as `println!` would by panicking.
+fn line_to(out: &mut impl Write, line: &str) {
+    let _ = writeln!(out, "{line}");
+    let _ = out.flush();
+}
+
 pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
+    let mut headers = args.headers;
+    if let Ok(more) = std::env::var("STREAM_DOCTOR_HEADERS") {
+        for line in more.lines().filter(|l| !l.trim().is_empty()) {
+            match parse_header(line) {
+                Ok(header) => headers.push(header),
+                Err(e) => {
+                    eprintln!("error: STREAM_DOCTOR_HEADERS: {e}");
+                    return Ok(USAGE);
+                }
+            }
+        }
+    }
+    let vantage = Vantage::here(args.vantage.as_deref());
     let mut options = CheckOptions {
         timeout: Duration::from_secs_f64(args.connect.timeout),
         observe: Duration::from_secs_f64(args.observe),
@@ -50,9 +72,10 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             .unwrap_or_default(),
         resolve: args.connect.resolve.clone(),
         dns_server: args.dns_server,
-        headers: args.headers,
+        headers,
         auth_token: args.connect.auth_token.clone().map(Secret::new),
         provider: !args.no_provider,
+        ipv6_route: Some(vantage.ipv6),
     };
     let demo = match args.demo {
         Some(mode) => Some(
@@ -94,8 +117,12 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
             .ca_file
             .as_ref()
             .map(|f| f.path.display().to_string());
-        Session::from_check(&outcome, SessionOptions::from_check(&options, ca_file))
+        let mut session =
+            Session::from_check(&outcome, SessionOptions::from_check(&options, ca_file));
+        session.vantage = Some(vantage.clone());
+        session
     };
+    github::report(&session(), &secrets)?;
     let rendered = match args.format {
         Format::Text => secret::scrub(&report::text::render(&outcome), &secrets),
         Format::Json => report::render(&session(), report::Format::Json, &secrets),
@@ -113,7 +140,14 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         }
         None => write_out(None, &rendered)?,
     }
-    Ok(u8::try_from(outcome.exit_code()).unwrap_or(1))
+    let warned = args.fail_on == FailOn::Warn
+        && outcome
+            .diagnosis
+            .causes
+            .iter()
+            .any(|c| c.severity == Severity::Warn);
+    let code = u8::try_from(outcome.exit_code()).unwrap_or(1);
+    Ok(if warned { code.max(1) } else { code })
 }
 
 pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
@@ -165,9 +199,9 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     let json = matches!(args.format, SummaryFormat::Json);
     let say = move |line: String| {
         if json {
-            eprintln!("{line}");
+            line_to(&mut std::io::stderr().lock(), &line);
         } else {
-            println!("{line}");
+            line_to(&mut std::io::stdout().lock(), &line);
         }
     };
     let notify = Arc::new(move |notice: Notice| say(notice.to_string()));
@@ -232,6 +266,24 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+pub fn compare(args: CompareArgs) -> anyhow::Result<u8> {
+    let comparison = match stream_doctor::compare::compare(&args.here, &args.there) {
+        Ok(comparison) => comparison,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(USAGE);
+        }
+    };
+    let rendered = match args.format {
+        Format::Text => report::compare::text(&comparison),
+        Format::Json => report::compare::json(&comparison),
+        Format::Markdown => report::compare::markdown(&comparison),
+        Format::Html => report::compare::html(&comparison),
+    };
+    write_out(args.out.as_deref(), &rendered)?;
+    Ok(comparison.exit_code())
+}
+
 pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     let source = match args.wav {
         Some(clip) => Source::Clip(clip),
@@ -257,7 +309,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     let json = matches!(args.format, SummaryFormat::Json);
     let notify = move |line: String| {
         if !json {
-            println!("{line}");
+            line_to(&mut std::io::stdout().lock(), &line);
         }
     };
     let summary = replay::run(&options, &notify).await;

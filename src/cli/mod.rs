@@ -4,6 +4,7 @@
 //! exits with 1. `anyhow` lives only here, at the binary's edge; the work is in `commands`.
 
 mod commands;
+mod github;
 mod parse;
 mod telnyx;
 mod watch;
@@ -62,6 +63,9 @@ enum Command {
     /// Explain a provider's error code (Twilio 319xx, a Telnyx failure_reason) and name the
     /// checks that answer it.
     Explain(ExplainArgs),
+    /// Put two reports of the same URL from two places side by side and name what the
+    /// difference shows (a firewall, split DNS, two different certificates).
+    Compare(CompareArgs),
     /// Watch a listener running elsewhere (deployed on your platform) through its monitor.
     Watch(watch::WatchArgs),
     /// Read the provider's own record through its REST API (key from TELNYX_API_KEY):
@@ -106,7 +110,7 @@ enum ReportFormat {
 
 #[derive(clap::Args)]
 #[command(
-    after_help = "Exit status: 0 when nothing stops the provider, 1 when a cause fails (or a check broke), 2 for bad usage.\n\nExamples:\n  stream-doctor check wss://api.example.com/api/calls/123/audio\n  stream-doctor check --demo                     (a built-in local target)\n  stream-doctor check --demo path-mismatch       (watch a diagnosis happen)"
+    after_help = "Exit status: 0 when nothing stops the provider, 1 when a cause fails (or a check broke; with --fail-on warn, a warning too), 2 for bad usage.\n\nExtra headers also come from STREAM_DOCTOR_HEADERS (one 'Name: value' per line). Under GitHub Actions (GITHUB_STEP_SUMMARY, GITHUB_OUTPUT set) the Markdown report goes to the job summary and reachable, verdict and report-path to the step's outputs.\n\nExamples:\n  stream-doctor check wss://api.example.com/api/calls/123/audio\n  stream-doctor check --demo                     (a built-in local target)\n  stream-doctor check --demo path-mismatch       (watch a diagnosis happen)"
 )]
 struct CheckArgs {
     /// The stream URL exactly as given to the provider (wss://host/path).
@@ -135,6 +139,18 @@ struct CheckArgs {
     /// Skip the provider-style stream (connected, start, media, stop).
     #[arg(long)]
     no_provider: bool,
+    /// Name this machine in the report (a CI runner, "office"); default: its host name.
+    #[arg(long, value_name = "LABEL")]
+    vantage: Option<String>,
+    /// Exit 1 on a failing cause (the default), or on a warning too.
+    #[arg(long, value_enum, default_value_t = FailOn::Fail)]
+    fail_on: FailOn,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum FailOn {
+    Fail,
+    Warn,
 }
 
 /// How to reach a stream URL: shared by `check` and `replay`.
@@ -274,6 +290,24 @@ struct ReplayArgs {
 }
 
 #[derive(clap::Args)]
+#[command(
+    after_help = "Exit status: 0 when no failing cause results, 1 when one does, 2 for bad usage (a file that is not a report, reports of different URLs).\n\nExample:\n  stream-doctor check wss://api.example.com/s --format json --out here.json\n  (the same from CI or the deployed side: there.json)\n  stream-doctor compare here.json there.json"
+)]
+struct CompareArgs {
+    /// The report from here (`check --format json`).
+    #[arg(value_name = "HERE.json", value_parser = parse::saved_session)]
+    here: Box<Session>,
+    /// The report from the other place.
+    #[arg(value_name = "THERE.json", value_parser = parse::saved_session)]
+    there: Box<Session>,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+    /// Write to FILE instead of standard output.
+    #[arg(long, value_name = "FILE")]
+    out: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
 struct ReportArgs {
     /// A session saved as JSON (by `check --format json`, or Export JSON in the window).
     #[arg(value_name = "SESSION", value_parser = parse::saved_session)]
@@ -339,6 +373,7 @@ pub fn main() -> ExitCode {
         Command::Explain(args) => runtime.block_on(commands::explain(args)),
         Command::Telnyx(args) => runtime.block_on(telnyx::run(*args)),
         Command::Watch(args) => runtime.block_on(watch::run(args)),
+        Command::Compare(args) => commands::compare(args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

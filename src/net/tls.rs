@@ -197,6 +197,9 @@ pub struct CertInfo {
     pub not_after: OffsetDateTime,
     pub is_ca: bool,
     pub self_signed: bool,
+    /// SHA-256 of the certificate's DER, hex: two reports name the same certificate by it.
+    #[serde(default)]
+    pub sha256: String,
 }
 
 /// A certificate as sent: what it says, or why it could not be read.
@@ -254,8 +257,17 @@ impl CertInfo {
             not_before: validity.not_before.to_datetime(),
             not_after: validity.not_after.to_datetime(),
             is_ca: cert.is_ca(),
+            sha256: fingerprint(der),
         })
     }
+}
+
+fn fingerprint(der: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, der)
+        .as_ref()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn ip_text(bytes: &[u8]) -> Option<String> {

@@ -28,11 +28,14 @@ enum Lookup {
 
 /// Resolves the target's host; the addresses are empty when it did not resolve.
 /// `dns_server` is asked instead of the system's resolvers, when given.
+/// The check's result and the addresses the `tcp` check should try: all of them, except
+/// AAAA ones when `ipv6_route` says this machine cannot reach IPv6 and IPv4 ones exist.
 pub async fn check(
     target: &Target,
     pins: &[ResolvePin],
     dns_server: Option<SocketAddr>,
     timeout: Duration,
+    ipv6_route: Option<bool>,
 ) -> (CheckResult, Vec<IpAddr>) {
     let started = Instant::now();
     let host = target.host.to_ascii_lowercase();
@@ -112,10 +115,16 @@ pub async fn check(
             source.describe()
         ),
     };
+    let v6 = addrs.iter().filter(|a| a.is_ipv6()).count();
+    let untried = ipv6_route == Some(false) && v6 > 0 && v6 < addrs.len();
+    let aaaa_not_tried = untried.then(|| {
+        format!("this machine has no route to the IPv6 internet: its {v6} AAAA address(es) were not tried from here")
+    });
     let evidence = DnsEvidence {
         host,
         source,
         addresses,
+        aaaa_not_tried,
         resolve_ms: millis(elapsed),
         cname_chain: if cname_chain.len() > 1 {
             cname_chain
@@ -126,7 +135,12 @@ pub async fn check(
     };
     let result =
         CheckResult::from_findings(CheckId::Dns, summary, millis(elapsed), evidence, findings);
-    (result, addrs)
+    let to_try = if untried {
+        addrs.into_iter().filter(IpAddr::is_ipv4).collect()
+    } else {
+        addrs
+    };
+    (result, to_try)
 }
 
 fn resolver(dns_server: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, NetError> {

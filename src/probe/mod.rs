@@ -120,6 +120,7 @@ async fn run_checks(
         &options.resolve,
         options.dns_server,
         options.timeout,
+        options.ipv6_route,
     )
     .await;
     finish(dns_result, &mut results);

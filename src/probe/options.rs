@@ -40,6 +40,9 @@ pub struct CheckOptions {
     pub auth_token: Option<Secret>,
     /// Run the `provider` check (off with `--no-provider`).
     pub provider: bool,
+    /// Whether this machine can reach the IPv6 internet; when it cannot (`Some(false)`),
+    /// AAAA addresses are not tried and the dns evidence says so. `None`: not asked.
+    pub ipv6_route: Option<bool>,
 }
 
 impl CheckOptions {
@@ -63,6 +66,7 @@ impl Default for CheckOptions {
             headers: Vec::new(),
             auth_token: None,
             provider: true,
+            ipv6_route: None,
         }
     }
 }

@@ -22,6 +22,33 @@ fn indent(code: &str) -> String {
 }
 
 pub fn render(session: &Session) -> String {
+    render_with(session, true)
+}
+
+/// The report in at most `max_bytes` (a CI job summary's limit): the evidence goes first, then
+/// the end of what is left; the verdict and the causes, at the top, stay.
+pub fn render_within(session: &Session, max_bytes: usize) -> String {
+    let full = render(session);
+    if full.len() <= max_bytes {
+        return full;
+    }
+    let mut short = render_with(session, false);
+    short.push_str(EVIDENCE_CUT);
+    if short.len() <= max_bytes {
+        return short;
+    }
+    let mut end = max_bytes.saturating_sub(EVIDENCE_CUT.len());
+    while !short.is_char_boundary(end) {
+        end -= 1;
+    }
+    short.truncate(end);
+    short.push_str(EVIDENCE_CUT);
+    short
+}
+
+const EVIDENCE_CUT: &str = "\n_(Cut to fit: the JSON report holds everything.)_\n";
+
+fn render_with(session: &Session, evidence: bool) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -41,6 +68,19 @@ pub fn render(session: &Session) -> String {
         session.tool.version,
         session.host_os
     );
+    if let Some(vantage) = &session.vantage {
+        let _ = writeln!(
+            out,
+            "From `{}` (host {}, {}).\n",
+            vantage.label,
+            vantage.hostname,
+            if vantage.ipv6 {
+                "with IPv6"
+            } else {
+                "no IPv6 route"
+            }
+        );
+    }
     if let Some(diagnosis) = session.diagnosis.as_ref().filter(|d| !d.causes.is_empty()) {
         let _ = writeln!(out, "### Causes\n");
         for (i, cause) in diagnosis.causes.iter().enumerate() {
@@ -144,6 +184,7 @@ pub fn render(session: &Session) -> String {
     let evidence: Vec<_> = session
         .checks
         .iter()
+        .filter(|_| evidence)
         .map(|c| (c.id, key_evidence(c)))
         .filter(|(_, lines)| !lines.is_empty())
         .collect();
@@ -154,4 +195,38 @@ pub fn render(session: &Session) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::{CauseId, FoundBy, Severity};
+    use crate::diagnosis::{Cause, Diagnosis};
+
+    #[test]
+    fn a_summary_over_the_limit_keeps_its_verdict_and_causes() {
+        let cause = Cause {
+            id: CauseId::TcpRefused,
+            check: FoundBy::Check(crate::catalog::CheckId::Tcp),
+            severity: Severity::Fail,
+            title: "refused".into(),
+            summary: "x".repeat(5000),
+            fix: "start it".into(),
+        };
+        let session = Session {
+            target: "wss://h/p".into(),
+            diagnosis: Some(Diagnosis {
+                reachable: false,
+                causes: vec![cause],
+            }),
+            ..Session::default()
+        };
+        let full = render(&session);
+        assert_eq!(render_within(&session, full.len()), full);
+        let cut = render_within(&session, 2000);
+        assert!(cut.len() <= 2000, "{}", cut.len());
+        assert!(cut.starts_with("## Stream Doctor: "));
+        assert!(cut.contains("tcp.refused"));
+        assert!(cut.ends_with(EVIDENCE_CUT));
+    }
 }

@@ -5,6 +5,7 @@
 //! none of them.
 
 pub mod api;
+pub mod compare;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -8,6 +8,7 @@ use std::time::Instant;
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
 
 use super::checklist::{ChecklistAction, ChecklistView};
+use super::compare::{CompareAction, CompareView};
 use super::diagnosis::DiagnosisView;
 use super::explain::ExplainView;
 use super::live::{LiveAction, LiveView};
@@ -105,6 +106,7 @@ pub struct App {
     pub explain: ExplainView,
     pub provider: ProviderView,
     pub watch: WatchPanel,
+    pub compare: CompareView,
     log: LogView,
     picker: Box<dyn FilePicker>,
     demo: Option<DemoInfo>,
@@ -150,6 +152,7 @@ impl App {
                 ..ProviderView::default()
             },
             watch: WatchPanel::default(),
+            compare: CompareView::default(),
             log: LogView,
             picker: options.picker,
             demo: None,
@@ -308,7 +311,7 @@ impl App {
         if !self.is_idle() || self.viewing.is_some() {
             return;
         }
-        let (url, options) = match self.target.resolve_target(self.demo.as_ref()) {
+        let (url, mut options) = match self.target.resolve_target(self.demo.as_ref()) {
             Ok(target) => target,
             Err(problem) => {
                 self.target.problem = Some(problem);
@@ -326,6 +329,9 @@ impl App {
             .as_ref()
             .filter(|_| !self.target.settings.use_demo)
             .map(|p| p.display().to_string());
+        let vantage = crate::vantage::Vantage::here(None);
+        options.ipv6_route = Some(vantage.ipv6);
+        self.session.vantage = Some(vantage);
         self.session.options = SessionOptions::from_check(&options, ca_file);
         self.next_run += 1;
         let run = self.next_run;
@@ -457,6 +463,32 @@ impl App {
             ReportAction::CloseSaved => {
                 self.viewing = None;
                 self.report.status = None;
+            }
+            ReportAction::Compare => {
+                let Some(path) = self.picker.pick_report() else {
+                    return;
+                };
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let compared = Session::load(&path)
+                    .map_err(|e| e.to_string())
+                    .and_then(|there| {
+                        crate::compare::compare(&self.report_session(), &there)
+                            .map_err(|e| e.to_string())
+                    });
+                match compared {
+                    Ok(comparison) => {
+                        self.session.log(format!(
+                            "compared with {name}: {} cause(s) from the difference",
+                            comparison.diagnosis.causes.len()
+                        ));
+                        self.report.status = None;
+                        self.compare.shown = Some((name, comparison));
+                    }
+                    Err(e) => self.report.status = Some(format!("Cannot compare: {e}")),
+                }
             }
         }
     }
@@ -684,9 +716,15 @@ impl eframe::App for App {
                 self.report.set_preview(key, markdown);
             }
             let saved = self.viewing.as_ref().map(|(name, _)| name.clone());
-            let action = egui::CentralPanel::default()
-                .show(ui, |ui| self.report.ui(ui, saved.as_deref()))
+            let (compared, action) = egui::CentralPanel::default()
+                .show(ui, |ui| {
+                    let compared = self.compare.ui(ui);
+                    (compared, self.report.ui(ui, saved.as_deref()))
+                })
                 .inner;
+            if let Some(CompareAction::Close) = compared {
+                self.compare.shown = None;
+            }
             if let Some(action) = action {
                 self.report_action(&ctx, action);
             }

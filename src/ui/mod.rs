@@ -3,6 +3,7 @@
 
 pub mod app;
 pub mod checklist;
+pub mod compare;
 pub mod diagnosis;
 pub mod explain;
 pub mod glossary;

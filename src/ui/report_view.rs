@@ -11,6 +11,8 @@ pub enum ReportAction {
     Export(Format),
     Open,
     CloseSaved,
+    /// Put a report from another place beside this session.
+    Compare,
 }
 
 /// What the preview was rendered from: the preview is rendered again only when it changes.
@@ -99,6 +101,13 @@ impl ReportView {
             }
             if saved.is_some() && ui.button("Close report").clicked() {
                 action = Some(ReportAction::CloseSaved);
+            }
+            if ui
+                .button("Compare with a report…")
+                .on_hover_text("A JSON report of the same URL from another place (CI, the deployed side, a teammate): the two side by side, and what the difference shows")
+                .clicked()
+            {
+                action = Some(ReportAction::Compare);
             }
         });
         if let Some(status) = &self.status {
