@@ -4,18 +4,18 @@
 //! stream's events to someone else, never the token.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod support;
+
 use std::net::SocketAddr;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
-use stream_doctor::audio::Codec;
-use stream_doctor::catalog::Provider;
 use stream_doctor::secret::Secret;
 use stream_doctor::stream::listener::{ListenOptions, Listener};
 use stream_doctor::stream::monitor::{Happening, MonitorEvent};
-use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
+use stream_doctor::stream::replay::{self, Pace, ReplayOptions};
 use stream_doctor::stream::watch::{self, WatchEnd, WatchError, WatchOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -60,21 +60,18 @@ async fn listener() -> Listener {
 
 fn replay_to(url: String, auth_token: Option<&str>) -> ReplayOptions {
     ReplayOptions {
-        url,
-        protocol: Provider::Telnyx,
-        codec: Codec::Pcmu,
-        source: Source::Tone {
-            freq_hz: 440.0,
-            seconds: 1.5,
-        },
-        tracks: Tracks::Inbound,
-        pace: Pace::Realtime,
-        streams: 1,
-        timeout: Duration::from_secs(5),
-        resolve: Vec::new(),
-        extra_roots: Vec::new(),
         auth_token: auth_token.map(Secret::new),
-        call_id: Some("v3:deployed".into()),
+        ..support::tone_replay(url, 1.5, Pace::Realtime, Some("v3:deployed"))
+    }
+}
+
+fn watch_options(listener: &Listener, token: &str) -> WatchOptions {
+    WatchOptions {
+        url: format!("ws://{}", listener.addr()),
+        token: Some(Secret::new(token)),
+        timeout: Duration::from_secs(5),
+        extra_roots: Vec::new(),
+        resolve: Vec::new(),
     }
 }
 
@@ -251,13 +248,7 @@ async fn the_token_passes_in_the_path_or_the_providers_header_and_nowhere_else()
 
 /// What a watcher connecting now sees within `within`.
 async fn monitor_events(listener: &Listener, within: Duration) -> Vec<MonitorEvent> {
-    let options = WatchOptions {
-        url: format!("ws://{}", listener.addr()),
-        token: Some(Secret::new(TOKEN)),
-        timeout: Duration::from_secs(5),
-        extra_roots: Vec::new(),
-        resolve: Vec::new(),
-    };
+    let options = watch_options(listener, TOKEN);
     let monitor = watch::connect(&options).await.unwrap();
     let mut events = Vec::new();
     let mut unreadable = 0;
@@ -277,13 +268,7 @@ async fn the_monitor_shows_a_real_stream_and_replays_it_to_a_late_watcher() {
     let early = {
         let listener = listener.clone();
         tokio::spawn(async move {
-            let options = WatchOptions {
-                url: format!("ws://{}", listener.addr()),
-                token: Some(Secret::new(TOKEN)),
-                timeout: Duration::from_secs(5),
-                extra_roots: Vec::new(),
-                resolve: Vec::new(),
-            };
+            let options = watch_options(&listener, TOKEN);
             let monitor = watch::connect(&options).await.unwrap();
             let mut events = Vec::new();
             let mut unreadable = 0;
@@ -373,13 +358,7 @@ async fn the_monitor_refuses_a_watcher_without_the_token() {
     )
     .await;
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
-    let options = WatchOptions {
-        url: format!("ws://{}", listener.addr()),
-        token: Some(Secret::new("wrong")),
-        timeout: Duration::from_secs(5),
-        extra_roots: Vec::new(),
-        resolve: Vec::new(),
-    };
+    let options = watch_options(&listener, "wrong");
     match watch::connect(&options).await {
         Err(WatchError::Refused(401, _)) => {}
         Err(e) => panic!("{e}"),

@@ -8,16 +8,15 @@ use std::time::{Duration, Instant};
 use egui::accesskit::Role;
 use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
-use stream_doctor::audio::Codec;
+use stream_doctor::catalog::CauseId;
 use stream_doctor::catalog::CheckId;
-use stream_doctor::catalog::{CauseId, Provider};
 use stream_doctor::check::Status;
 use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{Behavior, DemoServer};
 use stream_doctor::report::Format;
 use stream_doctor::secret::Secret;
 use stream_doctor::stream::listener::{ListenOptions, Listener};
-use stream_doctor::stream::replay::{Pace, ReplayOptions, Source, Tracks};
+use stream_doctor::stream::replay::Pace;
 use stream_doctor::ui::{App, AppOptions};
 use support::app::{Dialogs, app, app_with, post_webhook, step_until};
 use support::telnyx_api::{FakeTelnyx, KEY};
@@ -537,23 +536,12 @@ fn watching_a_deployed_listener_shows_its_streams_like_local_ones() {
             .is_some()
     });
     let replayed = runtime.block_on(stream_doctor::stream::replay::run(
-        &ReplayOptions {
-            url: format!("ws://{addr}/{token}/audio"),
-            protocol: Provider::Telnyx,
-            codec: Codec::Pcmu,
-            source: Source::Tone {
-                freq_hz: 440.0,
-                seconds: 1.0,
-            },
-            tracks: Tracks::Inbound,
-            pace: Pace::Max,
-            streams: 1,
-            timeout: Duration::from_secs(5),
-            resolve: Vec::new(),
-            extra_roots: Vec::new(),
-            auth_token: None,
-            call_id: Some("v3:remote".into()),
-        },
+        &support::tone_replay(
+            format!("ws://{addr}/{token}/audio"),
+            1.0,
+            Pace::Max,
+            Some("v3:remote"),
+        ),
         &|_| {},
     ));
     assert_eq!(replayed.streams[0].error, None);

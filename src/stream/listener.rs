@@ -387,6 +387,31 @@ impl Drop for Listener {
     }
 }
 
+/// Switches `stream` to WebSocket for `request`; a request that is no upgrade gets 426 with
+/// `not_upgrade` as the body. `None` when there is no WebSocket to serve.
+async fn accept(
+    mut stream: Box<dyn Io>,
+    request: &http::Request,
+    not_upgrade: &str,
+    config: Option<WebSocketConfig>,
+) -> Option<WebSocketStream<Box<dyn Io>>> {
+    let Some(key) = request.websocket_key() else {
+        let answer = http::response(
+            426,
+            "Upgrade Required",
+            "Upgrade: websocket\r\n",
+            not_upgrade,
+        );
+        http::answer(&mut stream, &answer).await;
+        return None;
+    };
+    tokio::io::AsyncWriteExt::write_all(&mut stream, http::switching_protocols(key).as_bytes())
+        .await
+        .ok()?;
+    let leftover = request.leftover.clone();
+    Some(WebSocketStream::from_partially_read(stream, leftover, Role::Server, config).await)
+}
+
 /// The request's headers as the monitor shows them: credentials and the token never.
 fn redacted_headers(headers: &[(String, String)], token: Option<&Secret>) -> Vec<(String, String)> {
     const CREDENTIALS: [&str; 4] = [
@@ -442,24 +467,9 @@ async fn monitor(
         );
         return;
     }
-    let Some(key) = request.websocket_key() else {
-        let answer = http::response(
-            426,
-            "Upgrade Required",
-            "Upgrade: websocket\r\n",
-            "the monitor is a WebSocket",
-        );
-        http::answer(&mut stream, &answer).await;
+    let Some(ws) = accept(stream, &request, "the monitor is a WebSocket", None).await else {
         return;
     };
-    if tokio::io::AsyncWriteExt::write_all(&mut stream, http::switching_protocols(key).as_bytes())
-        .await
-        .is_err()
-    {
-        return;
-    }
-    let ws =
-        WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, None).await;
     monitor::serve(ws, &shared.journal, shared.stopping.subscribe()).await;
 }
 
@@ -574,30 +584,17 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         shared.webhook(record);
         return;
     }
-    let Some(key) = request.websocket_key() else {
-        let answer = http::response(
-            426,
-            "Upgrade Required",
-            "Upgrade: websocket\r\n",
-            "this path takes WebSocket media streams",
-        );
-        http::answer(&mut stream, &answer).await;
-        refuse(&shared, remote, path, "not a WebSocket upgrade");
-        return;
-    };
-    if tokio::io::AsyncWriteExt::write_all(&mut stream, http::switching_protocols(key).as_bytes())
-        .await
-        .is_err()
-    {
-        return;
-    }
     let max = shared.options.max_frame_bytes;
     let config = WebSocketConfig::default()
         .max_frame_size(Some(max))
         .max_message_size(Some(max));
-    let ws =
-        WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, Some(config))
-            .await;
+    let not_upgrade = "this path takes WebSocket media streams";
+    if request.websocket_key().is_none() {
+        refuse(&shared, remote, path.clone(), "not a WebSocket upgrade");
+    }
+    let Some(ws) = accept(stream, &request, not_upgrade, Some(config)).await else {
+        return;
+    };
     let seen = UpgradeSeen::of(&request.headers);
     let number = {
         let Ok(mut live) = shared.store.lock() else {

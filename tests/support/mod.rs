@@ -94,6 +94,34 @@ impl Scenario {
     }
 }
 
+/// What `replay` sends as Telnyx would: a 440 Hz tone of `seconds` in PCMU on the inbound
+/// track, one stream, a 5 s deadline, carrying `call_id` when given.
+pub fn tone_replay(
+    url: String,
+    seconds: f64,
+    pace: stream_doctor::stream::replay::Pace,
+    call_id: Option<&str>,
+) -> stream_doctor::stream::replay::ReplayOptions {
+    use stream_doctor::stream::replay::{ReplayOptions, Source, Tracks};
+    ReplayOptions {
+        url,
+        protocol: stream_doctor::catalog::Provider::Telnyx,
+        codec: stream_doctor::audio::Codec::Pcmu,
+        source: Source::Tone {
+            freq_hz: 440.0,
+            seconds,
+        },
+        tracks: Tracks::Inbound,
+        pace,
+        streams: 1,
+        timeout: Duration::from_secs(5),
+        resolve: Vec::new(),
+        extra_roots: Vec::new(),
+        auth_token: None,
+        call_id: call_id.map(str::to_string),
+    }
+}
+
 pub async fn run_url(url: &str, options: &CheckOptions) -> CheckReport {
     probe::run(url, options, &|_| {}).await
 }

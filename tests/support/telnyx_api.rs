@@ -11,10 +11,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use stream_doctor::audio::Codec;
-use stream_doctor::catalog::Provider;
 use stream_doctor::net::http::read_request;
-use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
+use stream_doctor::stream::replay::{self, Pace};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -396,22 +394,6 @@ async fn route(seen: &Seen, state: &Arc<Mutex<State>>) -> Option<Reply> {
 /// What the provider does after an accepted `streaming_start`: connect and stream.
 async fn stream_to(url: String, call: &str) {
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let options = ReplayOptions {
-        url,
-        protocol: Provider::Telnyx,
-        codec: Codec::Pcmu,
-        source: Source::Tone {
-            freq_hz: 440.0,
-            seconds: 0.3,
-        },
-        tracks: Tracks::Inbound,
-        pace: Pace::Max,
-        streams: 1,
-        timeout: Duration::from_secs(5),
-        resolve: Vec::new(),
-        extra_roots: Vec::new(),
-        auth_token: None,
-        call_id: Some(call.to_string()),
-    };
+    let options = super::tone_replay(url, 0.3, Pace::Max, Some(call));
     replay::run(&options, &|_| {}).await;
 }
