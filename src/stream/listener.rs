@@ -100,6 +100,8 @@ pub enum Notice {
         number: u64,
         remote: SocketAddr,
         path: String,
+        /// The edge the request crossed, with the header that told it.
+        through: Option<String>,
     },
     Event {
         number: u64,
@@ -123,7 +125,14 @@ impl std::fmt::Display for Notice {
                 number,
                 remote,
                 path,
-            } => write!(f, "#{number} connect from {remote} {path}"),
+                through,
+            } => {
+                write!(f, "#{number} connect from {remote} {path}")?;
+                match through {
+                    Some(edge) => write!(f, " through {edge}"),
+                    None => Ok(()),
+                }
+            }
             Notice::Event { number, text } => write!(f, "#{number} {text}"),
             Notice::Closed { number, how } => write!(f, "#{number} {how}"),
             Notice::Webhook(record) => {
@@ -612,13 +621,14 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
             path: path.clone(),
             remote: remote.to_string(),
             headers: redacted_headers(&request.headers, token),
-            edge: seen.edge,
+            edge: seen.edge.clone(),
         },
     );
     (shared.notify)(Notice::Opened {
         number,
         remote,
         path,
+        through: seen.edge.map(|e| format!("{} ({})", e.name, e.because)),
     });
     let options = ReceiverOptions {
         reply_tone: shared.options.reply_tone,
@@ -794,5 +804,36 @@ impl LiveStream {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stream_through_an_edge_says_which_and_a_monitor_never_sees_credentials() {
+        let headers: Vec<(String, String)> = [
+            ("Host", "l.example.com"),
+            ("Authorization", "Bearer t0k"),
+            ("Referer", "https://x/stream/t0k"),
+            ("X-Railway-Edge", "railway/us-west2"),
+        ]
+        .iter()
+        .map(|(n, v)| (n.to_string(), v.to_string()))
+        .collect();
+        let token = Secret::new("t0k");
+        let shown = redacted_headers(&headers, Some(&token));
+        assert!(shown.iter().all(|(_, v)| !v.contains("t0k")), "{shown:?}");
+        assert_eq!(shown[0].1, "l.example.com");
+        let seen = UpgradeSeen::of(&headers);
+        let opened = Notice::Opened {
+            number: 1,
+            remote: "127.0.0.1:9".parse().expect("addr"),
+            path: "/stream/[redacted]".into(),
+            through: seen.edge.map(|e| format!("{} ({})", e.name, e.because)),
+        };
+        let line = opened.to_string();
+        assert!(line.contains("through railway"), "{line}");
     }
 }
