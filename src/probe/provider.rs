@@ -21,9 +21,9 @@ use crate::stream::script::FRAME_MS;
 
 /// One second of audio.
 const SAMPLES: usize = CLOCK_RATE_HZ as usize;
-/// After `start`, how long to give the server to object before media follows, so that a
-/// refusal is pinned on `start` rather than on the media after it.
-const START_PAUSE: Duration = Duration::from_millis(100);
+/// After `start`, the most the ping barrier waits for its pong (a server that answers no
+/// ping: the `websocket` check names that).
+const START_BARRIER: Duration = Duration::from_millis(500);
 
 pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
     let started = Instant::now();
@@ -43,7 +43,7 @@ pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         tracks: &["inbound"],
         samples: &samples,
         pace: Pace::Max,
-        start_pause: START_PAUSE,
+        start_barrier: Some(START_BARRIER),
         call_id: None,
     };
     let call = caller::call(&dial, &plan, &|| {}).await;

@@ -59,8 +59,11 @@ pub struct Plan<'a> {
     /// length later, so the tracks are told apart at a glance.
     pub samples: &'a [i16],
     pub pace: Pace,
-    /// After `start`, how long to give the server to object before media follows.
-    pub start_pause: Duration,
+    /// After `start`, a ping whose pong proves the server has read `start` (frames are read in
+    /// order), so a refusal is pinned on `start` rather than on the media after it; waited
+    /// for at most this long (a server that answers no ping costs this, once). `None`: media
+    /// follows at once.
+    pub start_barrier: Option<Duration>,
     /// The call id to carry, as a live call's would (random when not given).
     pub call_id: Option<&'a str>,
 }
@@ -242,7 +245,13 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
     let (mut sink, source) = ws.split();
     let (closed_tx, mut closed) = watch::channel(false);
     let (marks_tx, mut marks) = mpsc::unbounded_channel();
-    let reader = tokio::spawn(read_replies(source, witness, opened, marks_tx, closed_tx));
+    let (pongs_tx, mut pongs) = watch::channel(());
+    let signals = Signals {
+        marks: marks_tx,
+        closed: closed_tx,
+        barrier: pongs_tx,
+    };
+    let reader = tokio::spawn(read_replies(source, witness, opened, signals));
 
     let mut script = Script::new(plan.provider);
     if let Some(call_id) = plan.call_id {
@@ -250,30 +259,41 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
     }
     let timeout = dial.timeout;
     let mut progress = Progress::default();
-    let mut send =
-        async |text: String, kind: Sent, progress: &mut Progress| match tokio::time::timeout(
-            timeout,
-            sink.send(Message::text(text)),
-        )
-        .await
-        {
+    // A message, counted as `kind` when it is one of the provider's (the barrier's ping is not).
+    let mut send = async |message: Message, kind: Option<Sent>, progress: &mut Progress| {
+        match tokio::time::timeout(timeout, sink.send(message)).await {
             Ok(Ok(())) => {
-                progress.sent.note(kind);
-                progress.last_sent = Some(kind);
+                if let Some(kind) = kind {
+                    progress.sent.note(kind);
+                    progress.last_sent = Some(kind);
+                }
                 Ok(())
             }
             Ok(Err(e)) => Err(format!("sending failed: {e}")),
             Err(_) => Err(format!(
                 "the server stopped reading (no progress in {timeout:?})"
             )),
-        };
+        }
+    };
     let sending = async {
         let p = &mut progress;
-        send(script.connected(dial.auth_token), Sent::Connected, p).await?;
+        send(
+            Message::text(script.connected(dial.auth_token)),
+            Some(Sent::Connected),
+            p,
+        )
+        .await?;
         let start = script.start(plan.codec, CLOCK_RATE_HZ, plan.tracks);
-        send(start, Sent::Start, p).await?;
-        if !plan.start_pause.is_zero() {
-            let _ = tokio::time::timeout(plan.start_pause, closed.wait_for(|c| *c)).await;
+        send(Message::text(start), Some(Sent::Start), p).await?;
+        if let Some(most) = plan.start_barrier {
+            send(Message::Ping(START_BARRIER.into()), None, p).await?;
+            let read_or_closed = async {
+                tokio::select! {
+                    _ = pongs.changed() => {}
+                    _ = closed.wait_for(|c| *c) => {}
+                }
+            };
+            let _ = tokio::time::timeout(most, read_or_closed).await;
         }
         let rate_hz = plan.codec.audio_rate(CLOCK_RATE_HZ);
         let per_frame = (rate_hz as usize * FRAME_MS as usize) / 1000;
@@ -295,19 +315,19 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
             for (t, (track, encoder)) in plan.tracks.iter().zip(&mut encoders).enumerate() {
                 let frame = frames[(index + t * frames.len() / 2) % frames.len()];
                 let media = script.media(track, index as u64 + 1, &encoder.encode(frame));
-                send(media, Sent::Media, p).await?;
+                send(Message::text(media), Some(Sent::Media), p).await?;
             }
             while let Ok(name) = marks.try_recv() {
-                send(script.mark(&name), Sent::Mark, p).await?;
+                send(Message::text(script.mark(&name)), Some(Sent::Mark), p).await?;
             }
         }
         while let Ok(name) = marks.try_recv() {
-            send(script.mark(&name), Sent::Mark, p).await?;
+            send(Message::text(script.mark(&name)), Some(Sent::Mark), p).await?;
         }
         if *closed.borrow() {
             return Ok(());
         }
-        send(script.stop(), Sent::Stop, p).await
+        send(Message::text(script.stop()), Some(Sent::Stop), p).await
     };
     let send_error = sending.await.err();
     if progress.sent.stop {
@@ -375,15 +395,29 @@ async fn open(
     }
 }
 
+/// The payload of the ping sent after `start`.
+const START_BARRIER: &[u8] = b"stream-doctor: start read?";
+
+/// What the reader tells the sender: marks to answer, the barrier's pong, the end.
+struct Signals {
+    marks: mpsc::UnboundedSender<String>,
+    closed: watch::Sender<bool>,
+    barrier: watch::Sender<()>,
+}
+
 /// Reads until the server closes: counts and keeps replies, hands marks to the sender, and
 /// raises `closed` when the stream ends.
 async fn read_replies(
     mut source: futures_util::stream::SplitStream<Ws>,
     witness: CloseWitness,
     opened: Instant,
-    marks: mpsc::UnboundedSender<String>,
-    closed: watch::Sender<bool>,
+    signals: Signals,
 ) -> (Replies, Ending) {
+    let Signals {
+        marks,
+        closed,
+        barrier,
+    } = signals;
     let mut replies = Replies::default();
     let close = loop {
         let Some(next) = source.next().await else {
@@ -417,6 +451,9 @@ async fn read_replies(
                 break witness
                     .close()
                     .unwrap_or_else(|| Close::frame(frame.as_ref()));
+            }
+            Ok(Message::Pong(payload)) if payload.as_ref() == START_BARRIER => {
+                barrier.send_replace(());
             }
             Ok(_) => {}
             Err(e) => {

@@ -188,7 +188,7 @@ async fn send_stream(
         tracks: options.tracks.names(),
         samples,
         pace: options.pace,
-        start_pause: Duration::ZERO,
+        start_barrier: None,
         call_id: options.call_id.as_deref(),
     };
     let on_open = || notify(format!("stream {n}: connected to {}", options.url));
