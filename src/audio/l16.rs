@@ -2,10 +2,18 @@
 
 /// Samples from a big-endian payload; an odd trailing byte is not a sample and is dropped.
 pub fn decode(payload: &[u8]) -> Vec<i16> {
-    payload
-        .chunks_exact(2)
-        .map(|pair| i16::from_be_bytes([pair[0], pair[1]]))
-        .collect()
+    let mut samples = Vec::with_capacity(payload.len() / 2);
+    decode_into(payload, &mut samples);
+    samples
+}
+
+/// Appends the samples of a payload to `samples`.
+pub fn decode_into(payload: &[u8], samples: &mut Vec<i16>) {
+    samples.extend(
+        payload
+            .chunks_exact(2)
+            .map(|pair| i16::from_be_bytes([pair[0], pair[1]])),
+    );
 }
 
 pub fn encode(samples: &[i16]) -> Vec<u8> {

@@ -105,11 +105,20 @@ impl Decoder {
     }
 
     pub fn decode(&mut self, payload: &[u8]) -> Vec<i16> {
+        let mut samples = Vec::new();
+        self.decode_into(payload, &mut samples);
+        samples
+    }
+
+    /// Decodes into `samples` (cleared first), so a caller that keeps the buffer allocates
+    /// nothing per frame.
+    pub fn decode_into(&mut self, payload: &[u8], samples: &mut Vec<i16>) {
+        samples.clear();
         match self {
-            Decoder::Pcmu => g711::decode_ulaw(payload),
-            Decoder::Pcma => g711::decode_alaw(payload),
-            Decoder::L16 => l16::decode(payload),
-            Decoder::G722(decoder) => decoder.decode(payload),
+            Decoder::Pcmu => g711::decode_ulaw_into(payload, samples),
+            Decoder::Pcma => g711::decode_alaw_into(payload, samples),
+            Decoder::L16 => l16::decode_into(payload, samples),
+            Decoder::G722(decoder) => samples.extend(decoder.decode(payload)),
         }
     }
 }

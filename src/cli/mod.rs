@@ -355,7 +355,9 @@ pub fn main() -> ExitCode {
             cli.measure_demo_stream,
         );
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
+    // One thread: a command is one job, and a single-threaded runtime spends less CPU per
+    // frame than one that wakes its workers across threads (scripts/bench-listen).
+    let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
     {

@@ -9,10 +9,11 @@ use std::time::Instant;
 
 use base64::Engine;
 
+use super::live::TrackState;
 use super::live::{MediaFormat, StreamState};
 use super::script::{FRAME_MS, reply_mark, reply_media};
-use super::{Inbound, Media, MessageKind, Provider, StartInfo};
-use crate::audio::meter::LevelPoint;
+use super::{Inbound, MediaRef, MessageKind, Provider, Read, StartInfo};
+use crate::audio::meter::{LevelPoint, Summary};
 use crate::audio::wav::Recorder;
 use crate::audio::{Codec, Decoder, Encoder, tone};
 use crate::clock::millis;
@@ -89,6 +90,9 @@ pub struct Receiver {
     tracks: HashMap<String, Track>,
     lateness: Lateness,
     mark_sent: Option<Instant>,
+    /// A frame's bytes and samples, kept between frames so reading one allocates nothing.
+    payload: Vec<u8>,
+    samples: Vec<i16>,
 }
 
 /// Writes `text` to the stream's timeline and keeps it for the person watching.
@@ -109,6 +113,8 @@ impl Receiver {
             tracks: HashMap::new(),
             lateness: Lateness::default(),
             mark_sent: None,
+            payload: Vec::new(),
+            samples: Vec::new(),
         }
     }
 
@@ -133,7 +139,7 @@ impl Receiver {
     pub fn text(&mut self, text: &str, arrived: Instant, live: &mut StreamState) -> Step {
         let mut step = Step::default();
         live.bytes += text.len() as u64;
-        let (provider, inbound) = match super::parse(text, self.provider) {
+        let (provider, read) = match super::read(text, self.provider) {
             Ok(parsed) => parsed,
             Err(e) => {
                 live.messages.count(MessageKind::Invalid);
@@ -153,11 +159,19 @@ impl Receiver {
             live.protocol = Some(p);
             say(live, &mut step, format!("protocol: {}", p.name()));
         }
+        let inbound = match read {
+            Read::Media(media) => {
+                live.messages.count(MessageKind::Media);
+                self.media(&media, arrived, live, &mut step);
+                return step;
+            }
+            Read::Message(inbound) => inbound,
+        };
         live.messages.count(inbound.kind());
         match inbound {
             Inbound::Connected => say(live, &mut step, "connected".into()),
             Inbound::Start(info) => self.start(info, live, &mut step),
-            Inbound::Media(media) => self.media(media, arrived, live, &mut step),
+            Inbound::Media(media) => self.media(&media.as_ref(), arrived, live, &mut step),
             Inbound::Stop => {
                 step.stopped = true;
                 say(live, &mut step, "stop".into());
@@ -274,7 +288,13 @@ impl Receiver {
         }
     }
 
-    fn media(&mut self, media: Media, arrived: Instant, live: &mut StreamState, step: &mut Step) {
+    fn media(
+        &mut self,
+        media: &MediaRef<'_>,
+        arrived: Instant,
+        live: &mut StreamState,
+        step: &mut Step,
+    ) {
         if live.media_format.is_none() {
             live.media_problems.before_start += 1;
             let count = live.media_problems.before_start;
@@ -283,34 +303,33 @@ impl Receiver {
             return;
         }
         let engine = base64::engine::general_purpose::STANDARD;
-        let payload = match engine.decode(media.payload_b64.as_bytes()) {
-            Ok(bytes) => bytes,
-            Err(e) => {
-                live.media_problems.bad_base64 += 1;
-                let count = live.media_problems.bad_base64;
-                let text = || format!("media payload is not base64 ({e}): counted");
-                Self::first_time(count, text, live, step);
-                return;
-            }
-        };
+        self.payload.clear();
+        if let Err(e) = engine.decode_vec(media.payload_b64.as_bytes(), &mut self.payload) {
+            live.media_problems.bad_base64 += 1;
+            let count = live.media_problems.bad_base64;
+            let text = || format!("media payload is not base64 ({e}): counted");
+            Self::first_time(count, text, live, step);
+            return;
+        }
+        let name: &str = &media.track;
         let Some(codec) = self.codec else {
             live.media_problems.undecodable_codec += 1;
-            live.tracks.entry(media.track).or_default().frames += 1;
+            track_state(live, name).frames += 1;
             return;
         };
-        if codec == Codec::L16 && payload.len() % 2 == 1 {
+        if codec == Codec::L16 && self.payload.len() % 2 == 1 {
             live.media_problems.odd_length += 1;
             let count = live.media_problems.odd_length;
-            let text = || {
-                format!(
-                    "L16 payload of odd length ({} bytes): the last byte is dropped",
-                    payload.len()
-                )
-            };
+            let length = self.payload.len();
+            let text =
+                || format!("L16 payload of odd length ({length} bytes): the last byte is dropped");
             Self::first_time(count, text, live, step);
         }
         let rate_hz = self.rate_hz;
-        let samples = self.track(&media.track, codec).decode(&payload);
+        let mut samples = std::mem::take(&mut self.samples);
+        let payload = std::mem::take(&mut self.payload);
+        self.track(name, codec).decode_into(&payload, &mut samples);
+        self.payload = payload;
         let late = media
             .timestamp_ms
             .is_some_and(|ts| self.lateness.is_late(arrived, ts));
@@ -321,11 +340,13 @@ impl Receiver {
             },
             |ts| ts as f64,
         );
-        let track = live.tracks.entry(media.track.clone()).or_default();
+        let track = track_state(live, name);
         track.rate_hz = rate_hz;
         track.frames += 1;
-        track.summary.add(&samples);
-        track.push_level(LevelPoint::of(at_ms, &samples));
+        let frame = Summary::of(&samples);
+        track.summary.merge(&frame);
+        track.push_level(LevelPoint::measured(at_ms, &frame));
+        self.samples = samples;
         if late {
             track.late_frames += 1;
         }
@@ -335,16 +356,17 @@ impl Receiver {
         }
         let missing = track.sequence_gaps - gaps_before;
         if missing > 0 {
-            let text = format!(
-                "sequence gap on {}: {missing} frame(s) missing",
-                media.track
-            );
+            let text = format!("sequence gap on {name}: {missing} frame(s) missing");
             say(live, step, text);
         }
     }
 
     /// The decoder (and recorder) of `name`, made on its first frame.
     fn track(&mut self, name: &str, codec: Codec) -> TrackDecoder<'_> {
+        // Looked up first: the name is copied only the first time a track is seen.
+        if self.tracks.contains_key(name) {
+            return TrackDecoder(self.tracks.get_mut(name).expect("present: just looked"));
+        }
         let number = self.number;
         let rate_hz = self.rate_hz;
         let record_dir = self.options.record_dir.as_ref();
@@ -380,16 +402,23 @@ impl Receiver {
 struct TrackDecoder<'a>(&'a mut Track);
 
 impl TrackDecoder<'_> {
-    fn decode(self, payload: &[u8]) -> Vec<i16> {
+    fn decode_into(self, payload: &[u8], samples: &mut Vec<i16>) {
         let track = self.0;
-        let samples = track.decoder.decode(payload);
+        track.decoder.decode_into(payload, samples);
         if let Some(recorder) = track.recorder.as_mut()
-            && recorder.write(&samples).is_err()
+            && recorder.write(samples).is_err()
         {
             track.recorder = None;
         }
-        samples
     }
+}
+
+/// The live record of track `name`, made on its first frame (the name copied only then).
+fn track_state<'a>(live: &'a mut StreamState, name: &str) -> &'a mut TrackState {
+    if !live.tracks.contains_key(name) {
+        live.tracks.insert(name.to_string(), TrackState::default());
+    }
+    live.tracks.get_mut(name).expect("present: just made")
 }
 
 #[cfg(test)]
