@@ -234,13 +234,18 @@ impl Session {
             path: shown.clone(),
             source,
         })?;
-        let session: Session = serde_json::from_str(&text).map_err(|source| LoadError::Parse {
-            path: shown.clone(),
+        Self::read(&text, &shown)
+    }
+
+    /// Reads a saved session's text; `shown` names where it came from in the errors.
+    pub fn read(text: &str, shown: &str) -> Result<Self, LoadError> {
+        let session: Session = serde_json::from_str(text).map_err(|source| LoadError::Parse {
+            path: shown.to_string(),
             source,
         })?;
         if session.schema_version > SCHEMA_VERSION {
             return Err(LoadError::Newer {
-                path: shown,
+                path: shown.to_string(),
                 found: session.schema_version,
             });
         }

@@ -69,6 +69,18 @@ pub enum Behavior {
     Behind(String),
     /// Upgrades, then sends a close frame with exactly this payload (code bytes and reason).
     CloseWith(Vec<u8>),
+    /// Answers a 101, then header lines without end, as fast as they are taken.
+    HeadersForever,
+    /// Upgrades, then sends bytes that are no WebSocket frame.
+    UpgradeThenGarbage,
+    /// Upgrades, then never sends, answers or closes anything.
+    UpgradeThenSilence,
+    /// Upgrades, then starts a binary frame announced as 100 MB and keeps sending it.
+    UpgradeThenHugeFrame,
+    /// Sends half a 101 and resets the connection.
+    ResetMidHandshake,
+    /// Closes every connection as soon as it is accepted.
+    EofOnAccept,
 }
 
 impl Behavior {
@@ -239,7 +251,33 @@ impl DemoTarget {
 trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
 
+/// Pseudo-random bytes (xorshift), the same every time.
+fn noise(count: usize) -> Vec<u8> {
+    let mut state: u32 = 0x9e37_79b9;
+    (0..count)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            state.to_le_bytes()[0]
+        })
+        .collect()
+}
+
 async fn serve(tcp: TcpStream, behavior: Arc<Behavior>, tls: Option<TlsAcceptor>) {
+    match *behavior {
+        Behavior::EofOnAccept => return,
+        Behavior::ResetMidHandshake => {
+            let mut tcp = tcp;
+            if http::read_request(&mut tcp, REQUEST_TIMEOUT).await.is_ok() {
+                let _ = tcp.write_all(b"HTTP/1.1 101 Switching Pro").await;
+            }
+            // Linger 0: the close is a reset, not a goodbye.
+            let _ = tcp.set_zero_linger();
+            return;
+        }
+        _ => {}
+    }
     if *behavior == Behavior::Silent {
         let mut tcp = tcp;
         let mut sink = [0u8; 1024];
@@ -274,17 +312,15 @@ async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
     match behavior {
         Behavior::Respond(raw) => http::answer(&mut stream, raw).await,
         Behavior::Garbage => {
-            let mut state: u32 = 0x9e37_79b9;
-            let noise: Vec<u8> = (0..2048)
-                .map(|_| {
-                    state ^= state << 13;
-                    state ^= state >> 17;
-                    state ^= state << 5;
-                    state.to_le_bytes()[0]
-                })
-                .collect();
-            let _ = stream.write_all(&noise).await;
+            let _ = stream.write_all(&noise(2048)).await;
             let _ = stream.shutdown().await;
+        }
+        Behavior::HeadersForever => {
+            let _ = stream
+                .write_all(b"HTTP/1.1 101 Switching Protocols\r\n")
+                .await;
+            let line = format!("X-Forever: {}\r\n", "b".repeat(100));
+            while stream.write_all(line.as_bytes()).await.is_ok() {}
         }
         Behavior::HugeHeaders => {
             let _ = stream
@@ -337,6 +373,19 @@ async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
     }
 }
 
+/// Keeps a connection open without a word until the peer goes (or a minute passes).
+async fn hold(mut stream: Box<dyn Stream>) {
+    let mut sink = [0u8; 1024];
+    let reading = async {
+        while let Ok(n) = stream.read(&mut sink).await {
+            if n == 0 {
+                break;
+            }
+        }
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(60), reading).await;
+}
+
 async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: &Behavior) {
     let Some(key) = request.websocket_key() else {
         let refusal = http::response(
@@ -359,6 +408,31 @@ async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: 
     };
     if stream.write_all(answer.as_bytes()).await.is_err() {
         return;
+    }
+    match behavior {
+        Behavior::UpgradeThenGarbage => {
+            let _ = stream.write_all(&noise(4096)).await;
+            hold(stream).await;
+            return;
+        }
+        Behavior::UpgradeThenSilence => {
+            hold(stream).await;
+            return;
+        }
+        Behavior::UpgradeThenHugeFrame => {
+            let mut head = vec![0x82, 127];
+            head.extend_from_slice(&(100u64 * 1024 * 1024).to_be_bytes());
+            if stream.write_all(&head).await.is_ok() {
+                let chunk = vec![0x55u8; 64 * 1024];
+                for _ in 0..1600 {
+                    if stream.write_all(&chunk).await.is_err() {
+                        break;
+                    }
+                }
+            }
+            return;
+        }
+        _ => {}
     }
     if let Behavior::CloseWith(payload) = behavior {
         // Written by hand: the library would not send an invalid code or reason.

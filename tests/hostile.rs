@@ -1,0 +1,241 @@
+//! Hostile servers against `check`, hostile clients against `listen`: each server's trick ends
+//! in a named cause within the deadline, with memory bounded; a listener under a burst of
+//! connections, floods, slow and silent clients and malformed messages keeps an honest count of
+//! a well-behaved stream and still accepts new connections promptly.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod support;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use stream_doctor::catalog::{CauseId, CheckId};
+use stream_doctor::check::Status;
+use stream_doctor::demo::Behavior;
+use stream_doctor::demo::certs::Served;
+use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::stream::replay::{self, Pace};
+use support::{Scenario, dump, first_failure, tone_replay};
+
+/// The process's peak memory so far (VmHWM), in KiB.
+fn peak_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_hostile_server_ends_in_a_named_cause_within_the_deadline() {
+    let cases: [(Behavior, bool, CauseId); 8] = [
+        (
+            Behavior::HeadersForever,
+            true,
+            CauseId::HttpMalformedResponse,
+        ),
+        (
+            Behavior::UpgradeThenGarbage,
+            true,
+            CauseId::WsClosedOnConnect,
+        ),
+        (Behavior::UpgradeThenSilence, true, CauseId::WsNoPong),
+        (
+            Behavior::UpgradeThenHugeFrame,
+            true,
+            CauseId::WsClosedOnConnect,
+        ),
+        (
+            Behavior::ResetMidHandshake,
+            false,
+            CauseId::HttpMalformedResponse,
+        ),
+        (Behavior::EofOnAccept, false, CauseId::HttpMalformedResponse),
+        (Behavior::Silent, true, CauseId::TlsHandshakeTimeout),
+        (Behavior::HugeHeadOnce, true, CauseId::HttpMalformedResponse),
+    ];
+    for (behavior, secure, cause) in cases {
+        let scenario = if secure {
+            Scenario::tls(behavior.clone(), Served::FullChain).await
+        } else {
+            Scenario::plain(behavior.clone()).await
+        };
+        let mut options = scenario.options();
+        options.timeout = Duration::from_secs(1);
+        let started = Instant::now();
+        let report = scenario.run_with(options).await;
+        let took = started.elapsed();
+        assert!(took < Duration::from_secs(8), "{behavior:?} took {took:?}");
+        let broken: Vec<CheckId> = report
+            .checks
+            .iter()
+            .filter(|c| c.status == Status::Error)
+            .map(|c| c.id)
+            .collect();
+        assert!(
+            broken.is_empty(),
+            "{behavior:?}: a probe broke on {broken:?}"
+        );
+        if cause.severity() == stream_doctor::catalog::Severity::Fail {
+            assert_eq!(
+                first_failure(&report),
+                Some(cause),
+                "{behavior:?}: {}",
+                dump(&report)
+            );
+        } else {
+            let named = report.diagnosis.causes.iter().any(|c| c.id == cause);
+            assert!(named, "{behavior:?}: {}", dump(&report));
+        }
+    }
+    let peak = peak_kib();
+    assert!(
+        peak < 200 * 1024,
+        "peak memory {peak} KiB: a hostile answer was buffered whole"
+    );
+}
+
+const UPGRADE: &str = "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+
+/// How long a fresh upgrade takes to be answered with 101.
+async fn time_to_upgrade(addr: SocketAddr, path: &str) -> Duration {
+    let started = Instant::now();
+    let mut tcp = TcpStream::connect(addr).await.unwrap();
+    let request = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{UPGRADE}");
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = [0u8; 12];
+    tcp.read_exact(&mut answer).await.unwrap();
+    assert_eq!(&answer, b"HTTP/1.1 101");
+    started.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_hostile_clients_leaves_a_good_stream_exact_and_new_ones_welcome() {
+    let options = ListenOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        ..ListenOptions::default()
+    };
+    let listener = Listener::start(options, Arc::new(|_| {})).await.unwrap();
+    let addr = listener.addr();
+
+    // A thousand connections that never say a word.
+    let mut idle = Vec::new();
+    for _ in 0..1000 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    // Slow-loris upgrades: a request head a byte at a time.
+    let slow: Vec<_> = (0..50)
+        .map(|_| {
+            tokio::spawn(async move {
+                let Ok(mut tcp) = TcpStream::connect(addr).await else {
+                    return;
+                };
+                for byte in b"GET /slow HTTP/1.1\r\nHost: x\r\n" {
+                    if tcp.write_all(&[*byte]).await.is_err() {
+                        return;
+                    }
+                    tokio::time::sleep(Duration::from_millis(300)).await;
+                }
+            })
+        })
+        .collect();
+    // A monitor that never reads, while everything above makes events.
+    let mut deaf = TcpStream::connect(addr).await.unwrap();
+    deaf.write_all(format!("GET /monitor HTTP/1.1\r\nHost: x\r\n{UPGRADE}").as_bytes())
+        .await
+        .unwrap();
+    // Malformed messages and an oversize frame on streams of their own.
+    let malformed = tokio::spawn(async move {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(format!("GET /bad HTTP/1.1\r\nHost: x\r\n{UPGRADE}").as_bytes())
+            .await
+            .unwrap();
+        for payload in [&b"{"[..], b"[]", b"{\"event\":\"media\"}", b"{\"event\":1}"] {
+            // Masked text frames, as a client must send them.
+            let mut frame = vec![0x81, 0x80 | payload.len() as u8, 0, 0, 0, 0];
+            frame.extend_from_slice(payload);
+            let _ = tcp.write_all(&frame).await;
+        }
+        let mut huge = vec![0x82, 0xff];
+        huge.extend_from_slice(&(8u64 * 1024 * 1024).to_be_bytes());
+        huge.extend_from_slice(&[0, 0, 0, 0]);
+        let _ = tcp.write_all(&huge).await;
+    });
+    // Floods: four streams as fast as the socket takes them.
+    let floods: Vec<_> = (0..4)
+        .map(|i| {
+            tokio::spawn(async move {
+                let options = tone_replay(format!("ws://{addr}/flood/{i}"), 30.0, Pace::Max, None);
+                replay::run(&options, &|_| {}).await
+            })
+        })
+        .collect();
+    // The well-behaved stream: three seconds in real time.
+    let good = tokio::spawn(async move {
+        let options = tone_replay(
+            format!("ws://{addr}/good"),
+            3.0,
+            Pace::Realtime,
+            Some("v3:good"),
+        );
+        replay::run(&options, &|_| {}).await
+    });
+    // New connections are still taken promptly in the middle of it all.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut waits = Vec::new();
+    for _ in 0..5 {
+        waits.push(time_to_upgrade(addr, "/newcomer").await);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let sent = good.await.unwrap();
+    assert_eq!(sent.streams[0].error, None, "{:?}", sent.streams[0]);
+    for flood in floods {
+        flood.await.unwrap();
+    }
+    malformed.await.unwrap();
+    for task in slow {
+        task.abort();
+    }
+    let summary = listener.stop();
+    let good = summary
+        .streams
+        .iter()
+        .find(|s| s.call_control_id.as_deref() == Some("v3:good"))
+        .expect("the good stream");
+    let inbound = &good.tracks["inbound"];
+    assert_eq!(inbound.frames, 150, "every frame of 3 s, exactly");
+    assert_eq!(inbound.sequence_gaps, 0);
+    assert_eq!(
+        inbound.late_frames, 0,
+        "the listener's own load is not the sender's lateness"
+    );
+    // A 0.5-amplitude sine: 20·log10(0.5/√2) = -9.03 dBFS, within PCMU's rounding.
+    let rms = inbound.rms_dbfs.unwrap();
+    assert!((rms + 9.03).abs() < 0.2, "rms {rms}");
+    let floods_metered: u64 = summary
+        .streams
+        .iter()
+        .filter(|s| s.path.starts_with("/flood"))
+        .map(|s| s.tracks["inbound"].frames)
+        .sum();
+    assert_eq!(
+        floods_metered,
+        4 * 1500,
+        "the floods were all read and counted too"
+    );
+    let bad = summary.streams.iter().find(|s| s.path == "/bad").unwrap();
+    assert!(bad.messages.invalid >= 4, "{:?}", bad.messages);
+    assert_eq!(bad.closed.as_ref().and_then(|c| c.code), Some(1009));
+    let slowest = waits.iter().max().unwrap();
+    assert!(
+        *slowest < Duration::from_secs(2),
+        "a newcomer waited {slowest:?}: {waits:?}"
+    );
+    drop(idle);
+    drop(deaf);
+}
