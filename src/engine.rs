@@ -60,6 +60,12 @@ pub enum Command {
     StopListening,
     /// Replay the demo speech clip into the app's own listener, as a provider would.
     DemoStream,
+    /// Replay `count` streams of a tone on both tracks for `seconds` into the app's own
+    /// listener: the load `--measure-streams` measures the window under.
+    ToneStreams {
+        count: usize,
+        seconds: f64,
+    },
     /// Ask a local ngrok agent for the public URL of a tunnel to `port`.
     DetectTunnel {
         port: u16,
@@ -317,7 +323,11 @@ impl Engine {
                     }
                 });
             }
-            Command::DemoStream => {
+            Command::DemoStream | Command::ToneStreams { .. } => {
+                let load = match command {
+                    Command::ToneStreams { count, seconds } => Some((count, seconds)),
+                    _ => None,
+                };
                 let slot = self.listener.clone();
                 let expect_url = self.expected_url();
                 runtime.spawn(async move {
@@ -334,7 +344,7 @@ impl Engine {
                         }
                     };
                     if let Some(addr) = addr {
-                        emit(Event::DemoStreamDone(play_demo_stream(addr).await));
+                        emit(Event::DemoStreamDone(play_demo_stream(addr, load).await));
                     }
                 });
             }
@@ -511,19 +521,31 @@ const API_LIST_LIMIT: usize = 100;
 /// The demo clip the demo stream plays (made by scripts/make-demo-speech).
 pub const DEMO_SPEECH: &[u8] = include_bytes!("../assets/demo-speech.wav");
 
-/// Replays the demo speech into the listener at `addr` in real time, both tracks; the number
-/// of media frames sent.
-async fn play_demo_stream(addr: SocketAddr) -> Result<u64, String> {
-    let clip =
-        crate::audio::wav::read_clip(DEMO_SPEECH, "the demo clip").map_err(|e| e.to_string())?;
+/// Replays into the listener at `addr` in real time, both tracks: the demo speech once, or
+/// `load` (streams, seconds) of a tone; the number of media frames sent.
+async fn play_demo_stream(addr: SocketAddr, load: Option<(usize, f64)>) -> Result<u64, String> {
+    let (source, streams) = match load {
+        Some((count, seconds)) => (
+            Source::Tone {
+                freq_hz: 440.0,
+                seconds,
+            },
+            count,
+        ),
+        None => {
+            let clip = crate::audio::wav::read_clip(DEMO_SPEECH, "the demo clip")
+                .map_err(|e| e.to_string())?;
+            (Source::Clip(clip), 1)
+        }
+    };
     let options = ReplayOptions {
         url: format!("ws://{addr}/demo/stream"),
         protocol: Provider::Telnyx,
         codec: Codec::Pcmu,
-        source: Source::Clip(clip),
+        source,
         tracks: Tracks::Both,
         pace: Pace::Realtime,
-        streams: 1,
+        streams,
         timeout: Duration::from_secs(10),
         resolve: Vec::new(),
         extra_roots: Vec::new(),

@@ -48,6 +48,9 @@ struct Cli {
     /// With --measure-frames: play the demo stream to measure frames while two tracks are plotted.
     #[arg(long, hide = true, requires = "measure_frames")]
     measure_demo_stream: bool,
+    /// With --measure-frames: this many tone streams (two tracks each) for the whole run.
+    #[arg(long, hide = true, requires = "measure_frames", default_value_t = 0)]
+    measure_streams: usize,
 }
 
 #[derive(Subcommand)]
@@ -353,6 +356,7 @@ pub fn main() -> ExitCode {
             cli.measure_frames,
             cli.measure_run_all,
             cli.measure_demo_stream,
+            cli.measure_streams,
         );
     };
     // One thread: a command is one job, and a single-threaded runtime spends less CPU per

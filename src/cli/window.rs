@@ -11,6 +11,7 @@ pub fn window(
     measure_secs: Option<f64>,
     run_all: bool,
     demo_stream: bool,
+    streams: usize,
 ) -> ExitCode {
     use stream_doctor::ui::{AppOptions, app::Measure};
     let options = AppOptions {
@@ -19,6 +20,7 @@ pub fn window(
             seconds,
             run_all,
             demo_stream,
+            streams,
         }),
         api_key: std::env::var("TELNYX_API_KEY").ok(),
         api_base: std::env::var("TELNYX_API_BASE").ok(),
@@ -37,7 +39,7 @@ pub fn window(
 }
 
 #[cfg(not(feature = "gui"))]
-pub fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool) -> ExitCode {
+pub fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool, _: usize) -> ExitCode {
     eprintln!(
         "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
     );

@@ -26,9 +26,12 @@ use crate::clock;
 use crate::edge::AnsweredBy;
 use crate::provider::webhook::WebhookRecord;
 
-/// The journal keeps at most this many events, none older than `JOURNAL_AGE`.
+/// The journal keeps at most this many events, none older than `JOURNAL_AGE`, and at most
+/// `JOURNAL_POINTS` level points in all: a listener with many streams would otherwise hold
+/// ten minutes of every track's levels (about 1 MB a minute per 10 tracks).
 pub const JOURNAL_EVENTS: usize = 10_000;
 pub const JOURNAL_AGE: Duration = Duration::from_secs(600);
+pub const JOURNAL_POINTS: usize = 60_000;
 /// Events a slow watcher may fall behind by before it skips ahead.
 const LIVE_BACKLOG: usize = 4096;
 /// Platforms close WebSockets that stay quiet for about a minute.
@@ -162,16 +165,31 @@ impl std::fmt::Display for MonitorEvent {
 
 /// The listener's recent events, and the watchers' live feed.
 pub struct Journal {
-    kept: Mutex<VecDeque<(Instant, MonitorEvent)>>,
+    kept: Mutex<Kept>,
     live: broadcast::Sender<MonitorEvent>,
+}
+
+#[derive(Default)]
+struct Kept {
+    events: VecDeque<(Instant, MonitorEvent)>,
+    /// Level points held in `events`.
+    points: usize,
 }
 
 impl Default for Journal {
     fn default() -> Self {
         Self {
-            kept: Mutex::new(VecDeque::new()),
+            kept: Mutex::new(Kept::default()),
             live: broadcast::channel(LIVE_BACKLOG).0,
         }
+    }
+}
+
+/// The level points an event holds.
+fn points(what: &Happening) -> usize {
+    match what {
+        Happening::Levels { tracks } => tracks.values().map(|t| t.points.len()).sum(),
+        _ => 0,
     }
 }
 
@@ -187,14 +205,20 @@ impl Journal {
         let Ok(mut kept) = self.kept.lock() else {
             return;
         };
-        while kept.len() >= JOURNAL_EVENTS
+        kept.points += points(&event.what);
+        while kept.events.len() >= JOURNAL_EVENTS
+            || kept.points > JOURNAL_POINTS
             || kept
+                .events
                 .front()
                 .is_some_and(|(at, _)| now.duration_since(*at) > JOURNAL_AGE)
         {
-            kept.pop_front();
+            let Some((_, old)) = kept.events.pop_front() else {
+                break;
+            };
+            kept.points -= points(&old.what);
         }
-        kept.push_back((now, event.clone()));
+        kept.events.push_back((now, event.clone()));
         // Sent under the lock, so a watcher subscribing meanwhile misses nothing and sees
         // nothing twice.
         let _ = self.live.send(event);
@@ -204,6 +228,7 @@ impl Journal {
     pub fn subscribe(&self) -> (Vec<MonitorEvent>, broadcast::Receiver<MonitorEvent>) {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         let earlier = kept
+            .events
             .iter()
             .map(|(_, event)| MonitorEvent {
                 replayed: true,
@@ -345,5 +370,39 @@ mod tests {
         assert_eq!(earlier.len(), JOURNAL_EVENTS);
         assert_eq!(earlier[0].stream, Some(5), "the oldest went first");
         assert!(earlier.iter().all(|e| e.replayed));
+    }
+
+    #[test]
+    fn the_journal_holds_a_bounded_number_of_level_points() {
+        let journal = Journal::default();
+        let second = |n: u64| {
+            let points = (0..50)
+                .map(|i| LevelPoint {
+                    at_ms: (n * 1000 + i * 20) as f64,
+                    rms_dbfs: Some(-20.0),
+                    peak_dbfs: None,
+                })
+                .collect();
+            Happening::Levels {
+                tracks: BTreeMap::from([(
+                    "inbound".to_string(),
+                    TrackLevels { frames: 50, points },
+                )]),
+            }
+        };
+        for n in 0..3000 {
+            journal.publish(Some(1), second(n));
+        }
+        let (earlier, _) = journal.subscribe();
+        let held: usize = earlier.iter().map(|e| points(&e.what)).sum();
+        assert!(held <= JOURNAL_POINTS, "{held}");
+        assert_eq!(
+            held,
+            JOURNAL_POINTS / 50 * 50,
+            "as many whole seconds as fit"
+        );
+        assert!(
+            matches!(&earlier.last().expect("kept").what, Happening::Levels { tracks } if tracks["inbound"].points[0].at_ms == 2_999_000.0)
+        );
     }
 }

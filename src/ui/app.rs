@@ -52,6 +52,8 @@ pub struct Measure {
     pub run_all: bool,
     /// Play the demo stream in the live view, to measure frames while two tracks are plotted.
     pub demo_stream: bool,
+    /// This many streams (two tracks each) for the whole measurement, instead.
+    pub streams: usize,
 }
 
 pub struct AppOptions {
@@ -90,6 +92,8 @@ struct FrameStats {
     busy: Vec<f32>,
     started_run: bool,
     reported: bool,
+    /// The window's memory (VmRSS, KiB) every ten seconds, for a load that runs long.
+    memory: Vec<(u64, u64)>,
 }
 
 pub struct App {
@@ -589,13 +593,19 @@ impl App {
         }
         let start_run = measure.run_all && ready && !stats.started_run;
         let start_stream = measure.demo_stream && !stats.started_run;
+        let start_load = measure.streams > 0 && !stats.started_run;
+        let elapsed = self.launched.elapsed().as_secs();
+        if measure.streams > 0 && stats.memory.last().is_none_or(|(at, _)| elapsed >= at + 10) {
+            stats.memory.push((elapsed, resident_kib()));
+        }
         let finished = self.launched.elapsed().as_secs_f64() >= measure.seconds;
         if finished && !stats.reported {
             stats.reported = true;
             print_frame_stats(stats);
             ctx.send_viewport_cmd(egui::ViewportCommand::Close);
         }
-        if start_run || start_stream {
+        let load = start_load.then_some((measure.streams, measure.seconds));
+        if start_run || start_stream || start_load {
             stats.started_run = true;
         }
         // Keep frames coming so idle frames are measured too.
@@ -607,7 +617,25 @@ impl App {
             self.view = View::Live;
             self.live_action(LiveAction::DemoStream);
         }
+        if let Some((count, seconds)) = load {
+            self.view = View::Live;
+            self.live.demo_playing = true;
+            self.engine.send(Command::ToneStreams { count, seconds });
+        }
     }
+}
+
+/// This process's resident memory, KiB (0 where /proc cannot tell).
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
 }
 
 fn print_frame_stats(stats: &FrameStats) {
@@ -633,6 +661,14 @@ fn print_frame_stats(stats: &FrameStats) {
     );
     describe("idle", &stats.idle);
     describe("while checks run or a stream plays", &stats.busy);
+    if !stats.memory.is_empty() {
+        let series: Vec<String> = stats
+            .memory
+            .iter()
+            .map(|(at, kib)| format!("{at} s: {:.1} MB", *kib as f64 / 1024.0))
+            .collect();
+        println!("memory (VmRSS): {}", series.join(", "));
+    }
 }
 
 impl eframe::App for App {

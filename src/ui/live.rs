@@ -31,8 +31,6 @@ struct TrackView {
 
 struct StreamView {
     number: u64,
-    title: String,
-    open: bool,
     header: Vec<(&'static str, String)>,
     tracks: Vec<TrackView>,
     timeline: Vec<String>,
@@ -75,6 +73,15 @@ fn level_text(v: Option<f64>) -> String {
 
 fn floor(v: Option<f64>) -> f64 {
     v.unwrap_or(FLOOR_DBFS).max(FLOOR_DBFS)
+}
+
+/// What a stream's tab says.
+fn tab_title(state: &StreamState) -> String {
+    format!(
+        "#{} {}",
+        state.number,
+        state.protocol.map_or("stream", |p| p.name())
+    )
 }
 
 fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
@@ -140,12 +147,6 @@ fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
         .collect();
     StreamView {
         number: state.number,
-        title: format!(
-            "#{} {}",
-            state.number,
-            state.protocol.map_or("stream", |p| p.name())
-        ),
-        open: state.is_open(),
         header,
         tracks,
         timeline: state
@@ -319,42 +320,51 @@ impl LiveView {
             ui.colored_label(ui.visuals().warn_fg_color, problem);
         }
         ui.separator();
-        let views: Vec<StreamView> = self
+        // Every stream's tab, but only the shown stream's header, levels and events: copying
+        // all of them under the store's lock each frame cost the window (and the listener,
+        // kept waiting for the lock) more than drawing did.
+        let selected = self.selected;
+        let whole_stream = self.whole_stream;
+        let (tabs, shown) = self
             .store
             .as_ref()
             .and_then(|s| {
                 s.lock().ok().map(|live| {
-                    live.streams
+                    let tabs: Vec<(u64, String, bool)> = live
+                        .streams
                         .iter()
-                        .map(|s| snapshot(s, self.whole_stream))
-                        .collect()
+                        .map(|s| (s.number, tab_title(s), s.is_open()))
+                        .collect();
+                    let shown = live
+                        .streams
+                        .iter()
+                        .find(|s| s.number == selected)
+                        .or(live.streams.last())
+                        .map(|s| snapshot(s, whole_stream));
+                    (tabs, shown)
                 })
             })
             .unwrap_or_default();
-        if views.is_empty() {
+        if tabs.is_empty() {
             ui.add_space(12.0);
             ui.label("No stream yet.");
             ui.label(RichText::new("Start listening and point the provider (or `stream-doctor replay`) at the URL above, or press ▶ Play demo stream.").weak());
             return action;
         }
-        if !views.iter().any(|v| v.number == self.selected) {
-            self.selected = views.last().map_or(0, |v| v.number);
+        if let Some(view) = &shown {
+            self.selected = view.number;
         }
         ui.horizontal_wrapped(|ui| {
-            for view in &views {
-                let marker = if view.open { "▶" } else { "⏹" };
-                ui.selectable_value(
-                    &mut self.selected,
-                    view.number,
-                    format!("{marker} {}", view.title),
-                );
+            for (number, title, open) in &tabs {
+                let marker = if *open { "▶" } else { "⏹" };
+                ui.selectable_value(&mut self.selected, *number, format!("{marker} {title}"));
             }
         });
-        if views.iter().any(|v| v.open) {
+        if tabs.iter().any(|(_, _, open)| *open) {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(50));
         }
-        if let Some(view) = views.iter().find(|v| v.number == self.selected) {
+        if let Some(view) = shown.as_ref().filter(|v| v.number == self.selected) {
             self.stream_ui(ui, view);
         }
         action
