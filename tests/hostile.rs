@@ -239,3 +239,46 @@ async fn a_burst_of_hostile_clients_leaves_a_good_stream_exact_and_new_ones_welc
     drop(idle);
     drop(deaf);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_listener_sheds_idle_slow_clients_for_a_newcomer() {
+    let options = ListenOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        max_connections: 20,
+        ..ListenOptions::default()
+    };
+    let listener = Listener::start(options, Arc::new(|_| {})).await.unwrap();
+    let addr = listener.addr();
+    // Every place taken by a client that has sent half a request head and then nothing.
+    let mut slow = Vec::new();
+    for _ in 0..20 {
+        let mut tcp = TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(b"GET /slow HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        slow.push(tcp);
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    let waited = tokio::time::timeout(Duration::from_secs(5), time_to_upgrade(addr, "/fresh"))
+        .await
+        .expect("the newcomer was answered");
+    assert!(
+        waited < Duration::from_secs(2),
+        "the newcomer waited {waited:?}"
+    );
+    // The shed clients were told nothing more and their sockets closed.
+    let mut closed = 0;
+    for tcp in &mut slow {
+        let mut byte = [0u8; 1];
+        if let Ok(Ok(0)) = tokio::time::timeout(Duration::from_secs(1), tcp.read(&mut byte)).await {
+            closed += 1;
+        }
+    }
+    assert!(closed >= 1, "no idle client gave way");
+    let summary = listener.stop();
+    assert!(
+        summary.refused >= 1,
+        "each shed client is counted as refused"
+    );
+}

@@ -18,8 +18,8 @@ use futures_util::{SinkExt, Stream, StreamExt};
 use rustls::ServerConfig;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::net::{TcpListener, TcpSocket, TcpStream};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
 use tokio::task::{JoinHandle, JoinSet};
 use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
@@ -41,9 +41,18 @@ use crate::secret::{REDACTED, Secret};
 
 /// A frame larger than this closes its stream with 1009.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
-/// Connections served at once; more are turned away at once, not queued.
+/// Connections served at once. A newcomer past it takes the place of one that has sent no
+/// complete request head for `SHED_AFTER`, or is turned away after `SHED_WAIT`.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// A connection still without its request head after this is shed when the listener is full:
+/// a slow-loris client must not keep a provider's stream out for the whole handshake timeout.
+const SHED_AFTER: Duration = Duration::from_secs(1);
+/// How long a newcomer at a full listener waits for a shed connection's place.
+const SHED_WAIT: Duration = Duration::from_millis(500);
+/// Connections the kernel queues before the listener accepts them (tokio's default is 1024;
+/// Linux caps it at `net.core.somaxconn`, 4096 by default).
+const ACCEPT_BACKLOG: u32 = 4096;
 /// A client that stops reading gets this long per reply frame before its stream is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the correlation looks for started streams that never came.
@@ -194,6 +203,8 @@ struct Shared {
     journal: Journal,
     /// Raised when the listener stops, so the monitors say goodbye.
     stopping: watch::Sender<bool>,
+    /// Bumped by a newcomer at a full listener: connections idle before their head give way.
+    shed: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -303,7 +314,7 @@ pub struct Listener {
 
 impl Listener {
     pub async fn start(options: ListenOptions, notify: Notify) -> std::io::Result<Listener> {
-        let socket = TcpListener::bind(options.bind).await?;
+        let socket = bind(options.bind)?;
         let addr = socket.local_addr()?;
         let (closed_tx, closed) = watch::channel(0);
         let (stopping, _) = watch::channel(false);
@@ -318,6 +329,7 @@ impl Listener {
             correlator: Mutex::new(correlator),
             journal: Journal::default(),
             stopping,
+            shed: watch::channel(0).0,
         });
         let accepting = shared.clone();
         let task = tokio::spawn(async move {
@@ -513,16 +525,49 @@ fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
     });
 }
 
-async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
-    let Ok(_permit) = shared.connections.clone().try_acquire_owned() else {
-        refuse(
-            &shared,
-            remote,
-            String::new(),
-            "too many connections at once",
-        );
-        return;
+/// The listening socket, with a deeper accept queue than tokio's default so a burst of
+/// connections waits in the kernel instead of being reset.
+fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
     };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(ACCEPT_BACKLOG)
+}
+
+/// A place among the connections served at once: free, or freed by shedding a connection that
+/// has been idle before its request head.
+async fn place(shared: &Shared) -> Option<OwnedSemaphorePermit> {
+    if let Ok(permit) = shared.connections.clone().try_acquire_owned() {
+        return Some(permit);
+    }
+    shared.shed.send_modify(|n| *n = n.wrapping_add(1));
+    let waiting = shared.connections.clone().acquire_owned();
+    tokio::time::timeout(SHED_WAIT, waiting).await.ok()?.ok()
+}
+
+/// Returns when this connection, arrived at `arrived` and still without its request head,
+/// should give its place to a newcomer; never if no newcomer asks.
+async fn shed_when_asked(shed: &mut watch::Receiver<u64>, arrived: Instant) {
+    loop {
+        if shed.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+        if arrived.elapsed() >= SHED_AFTER {
+            return;
+        }
+    }
+}
+
+/// TLS (when served) and the request head, each within the handshake timeout.
+async fn request_head(
+    tcp: TcpStream,
+    remote: SocketAddr,
+    shared: &Shared,
+) -> Option<(Box<dyn Io>, http::Request)> {
     let _ = tcp.set_nodelay(true);
     let mut stream: Box<dyn Io> = match &shared.options.tls {
         Some(config) => match tokio::time::timeout(
@@ -533,24 +578,53 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         {
             Ok(Ok(tls)) => Box::new(tls),
             _ => {
-                refuse(&shared, remote, String::new(), "TLS handshake failed");
-                return;
+                refuse(shared, remote, String::new(), "TLS handshake failed");
+                return None;
             }
         },
         None => Box::new(tcp),
     };
-    let request = match http::read_request(&mut stream, HANDSHAKE_TIMEOUT).await {
-        Ok(request) => request,
+    match http::read_request(&mut stream, HANDSHAKE_TIMEOUT).await {
+        Ok(request) => Some((stream, request)),
         Err(http::ReadError::Malformed) => {
             http::answer(
                 &mut stream,
                 &http::response(400, "Bad Request", "", "not an HTTP request"),
             )
             .await;
-            refuse(&shared, remote, String::new(), "not an HTTP request");
+            refuse(shared, remote, String::new(), "not an HTTP request");
+            None
+        }
+        Err(http::ReadError::Gone) => None,
+    }
+}
+
+async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
+    let arrived = Instant::now();
+    let Some(_permit) = place(&shared).await else {
+        refuse(
+            &shared,
+            remote,
+            String::new(),
+            "too many connections at once",
+        );
+        return;
+    };
+    let mut shed = shared.shed.subscribe();
+    let (mut stream, request) = tokio::select! {
+        head = request_head(tcp, remote, &shared) => match head {
+            Some(head) => head,
+            None => return,
+        },
+        () = shed_when_asked(&mut shed, arrived) => {
+            refuse(
+                &shared,
+                remote,
+                String::new(),
+                "no request head after 1 s while the listener was full: shed for a newcomer",
+            );
             return;
         }
-        Err(http::ReadError::Gone) => return,
     };
     let token = shared.options.token.as_ref();
     let path = shown_path(&request.target, token);
