@@ -207,6 +207,15 @@ fn a_bad_target_is_explained_not_run() {
             .query_by_label_contains("--resolve wants HOST:PORT:ADDR")
             .is_some()
     );
+    harness.state_mut().target.settings.resolve.clear();
+    harness.state_mut().target.settings.dns_server = "dns.example".into();
+    harness.get_by_label("▶ Run all").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_by_label_contains("'dns.example' is not an IP address")
+            .is_some()
+    );
     assert!(harness.state().is_idle());
 }
 
@@ -222,6 +231,22 @@ fn the_smallest_window_keeps_every_control_on_screen() {
         "Diagnosis",
         "Run url",
         "Provider",
+    ] {
+        let rect = harness.get_by_label(label).rect();
+        assert!(
+            screen.contains_rect(rect),
+            "{label} at {rect:?} is off screen"
+        );
+    }
+    // The options row of a typed server is the widest.
+    harness.get_by_label("My server").click();
+    harness.run_steps(2);
+    for label in [
+        "▶ Run all",
+        "Pin address",
+        "DNS server",
+        "Auth token",
+        "Timeout",
     ] {
         let rect = harness.get_by_label(label).rect();
         assert!(

@@ -129,7 +129,7 @@ struct CheckArgs {
     #[arg(long, value_name = "SECS", default_value_t = 2.0, value_parser = parse::seconds_or_zero)]
     observe: f64,
     /// Ask this name server (ADDR or ADDR:PORT) instead of the system's resolvers.
-    #[arg(long, value_name = "ADDR", value_parser = parse::name_server)]
+    #[arg(long, value_name = "ADDR", value_parser = stream_doctor::probe::dns::name_server)]
     dns_server: Option<std::net::SocketAddr>,
     /// An extra request header for the upgrade (repeatable).
     #[arg(short = 'H', long = "header", value_name = "NAME: VALUE", value_parser = parse_header)]

@@ -22,12 +22,6 @@ pub fn seconds_or_zero(s: &str) -> Result<f64, String> {
     if s.trim() == "0" { Ok(0.0) } else { seconds(s) }
 }
 
-pub fn name_server(s: &str) -> Result<std::net::SocketAddr, String> {
-    s.parse()
-        .or_else(|_| s.parse::<std::net::IpAddr>().map(|ip| (ip, 53).into()))
-        .map_err(|_| format!("'{s}' is not an address (ADDR or ADDR:PORT)"))
-}
-
 pub fn public_key(s: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
     stream_doctor::provider::signature::telnyx_key(s).map_err(|e| e.to_string())
 }

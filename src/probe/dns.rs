@@ -19,6 +19,20 @@ use crate::clock::millis;
 use crate::edge;
 use crate::net::target::{ResolvePin, Scope, Target};
 
+/// A name server as a person types it is not an IP address.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("'{0}' is not an IP address (such as 1.1.1.1 or 127.0.0.1:5353)")]
+pub struct NameServerError(String);
+
+/// A name server as a person types it: an IP address, port 53 unless one is given.
+pub fn name_server(typed: &str) -> Result<SocketAddr, NameServerError> {
+    let typed = typed.trim();
+    typed
+        .parse()
+        .or_else(|_| typed.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+        .map_err(|_| NameServerError(typed.to_string()))
+}
+
 enum Lookup {
     /// The addresses, and the names followed to them (the host first).
     Found(Vec<IpAddr>, Vec<String>),

@@ -1,6 +1,7 @@
 //! The target bar: which server to check (the built-in demo, or a URL with its options), with
 //! recent targets remembered across runs. The auth token is masked and never remembered.
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -12,6 +13,7 @@ use crate::engine::DemoInfo;
 use crate::net::target::ResolvePin;
 use crate::net::tls::load_certificates;
 use crate::probe::CheckOptions;
+use crate::probe::dns::name_server;
 use crate::secret::Secret;
 
 const MAX_HISTORY: usize = 10;
@@ -26,6 +28,8 @@ pub struct Settings {
     pub history: Vec<String>,
     pub resolve: String,
     pub ca_file: Option<PathBuf>,
+    /// A DNS server to ask instead of the system's (an address, port 53 unless given).
+    pub dns_server: String,
     pub timeout_secs: f64,
 }
 
@@ -38,6 +42,7 @@ impl Default for Settings {
             history: Vec::new(),
             resolve: String::new(),
             ca_file: None,
+            dns_server: String::new(),
             timeout_secs: 10.0,
         }
     }
@@ -94,6 +99,7 @@ impl TargetBar {
                 .resolve
                 .push(pin.parse::<ResolvePin>().map_err(|e| e.to_string())?);
         }
+        options.dns_server = dns_server(&self.settings.dns_server)?;
         if let Some(path) = &self.settings.ca_file {
             options.extra_roots = load_certificates(path).map_err(|e| e.to_string())?;
         }
@@ -225,6 +231,10 @@ impl TargetBar {
             self.settings.ca_file = None;
         }
         ui.separator();
+        ui.label("DNS server");
+        ui.add(egui::TextEdit::singleline(&mut self.settings.dns_server).hint_text("system").desired_width(110.0))
+            .on_hover_text("Ask this DNS server (an IP address, port 53 unless you add one) instead of this computer's, e.g. a public resolver such as 1.1.1.1 to see the name as the provider sees it, not through a company VPN.");
+        ui.separator();
         ui.label("Auth token");
         ui.add(egui::TextEdit::singleline(&mut self.auth_token).password(true).desired_width(120.0))
             .on_hover_text("Your stream_auth_token, sent as Telnyx sends it: the x-telnyx-streaming-auth-token header and inside the 'connected' message. Never saved, never in reports.");
@@ -238,6 +248,16 @@ impl TargetBar {
         )
         .on_hover_text("How long each step may take before it counts as no answer");
     }
+}
+
+/// The DNS server typed in the bar: none when empty.
+fn dns_server(typed: &str) -> Result<Option<SocketAddr>, String> {
+    if typed.trim().is_empty() {
+        return Ok(None);
+    }
+    name_server(typed)
+        .map(Some)
+        .map_err(|e| format!("DNS server: {e}"))
 }
 
 /// What a demo mode does, in plain words.
@@ -288,6 +308,28 @@ mod tests {
         let old: Settings =
             serde_json::from_str(r#"{"url":"wss://c.example/"}"#).expect("old settings");
         assert!(old.use_demo && old.timeout_secs == 10.0);
+    }
+
+    #[test]
+    fn the_dns_server_takes_an_address_with_port_53_by_default() {
+        let mut bar = TargetBar::new(Settings {
+            use_demo: false,
+            url: "wss://a.example/x".into(),
+            ..Settings::default()
+        });
+        assert_eq!(
+            bar.resolve_target(None).expect("no server").1.dns_server,
+            None
+        );
+        bar.settings.dns_server = " 1.1.1.1 ".into();
+        let asked = bar.resolve_target(None).expect("an address").1.dns_server;
+        assert_eq!(asked, Some("1.1.1.1:53".parse().expect("address")));
+        bar.settings.dns_server = "[::1]:5353".into();
+        let asked = bar.resolve_target(None).expect("with a port").1.dns_server;
+        assert_eq!(asked, Some("[::1]:5353".parse().expect("address")));
+        bar.settings.dns_server = "dns.example".into();
+        let problem = bar.resolve_target(None).expect_err("a name is refused");
+        assert!(problem.contains("not an IP address"), "{problem}");
     }
 
     #[test]
