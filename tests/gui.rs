@@ -265,6 +265,11 @@ fn the_demo_stream_shows_its_codec_frames_and_levels() {
         harness.query_by_label("No stream yet.").is_some(),
         "empty state first"
     );
+    // This computer's listener first, then the deployed one, then the streams of either.
+    let local = harness.get_by_label("Start listening").rect();
+    let remote = harness.get_by_label("Watch a deployed listener").rect();
+    let streams = harness.get_by_label("No stream yet.").rect();
+    assert!(local.bottom() <= remote.top() && remote.bottom() <= streams.top());
     harness.get_by_label("▶ Play demo stream").click();
     harness.step();
     step_until(&mut harness, "levels to move", |h| {

@@ -788,10 +788,7 @@ impl eframe::App for App {
                 .default_size(110.0)
                 .show(ui, |ui| self.log.ui(ui, &self.session));
             let (watch, action) = egui::CentralPanel::default()
-                .show(ui, |ui| {
-                    let watch = self.watch.ui(ui);
-                    (watch, self.live.ui(ui))
-                })
+                .show(ui, |ui| self.live.ui(ui, |ui| self.watch.ui(ui)))
                 .inner;
             if let Some(watch) = watch {
                 self.watch_action(watch);

@@ -241,7 +241,13 @@ impl LiveView {
         }
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<LiveAction> {
+    /// The panel, with `between` (the watch panel) drawn under the local listener's controls
+    /// and above the streams, which may come from either.
+    pub fn ui<W>(
+        &mut self,
+        ui: &mut egui::Ui,
+        between: impl FnOnce(&mut egui::Ui) -> W,
+    ) -> (W, Option<LiveAction>) {
         let mut action = None;
         ui.heading("Live streams");
         ui.label(RichText::new("Stand in for your server: give the provider the URL below (through a tunnel such as `ngrok http PORT`), and its audio shows up here as it arrives.").weak());
@@ -319,6 +325,7 @@ impl LiveView {
         if let Some(problem) = &self.problem {
             ui.colored_label(ui.visuals().warn_fg_color, problem);
         }
+        let between = between(ui);
         ui.separator();
         // Every stream's tab, but only the shown stream's header, levels and events: copying
         // all of them under the store's lock each frame cost the window (and the listener,
@@ -349,7 +356,7 @@ impl LiveView {
             ui.add_space(12.0);
             ui.label("No stream yet.");
             ui.label(RichText::new("Start listening and point the provider (or `stream-doctor replay`) at the URL above, or press ▶ Play demo stream.").weak());
-            return action;
+            return (between, action);
         }
         if let Some(view) = &shown {
             self.selected = view.number;
@@ -367,7 +374,7 @@ impl LiveView {
         if let Some(view) = shown.as_ref().filter(|v| v.number == self.selected) {
             self.stream_ui(ui, view);
         }
-        action
+        (between, action)
     }
 
     fn stream_ui(&mut self, ui: &mut egui::Ui, view: &StreamView) {
