@@ -97,16 +97,7 @@ pub fn markdown(comparison: &Comparison) -> String {
         out.push_str("\n### What the difference shows\n\n");
     }
     for (i, cause) in comparison.diagnosis.causes.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "{}. {} **{}** `{}`: {}  \n   Fix: {}",
-            i + 1,
-            severity_icon(cause.severity),
-            cause.title,
-            cause.id.as_str(),
-            cause.summary,
-            cause.fix
-        );
+        super::markdown::numbered_cause(&mut out, i + 1, cause);
     }
     out
 }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::{dbfs_text, key_evidence, severity_icon, status_icon, verdict_line};
 use crate::checklist::ITEMS;
 use crate::clock;
-use crate::diagnosis::snippet;
+use crate::diagnosis::{Cause, snippet};
 use crate::session::Session;
 
 fn cell(text: &str) -> String {
@@ -19,6 +19,19 @@ fn indent(code: &str) -> String {
         .map(|l| format!("   {l}"))
         .collect::<Vec<_>>()
         .join("\n")
+}
+
+/// One cause as an item of a numbered Markdown list, its fix under it.
+pub(super) fn numbered_cause(out: &mut String, number: usize, cause: &Cause) {
+    let _ = writeln!(
+        out,
+        "{number}. {} **{}** `{}`: {}  \n   Fix: {}",
+        severity_icon(cause.severity),
+        cause.title,
+        cause.id.as_str(),
+        cause.summary,
+        cause.fix
+    );
 }
 
 pub fn render(session: &Session) -> String {
@@ -84,16 +97,7 @@ fn render_with(session: &Session, evidence: bool) -> String {
     if let Some(diagnosis) = session.diagnosis.as_ref().filter(|d| !d.causes.is_empty()) {
         let _ = writeln!(out, "### Causes\n");
         for (i, cause) in diagnosis.causes.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{}. {} **{}** `{}`: {}  \n   Fix: {}",
-                i + 1,
-                severity_icon(cause.severity),
-                cause.title,
-                cause.id.as_str(),
-                cause.summary,
-                cause.fix
-            );
+            numbered_cause(&mut out, i + 1, cause);
             if let Some(code) = snippet(cause.id) {
                 let _ = writeln!(out, "   ```\n{}\n   ```", indent(code));
             }
