@@ -4,14 +4,12 @@
 //! because the WebSocket library replaces an invalid code with 1002 and refuses a reason that
 //! is not UTF-8.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+
+use super::tap::{Ear, Tapped};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -128,15 +126,15 @@ enum Wire {
 
 /// The state the sniffer shares with whoever asks what the peer's close frame said.
 #[derive(Debug, Default)]
-struct SniffState {
+pub struct SniffState {
     wire: Wire,
     matched: usize,
     payload: Vec<u8>,
     close: Option<Vec<u8>>,
 }
 
-impl SniffState {
-    fn feed(&mut self, mut bytes: &[u8]) {
+impl Ear for SniffState {
+    fn hear(&mut self, mut bytes: &[u8]) {
         while !bytes.is_empty() {
             match &mut self.wire {
                 Wire::Done => return,
@@ -180,7 +178,9 @@ impl SniffState {
             }
         }
     }
+}
 
+impl SniffState {
     /// Moves on once a payload is complete.
     fn settle(&mut self) {
         if let Wire::Payload { left: 0, close } = self.wire {
@@ -221,10 +221,7 @@ fn frame_header(header: &[u8]) -> Option<(u64, bool)> {
 }
 
 /// A byte stream that notes the close frame the peer sends, as sent.
-pub struct Sniffed<S> {
-    inner: S,
-    state: Arc<Mutex<SniffState>>,
-}
+pub type Sniffed<S> = Tapped<S, SniffState>;
 
 /// Asks a `Sniffed` stream, from anywhere, what close frame the peer sent.
 #[derive(Clone, Debug, Default)]
@@ -238,45 +235,11 @@ impl CloseWitness {
     }
 }
 
-impl<S> Sniffed<S> {
-    pub fn new(inner: S) -> (Self, CloseWitness) {
-        let state = Arc::new(Mutex::new(SniffState::default()));
-        let witness = CloseWitness(state.clone());
-        (Self { inner, state }, witness)
-    }
-}
-
-impl<S: AsyncRead + Unpin> AsyncRead for Sniffed<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Ok(mut state) = self.state.lock() {
-            state.feed(&buf.filled()[before..]);
-        }
-        polled
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Sniffed<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
-    }
+/// `inner`, sniffed, and the witness to ask later.
+pub fn sniff<S>(inner: S) -> (Sniffed<S>, CloseWitness) {
+    let state = Arc::new(Mutex::new(SniffState::default()));
+    let witness = CloseWitness(state.clone());
+    (Tapped::new(inner, state), witness)
 }
 
 #[cfg(test)]
@@ -330,7 +293,7 @@ mod tests {
         for chunk in [1, 3, 7, 4096] {
             let mut state = SniffState::default();
             for piece in wire.chunks(chunk) {
-                state.feed(piece);
+                state.hear(piece);
             }
             let close = state.close.as_deref().map(Close::raw);
             assert_eq!(

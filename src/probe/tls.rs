@@ -5,15 +5,12 @@
 
 use std::io;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use rustls::client::danger::ServerCertVerifier;
 use rustls::pki_types::{CertificateDer, UnixTime};
 use rustls::{AlertDescription, CertificateError};
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 
@@ -23,54 +20,25 @@ use crate::check::evidence::{TlsEvidence, TlsSession};
 use crate::clock::{self, millis};
 use crate::edge;
 use crate::net::connect::{BoxedIo, server_name};
+use crate::net::tap::{Ear, Tapped};
 use crate::net::target::Target;
 use crate::net::tls::{CertInfo, ChainEntry, Verifier, client_config};
 
 /// Keeps the first bytes the server sends, to recognise a plain HTTP answer to a ClientHello.
-struct Recording<S> {
-    inner: S,
-    first_bytes: Arc<Mutex<Vec<u8>>>,
-}
+#[derive(Default)]
+struct FirstBytes(Vec<u8>);
 
 const RECORDED_BYTES: usize = 256;
 
-impl<S: AsyncRead + Unpin> AsyncRead for Recording<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<io::Result<()>> {
-        let before = buf.filled().len();
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Ok(mut first) = self.first_bytes.lock() {
-            let room = RECORDED_BYTES.saturating_sub(first.len());
-            let new = &buf.filled()[before..];
-            first.extend_from_slice(&new[..new.len().min(room)]);
-        }
-        polled
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for Recording<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_shutdown(cx)
+impl Ear for FirstBytes {
+    fn hear(&mut self, bytes: &[u8]) {
+        let room = RECORDED_BYTES.saturating_sub(self.0.len());
+        self.0.extend_from_slice(&bytes[..bytes.len().min(room)]);
     }
 }
 
 struct Attempt {
-    outcome: Result<tokio_rustls::client::TlsStream<Recording<TcpStream>>, HandshakeError>,
+    outcome: Result<tokio_rustls::client::TlsStream<Tapped<TcpStream, FirstBytes>>, HandshakeError>,
     chain: Vec<CertificateDer<'static>>,
     first_bytes: Vec<u8>,
     took: Duration,
@@ -91,11 +59,8 @@ async fn handshake(
     let verifier = Verifier::provider(extra_roots).map_err(|e| e.to_string())?;
     let config = client_config(verifier.clone(), alpn).map_err(|e| e.to_string())?;
     let name = server_name(target).map_err(|e| e.to_string())?;
-    let first_bytes = Arc::new(Mutex::new(Vec::new()));
-    let recording = Recording {
-        inner: tcp,
-        first_bytes: first_bytes.clone(),
-    };
+    let first_bytes = Arc::new(Mutex::new(FirstBytes::default()));
+    let recording = Tapped::new(tcp, first_bytes.clone());
     let started = Instant::now();
     let connecting = TlsConnector::from(Arc::new(config)).connect(name, recording);
     let outcome = match tokio::time::timeout(timeout, connecting).await {
@@ -105,7 +70,7 @@ async fn handshake(
     };
     let took = started.elapsed();
     let chain = verifier.chain();
-    let first_bytes = first_bytes.lock().map(|b| b.clone()).unwrap_or_default();
+    let first_bytes = first_bytes.lock().map(|b| b.0.clone()).unwrap_or_default();
     Ok(Attempt {
         outcome,
         chain,

@@ -15,7 +15,7 @@ use crate::check::CheckResult;
 use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
 use crate::clock::millis;
 use crate::edge::{self, Platform};
-use crate::net::close::{Close, Sniffed};
+use crate::net::close::{self, Close};
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::client_request;
@@ -69,7 +69,7 @@ pub async fn check(
             );
         }
     };
-    let (io, witness) = Sniffed::new(io);
+    let (io, witness) = close::sniff(io);
     let handshake =
         tokio::time::timeout(timeout, tokio_tungstenite::client_async(request, io)).await;
     let (mut ws, answered_by) = match handshake {

@@ -19,7 +19,7 @@ use super::{Provider, Reply, parse_reply};
 use crate::audio::{Codec, Encoder};
 use crate::clock::millis;
 use crate::edge::{self, AnsweredBy};
-use crate::net::close::{Close, CloseWitness, Sniffed};
+use crate::net::close::{self, Close, CloseWitness, Sniffed};
 use crate::net::connect::{self, ConnectError, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::{RequestError, client_request};
@@ -365,7 +365,7 @@ async fn open(
     let request = client_request(dial.target, headers)?;
     let verify = Verify::Provider(dial.extra_roots);
     let io = connect::open(dial.addr, dial.target, verify, dial.timeout).await?;
-    let (io, witness) = Sniffed::new(io);
+    let (io, witness) = close::sniff(io);
     let handshake = tokio_tungstenite::client_async(request, io);
     match tokio::time::timeout(dial.timeout, handshake).await {
         Ok(Ok((ws, _))) => Ok((ws, witness)),
