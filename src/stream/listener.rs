@@ -1,8 +1,9 @@
 //! The listener: stands in for the user's server, as the page's "test locally with a tunnel"
 //! step asks. It accepts WebSocket media streams on any path (only paths holding `--token`
 //! when one is set) and runs the socket side of each: TLS, the upgrade, reading frames and
-//! stamping their arrival, sending replies, closing. What a stream's frames mean is the
-//! `receiver`'s. Bad input is counted and shown; it never stops the listener or another stream.
+//! stamping their arrival, sending replies, closing. Who gets in (places, deadlines, the token)
+//! is `admission`'s; what a stream's frames mean is the `receiver`'s. Bad input is counted and
+//! shown; it never stops the listener or another stream.
 //! Deployed, it also answers `/healthz` (open) and `/monitor` (the `monitor`'s events, behind
 //! the token), and takes the token from the provider's auth-token header as well as the path.
 
@@ -18,15 +19,17 @@ use futures_util::{SinkExt, Stream, StreamExt};
 use rustls::ServerConfig;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpListener, TcpSocket, TcpStream};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, watch};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
 use tokio::task::{JoinHandle, JoinSet};
-use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
-use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role, WebSocketConfig};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
+use super::admission::{
+    self, Admitted, Doors, HANDSHAKE_TIMEOUT, accept, has_token, redacted_headers, shown_path,
+};
 use super::live::{Closed, ClosedBy, LiveStore, StreamState, StreamSummary, UpgradeSeen};
 use super::monitor::{self, Happening, Journal, TrackLevels};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
@@ -37,22 +40,13 @@ use crate::net::connect::Io;
 use crate::net::http;
 use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
 use crate::provider::webhook::WebhookRecord;
-use crate::secret::{REDACTED, Secret};
+use crate::secret::Secret;
 
 /// A frame larger than this closes its stream with 1009.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Connections served at once. A newcomer past it takes the place of one that has sent no
 /// complete request head for `SHED_AFTER`, or is turned away after `SHED_WAIT`.
 pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// A connection still without its request head after this is shed when the listener is full:
-/// a slow-loris client must not keep a provider's stream out for the whole handshake timeout.
-const SHED_AFTER: Duration = Duration::from_secs(1);
-/// How long a newcomer at a full listener waits for a shed connection's place.
-const SHED_WAIT: Duration = Duration::from_millis(500);
-/// Connections the kernel queues before the listener accepts them (tokio's default is 1024;
-/// Linux caps it at `net.core.somaxconn`, 4096 by default).
-const ACCEPT_BACKLOG: u32 = 4096;
 /// A client that stops reading gets this long per reply frame before its stream is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the correlation looks for started streams that never came.
@@ -197,14 +191,12 @@ struct Shared {
     options: ListenOptions,
     store: LiveStore,
     notify: Notify,
-    connections: Arc<Semaphore>,
+    doors: Doors,
     closed: watch::Sender<u64>,
     correlator: Mutex<Correlator>,
     journal: Journal,
     /// Raised when the listener stops, so the monitors say goodbye.
     stopping: watch::Sender<bool>,
-    /// Bumped by a newcomer at a full listener: connections idle before their head give way.
-    shed: watch::Sender<u64>,
 }
 
 impl Shared {
@@ -314,14 +306,14 @@ pub struct Listener {
 
 impl Listener {
     pub async fn start(options: ListenOptions, notify: Notify) -> std::io::Result<Listener> {
-        let socket = bind(options.bind)?;
+        let socket = admission::bind(options.bind)?;
         let addr = socket.local_addr()?;
         let (closed_tx, closed) = watch::channel(0);
         let (stopping, _) = watch::channel(false);
         let mut correlator = Correlator::new(options.started_grace);
         correlator.expect_url(options.expect_url.clone());
         let shared = Arc::new(Shared {
-            connections: Arc::new(Semaphore::new(options.max_connections.max(1))),
+            doors: Doors::new(options.max_connections, options.tls.clone()),
             options,
             store: LiveStore::default(),
             notify,
@@ -329,7 +321,6 @@ impl Listener {
             correlator: Mutex::new(correlator),
             journal: Journal::default(),
             stopping,
-            shed: watch::channel(0).0,
         });
         let accepting = shared.clone();
         let task = tokio::spawn(async move {
@@ -414,50 +405,6 @@ impl Drop for Listener {
 
 /// Switches `stream` to WebSocket for `request`; a request that is no upgrade gets 426 with
 /// `not_upgrade` as the body. `None` when there is no WebSocket to serve.
-async fn accept(
-    mut stream: Box<dyn Io>,
-    request: &http::Request,
-    not_upgrade: &str,
-    config: Option<WebSocketConfig>,
-) -> Option<WebSocketStream<Box<dyn Io>>> {
-    let Some(key) = request.websocket_key() else {
-        let answer = http::response(
-            426,
-            "Upgrade Required",
-            "Upgrade: websocket\r\n",
-            not_upgrade,
-        );
-        http::answer(&mut stream, &answer).await;
-        return None;
-    };
-    tokio::io::AsyncWriteExt::write_all(&mut stream, http::switching_protocols(key).as_bytes())
-        .await
-        .ok()?;
-    let leftover = request.leftover.clone();
-    Some(WebSocketStream::from_partially_read(stream, leftover, Role::Server, config).await)
-}
-
-/// The request's headers as the monitor shows them: credentials and the token never.
-fn redacted_headers(headers: &[(String, String)], token: Option<&Secret>) -> Vec<(String, String)> {
-    const CREDENTIALS: [&str; 4] = [
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        "x-telnyx-streaming-auth-token",
-    ];
-    headers
-        .iter()
-        .map(|(name, value)| {
-            let value = if CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c)) {
-                REDACTED.to_string()
-            } else {
-                shown_path(value, token)
-            };
-            (name.clone(), value)
-        })
-        .collect()
-}
-
 /// `/monitor`: with the token as a Bearer token (when the listener has one), the listener's
 /// events over a WebSocket; without it, 401 before any upgrade.
 async fn monitor(
@@ -498,14 +445,6 @@ async fn monitor(
     monitor::serve(ws, &shared.journal, shared.stopping.subscribe()).await;
 }
 
-/// A path as shown anywhere: the token, if it is in there, masked.
-fn shown_path(path: &str, token: Option<&Secret>) -> String {
-    match token {
-        Some(token) if !token.expose().is_empty() => path.replace(token.expose(), REDACTED),
-        _ => path.to_string(),
-    }
-}
-
 fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
     if let Ok(mut live) = shared.store.lock() {
         live.refused += 1;
@@ -525,104 +464,17 @@ fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
     });
 }
 
-/// The listening socket, with a deeper accept queue than tokio's default so a burst of
-/// connections waits in the kernel instead of being reset.
-fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()?
-    } else {
-        TcpSocket::new_v6()?
-    };
-    socket.set_reuseaddr(true)?;
-    socket.bind(addr)?;
-    socket.listen(ACCEPT_BACKLOG)
-}
-
-/// A place among the connections served at once: free, or freed by shedding a connection that
-/// has been idle before its request head.
-async fn place(shared: &Shared) -> Option<OwnedSemaphorePermit> {
-    if let Ok(permit) = shared.connections.clone().try_acquire_owned() {
-        return Some(permit);
-    }
-    shared.shed.send_modify(|n| *n = n.wrapping_add(1));
-    let waiting = shared.connections.clone().acquire_owned();
-    tokio::time::timeout(SHED_WAIT, waiting).await.ok()?.ok()
-}
-
-/// Returns when this connection, arrived at `arrived` and still without its request head,
-/// should give its place to a newcomer; never if no newcomer asks.
-async fn shed_when_asked(shed: &mut watch::Receiver<u64>, arrived: Instant) {
-    loop {
-        if shed.changed().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-        if arrived.elapsed() >= SHED_AFTER {
-            return;
-        }
-    }
-}
-
-/// TLS (when served) and the request head, each within the handshake timeout.
-async fn request_head(
-    tcp: TcpStream,
-    remote: SocketAddr,
-    shared: &Shared,
-) -> Option<(Box<dyn Io>, http::Request)> {
-    let _ = tcp.set_nodelay(true);
-    let mut stream: Box<dyn Io> = match &shared.options.tls {
-        Some(config) => match tokio::time::timeout(
-            HANDSHAKE_TIMEOUT,
-            TlsAcceptor::from(config.clone()).accept(tcp),
-        )
-        .await
-        {
-            Ok(Ok(tls)) => Box::new(tls),
-            _ => {
-                refuse(shared, remote, String::new(), "TLS handshake failed");
-                return None;
-            }
-        },
-        None => Box::new(tcp),
-    };
-    match http::read_request(&mut stream, HANDSHAKE_TIMEOUT).await {
-        Ok(request) => Some((stream, request)),
-        Err(http::ReadError::Malformed) => {
-            http::answer(
-                &mut stream,
-                &http::response(400, "Bad Request", "", "not an HTTP request"),
-            )
-            .await;
-            refuse(shared, remote, String::new(), "not an HTTP request");
-            None
-        }
-        Err(http::ReadError::Gone) => None,
-    }
-}
-
 async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
-    let arrived = Instant::now();
-    let Some(_permit) = place(&shared).await else {
-        refuse(
-            &shared,
-            remote,
-            String::new(),
-            "too many connections at once",
-        );
-        return;
-    };
-    let mut shed = shared.shed.subscribe();
-    let (mut stream, request) = tokio::select! {
-        head = request_head(tcp, remote, &shared) => match head {
-            Some(head) => head,
-            None => return,
-        },
-        () = shed_when_asked(&mut shed, arrived) => {
-            refuse(
-                &shared,
-                remote,
-                String::new(),
-                "no request head after 1 s while the listener was full: shed for a newcomer",
-            );
+    let Admitted {
+        place: _place,
+        mut stream,
+        request,
+    } = match shared.doors.admit(tcp).await {
+        Ok(admitted) => admitted,
+        Err(turned) => {
+            if let Some(why) = turned.why() {
+                refuse(&shared, remote, String::new(), why);
+            }
             return;
         }
     };
@@ -636,12 +488,8 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         monitor(stream, request, remote, path, &shared).await;
         return;
     }
-    let in_path = token.is_none_or(|t| request.target.contains(t.expose()));
-    let in_header =
-        token.is_some_and(|t| request.header("x-telnyx-streaming-auth-token") == Some(t.expose()));
-    // A webhook carries the token in its path only; a stream also in the provider's header.
-    let allowed = in_path || (in_header && webhooks::route(&request).is_none());
-    if !allowed {
+    let webhook = webhooks::route(&request);
+    if !has_token(&request, token, webhook.is_some()) {
         http::answer(
             &mut stream,
             &http::response(404, "Not Found", "", "nothing here"),
@@ -655,7 +503,7 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         );
         return;
     }
-    if let Some(provider) = webhooks::route(&request) {
+    if let Some(provider) = webhook {
         let keys = &shared.options.webhook_keys;
         let tls = shared.options.tls.is_some();
         let mut record = webhooks::receive(

@@ -6,6 +6,7 @@
 //! listener's monitor, which a person watches from elsewhere (`monitor`, `watch`).
 //! Messages from either provider are read into one provider-neutral shape, `Inbound`.
 
+pub mod admission;
 pub mod caller;
 pub mod confirm;
 mod flex;
