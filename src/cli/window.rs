@@ -13,7 +13,7 @@ pub fn window(
     demo_stream: bool,
     streams: usize,
 ) -> ExitCode {
-    use stream_doctor::ui::{AppOptions, app::Measure};
+    use stream_doctor::ui::{AppOptions, measure::Measure};
     let options = AppOptions {
         launched,
         measure: measure_secs.map(|seconds| Measure {

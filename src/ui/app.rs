@@ -13,6 +13,7 @@ use super::diagnosis::DiagnosisView;
 use super::explain::ExplainView;
 use super::live::{LiveAction, LiveView};
 use super::log::LogView;
+use super::measure::{Frame, FrameStats, Measure};
 use super::provider::{ProviderAction, ProviderView};
 use super::report_view::{PreviewKey, ReportAction, ReportView};
 use super::target::{Settings, TargetAction, TargetBar};
@@ -45,17 +46,6 @@ pub enum View {
     Provider,
 }
 
-/// Frame timings printed by `--measure-frames`: the figures the window's speed is judged by.
-pub struct Measure {
-    pub seconds: f64,
-    /// Start "Run all" once the demo target is up, to measure frames while checks run.
-    pub run_all: bool,
-    /// Play the demo stream in the live view, to measure frames while two tracks are plotted.
-    pub demo_stream: bool,
-    /// This many streams (two tracks each) for the whole measurement, instead.
-    pub streams: usize,
-}
-
 pub struct AppOptions {
     pub picker: Box<dyn FilePicker>,
     pub measure: Option<Measure>,
@@ -83,17 +73,6 @@ impl Default for AppOptions {
             webhook_public_key: None,
         }
     }
-}
-
-#[derive(Default)]
-struct FrameStats {
-    first_frame_ms: Option<f64>,
-    idle: Vec<f32>,
-    busy: Vec<f32>,
-    started_run: bool,
-    reported: bool,
-    /// The window's memory (VmRSS, KiB) every ten seconds, for a load that runs long.
-    memory: Vec<(u64, u64)>,
 }
 
 pub struct App {
@@ -576,98 +555,32 @@ impl App {
     }
 
     fn measure_frame(&mut self, ctx: &egui::Context, frame: &eframe::Frame) {
-        let busy = !self.is_idle() || self.live.streaming();
-        let ready = self.demo.is_some();
+        let measured = Frame {
+            cpu: frame.info().cpu_usage,
+            busy: !self.is_idle() || self.live.streaming(),
+            demo_ready: self.demo.is_some(),
+        };
         let Some((measure, stats)) = &mut self.measure else {
             return;
         };
-        if stats.first_frame_ms.is_none() {
-            stats.first_frame_ms = Some(self.launched.elapsed().as_secs_f64() * 1000.0);
-        }
-        if let Some(cpu) = frame.info().cpu_usage {
-            if busy {
-                stats.busy.push(cpu)
-            } else {
-                stats.idle.push(cpu)
-            }
-        }
-        let start_run = measure.run_all && ready && !stats.started_run;
-        let start_stream = measure.demo_stream && !stats.started_run;
-        let start_load = measure.streams > 0 && !stats.started_run;
-        let elapsed = self.launched.elapsed().as_secs();
-        if measure.streams > 0 && stats.memory.last().is_none_or(|(at, _)| elapsed >= at + 10) {
-            stats.memory.push((elapsed, resident_kib()));
-        }
-        let finished = self.launched.elapsed().as_secs_f64() >= measure.seconds;
-        if finished && !stats.reported {
-            stats.reported = true;
-            print_frame_stats(stats);
-            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
-        }
-        let load = start_load.then_some((measure.streams, measure.seconds));
-        if start_run || start_stream || start_load {
-            stats.started_run = true;
-        }
+        let due = stats.frame(measure, self.launched, measured);
         // Keep frames coming so idle frames are measured too.
         ctx.request_repaint();
-        if start_run {
+        if due.close {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        if due.run_all {
             self.start_run(None);
         }
-        if start_stream {
+        if due.demo_stream {
             self.view = View::Live;
             self.live_action(LiveAction::DemoStream);
         }
-        if let Some((count, seconds)) = load {
+        if let Some((count, seconds)) = due.load {
             self.view = View::Live;
             self.live.demo_playing = true;
             self.engine.send(Command::ToneStreams { count, seconds });
         }
-    }
-}
-
-/// This process's resident memory, KiB (0 where /proc cannot tell).
-fn resident_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|status| {
-            status
-                .lines()
-                .find_map(|l| l.strip_prefix("VmRSS:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn print_frame_stats(stats: &FrameStats) {
-    let describe = |name: &str, samples: &[f32]| {
-        if samples.is_empty() {
-            println!("{name}: no frames");
-            return;
-        }
-        let mut sorted = samples.to_vec();
-        sorted.sort_by(f32::total_cmp);
-        let mean = sorted.iter().sum::<f32>() / sorted.len() as f32;
-        println!(
-            "{name}: {} frames, CPU per frame mean {:.2} ms, median {:.2} ms, p95 {:.2} ms",
-            sorted.len(),
-            mean * 1000.0,
-            sorted[sorted.len() / 2] * 1000.0,
-            sorted[sorted.len() * 95 / 100] * 1000.0
-        );
-    };
-    println!(
-        "launch to first frame: {:.0} ms",
-        stats.first_frame_ms.unwrap_or_default()
-    );
-    describe("idle", &stats.idle);
-    describe("while checks run or a stream plays", &stats.busy);
-    if !stats.memory.is_empty() {
-        let series: Vec<String> = stats
-            .memory
-            .iter()
-            .map(|(at, kib)| format!("{at} s: {:.1} MB", *kib as f64 / 1024.0))
-            .collect();
-        println!("memory (VmRSS): {}", series.join(", "));
     }
 }
 

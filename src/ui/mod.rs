@@ -9,6 +9,7 @@ pub mod explain;
 pub mod glossary;
 pub mod live;
 pub mod log;
+pub mod measure;
 pub mod provider;
 pub mod report_view;
 pub mod target;

@@ -1,0 +1,163 @@
+//! `--measure-frames`: the window measuring itself. CPU time per frame (eframe's own figure),
+//! idle and under load, the time from launch to the first frame, and the window's memory
+//! over a long load; printed when the measurement ends, and the window then closes.
+
+use std::time::Instant;
+
+/// What a measurement runs and for how long.
+pub struct Measure {
+    pub seconds: f64,
+    /// Start "Run all" once the demo target is up, to measure frames while checks run.
+    pub run_all: bool,
+    /// Play the demo stream in the live view, to measure frames while two tracks are plotted.
+    pub demo_stream: bool,
+    /// This many streams (two tracks each) for the whole measurement, instead.
+    pub streams: usize,
+}
+
+/// What the window should do after a measured frame.
+#[derive(Debug, Default, PartialEq)]
+pub struct Due {
+    pub run_all: bool,
+    pub demo_stream: bool,
+    /// Streams to play, and for how many seconds.
+    pub load: Option<(usize, f64)>,
+    /// The measurement is over and printed.
+    pub close: bool,
+}
+
+/// One frame as the measurement sees it.
+pub struct Frame {
+    /// CPU seconds the frame took, when eframe tells.
+    pub cpu: Option<f32>,
+    /// Checks running or a stream playing.
+    pub busy: bool,
+    /// The demo target is up.
+    pub demo_ready: bool,
+}
+
+#[derive(Default)]
+pub struct FrameStats {
+    first_frame_ms: Option<f64>,
+    idle: Vec<f32>,
+    busy: Vec<f32>,
+    started: bool,
+    reported: bool,
+    /// The window's memory (VmRSS, KiB) every ten seconds, for a load that runs long.
+    memory: Vec<(u64, u64)>,
+}
+
+impl FrameStats {
+    /// Records one frame; says what to start (once) and when to close.
+    pub fn frame(&mut self, measure: &Measure, launched: Instant, frame: Frame) -> Due {
+        let elapsed = launched.elapsed();
+        self.first_frame_ms
+            .get_or_insert(elapsed.as_secs_f64() * 1000.0);
+        if let Some(cpu) = frame.cpu {
+            if frame.busy {
+                self.busy.push(cpu)
+            } else {
+                self.idle.push(cpu)
+            }
+        }
+        let seconds = elapsed.as_secs();
+        if measure.streams > 0 && self.memory.last().is_none_or(|(at, _)| seconds >= at + 10) {
+            self.memory.push((seconds, resident_kib()));
+        }
+        let mut due = Due::default();
+        if !self.started {
+            due.run_all = measure.run_all && frame.demo_ready;
+            due.demo_stream = measure.demo_stream;
+            due.load = (measure.streams > 0).then_some((measure.streams, measure.seconds));
+            self.started = due.run_all || due.demo_stream || due.load.is_some();
+        }
+        if elapsed.as_secs_f64() >= measure.seconds && !self.reported {
+            self.reported = true;
+            self.print();
+            due.close = true;
+        }
+        due
+    }
+
+    fn print(&self) {
+        let describe = |name: &str, samples: &[f32]| {
+            if samples.is_empty() {
+                println!("{name}: no frames");
+                return;
+            }
+            let mut sorted = samples.to_vec();
+            sorted.sort_by(f32::total_cmp);
+            let mean = sorted.iter().sum::<f32>() / sorted.len() as f32;
+            println!(
+                "{name}: {} frames, CPU per frame mean {:.2} ms, median {:.2} ms, p95 {:.2} ms",
+                sorted.len(),
+                mean * 1000.0,
+                sorted[sorted.len() / 2] * 1000.0,
+                sorted[sorted.len() * 95 / 100] * 1000.0
+            );
+        };
+        println!(
+            "launch to first frame: {:.0} ms",
+            self.first_frame_ms.unwrap_or_default()
+        );
+        describe("idle", &self.idle);
+        describe("while checks run or a stream plays", &self.busy);
+        if !self.memory.is_empty() {
+            let series: Vec<String> = self
+                .memory
+                .iter()
+                .map(|(at, kib)| format!("{at} s: {:.1} MB", *kib as f64 / 1024.0))
+                .collect();
+            println!("memory (VmRSS): {}", series.join(", "));
+        }
+    }
+}
+
+/// This process's resident memory, KiB (0 where /proc cannot tell).
+fn resident_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_measurement_starts_its_load_once_and_closes_when_its_time_is_up() {
+        let measure = Measure {
+            seconds: 3600.0,
+            run_all: true,
+            demo_stream: false,
+            streams: 0,
+        };
+        let mut stats = FrameStats::default();
+        let launched = Instant::now();
+        let frame = |ready| Frame {
+            cpu: Some(0.002),
+            busy: false,
+            demo_ready: ready,
+        };
+        assert_eq!(
+            stats.frame(&measure, launched, frame(false)),
+            Due::default()
+        );
+        let due = stats.frame(&measure, launched, frame(true));
+        assert!(due.run_all && !due.close);
+        assert_eq!(stats.frame(&measure, launched, frame(true)), Due::default());
+        assert_eq!(stats.idle.len(), 3);
+        let over = Measure {
+            seconds: 0.0,
+            ..measure
+        };
+        assert!(stats.frame(&over, launched, frame(true)).close);
+        assert!(!stats.frame(&over, launched, frame(true)).close, "once");
+    }
+}
