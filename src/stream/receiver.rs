@@ -3,7 +3,7 @@
 //! stream's live record, counts what is wrong, and says what to tell a person and what to send
 //! back. Unit tests drive it frame by frame; the listener's socket loop feeds it.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
 
@@ -87,7 +87,8 @@ pub struct Receiver {
     codec: Option<Codec>,
     rate_hz: u32,
     stream_id: String,
-    tracks: HashMap<String, Track>,
+    /// A stream has one or two tracks: comparing their names costs less than hashing one.
+    tracks: BTreeMap<String, Track>,
     lateness: Lateness,
     mark_sent: Option<Instant>,
     /// A frame's bytes and samples, kept between frames so reading one allocates nothing.
@@ -110,7 +111,7 @@ impl Receiver {
             codec: None,
             rate_hz: 8000,
             stream_id: String::new(),
-            tracks: HashMap::new(),
+            tracks: BTreeMap::new(),
             lateness: Lateness::default(),
             mark_sent: None,
             payload: Vec::new(),
