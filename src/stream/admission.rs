@@ -165,8 +165,8 @@ pub fn has_token(request: &http::Request, token: Option<&Secret>, webhook: bool)
     in_path || (in_header && !webhook)
 }
 
-/// Answers an upgrade with 101 and returns the WebSocket; anything else gets 426 with
-/// `not_upgrade` as its body.
+/// Switches `stream` to WebSocket for `request`; a request that is no upgrade gets 426 with
+/// `not_upgrade` as the body. `None` when there is no WebSocket to serve.
 pub async fn accept(
     mut stream: Box<dyn Io>,
     request: &http::Request,

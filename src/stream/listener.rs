@@ -403,8 +403,6 @@ impl Drop for Listener {
     }
 }
 
-/// Switches `stream` to WebSocket for `request`; a request that is no upgrade gets 426 with
-/// `not_upgrade` as the body. `None` when there is no WebSocket to serve.
 /// `/monitor`: with the token as a Bearer token (when the listener has one), the listener's
 /// events over a WebSocket; without it, 401 before any upgrade.
 async fn monitor(
