@@ -119,14 +119,21 @@ fn result(session: &Session, id: CheckId) -> Option<&CheckResult> {
 }
 
 /// The addresses a dns check found, whether all are private, and whether they were pinned.
-fn addresses(session: &Session) -> Option<(BTreeSet<IpAddr>, bool, bool)> {
+/// The addresses a session resolved, whether all are private, and where they came from when
+/// it was not a name server (a reader weighs a pin or a hosts file differently).
+fn addresses(session: &Session) -> Option<(BTreeSet<IpAddr>, bool, Option<&'static str>)> {
     let dns = result(session, CheckId::Dns)?.details.dns()?;
     let set: BTreeSet<IpAddr> = dns.addresses.iter().map(|a| a.address).collect();
     if set.is_empty() {
         return None;
     }
     let private = dns.addresses.iter().all(|a| a.scope != Scope::Public);
-    Some((set, private, dns.source == DnsSource::Pinned))
+    let from = match dns.source {
+        DnsSource::Pinned => Some("pinned with --resolve"),
+        DnsSource::HostsFile => Some("hosts file"),
+        _ => None,
+    };
+    Some((set, private, from))
 }
 
 fn leaf(session: &Session) -> Option<(&TlsEvidence, String)> {
@@ -185,27 +192,23 @@ pub fn compare(here: &Session, there: &Session) -> Result<Comparison, DifferentU
         break;
     }
 
-    if let (Some((h_set, h_private, h_pinned)), Some((t_set, t_private, t_pinned))) =
+    if let (Some((h_set, h_private, h_from)), Some((t_set, t_private, t_from))) =
         (addresses(here), addresses(there))
         && h_set != t_set
         && h_private != t_private
     {
-        let list = |set: &BTreeSet<IpAddr>, pinned: bool| {
+        let list = |set: &BTreeSet<IpAddr>, from: Option<&str>| {
             let listed: Vec<String> = set.iter().map(IpAddr::to_string).collect();
-            let pinned = if pinned {
-                " (pinned with --resolve)"
-            } else {
-                ""
-            };
-            format!("{}{pinned}", listed.join(", "))
+            let from = from.map(|f| format!(" ({f})")).unwrap_or_default();
+            format!("{}{from}", listed.join(", "))
         };
         findings.push(Finding {
             cause: CauseId::DnsSplitHorizon,
             summary: format!(
                 "from {a} the name resolves to {} ({}); from {b} to {} ({})",
-                list(&h_set, h_pinned),
+                list(&h_set, h_from),
                 if h_private { "private" } else { "public" },
-                list(&t_set, t_pinned),
+                list(&t_set, t_from),
                 if t_private { "private" } else { "public" },
             ),
             severity: None,

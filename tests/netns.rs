@@ -2,7 +2,10 @@
 //! `stream-doctor listen`, an "inside" host and an "outside" host, and an nftables rule in the
 //! server's namespace dropping the outside's packets. `check` runs from both, and `compare`
 //! names what only the difference shows. Every address lives in the namespaces made here
-//! (10.77.x.x, and 203.0.113.x as the "public" one: a documentation range).
+//! (10.77.x.x, and 203.0.113.x as the "public" one: a documentation range). A host may get
+//! its own `/etc/hosts` and `/etc/resolv.conf` (`ip netns exec` mounts the files of
+//! `/etc/netns/NAME/` over `/etc`), so names resolve differently on each, as they do on
+//! machines in two networks.
 //! Needs root, iproute2 and nftables: `--features netns` (scripts/test turns it on as root).
 #![cfg(feature = "netns")]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -123,21 +126,39 @@ impl Hosts {
         self.server = Some(child);
     }
 
-    /// `check --format json` from host `ns`, which knows the server as `addr`.
-    fn check(&self, ns: &str, addr: &str, label: &str, out: &std::path::Path) -> Value {
-        let pin = format!("stream.test:{PORT}:{addr}");
+    /// Host `ns` knows `stream.test` as `addr` from its own hosts file, and asks a name server
+    /// at `silent` that never answers (the server host drops DNS): only the hosts file can
+    /// answer, as on a machine whose DNS is down.
+    fn name(&self, ns: &str, addr: &str, silent: &str) {
+        let dir = std::path::Path::new("/etc/netns").join(ns);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("hosts"),
+            format!("127.0.0.1 localhost\n{addr} stream.test\n"),
+        )
+        .unwrap();
+        std::fs::write(
+            dir.join("resolv.conf"),
+            format!("nameserver {silent}\noptions timeout:1 attempts:1\n"),
+        )
+        .unwrap();
+        let nft = |rule: &str| run(&["ip", "netns", "exec", &self.srv, "nft", rule]);
+        let _ = Command::new("ip")
+            .args(["netns", "exec", &self.srv, "nft", "add table inet dns"])
+            .status();
+        nft("add chain inet dns input { type filter hook input priority 0; policy accept; }");
+        nft("add rule inet dns input udp dport 53 drop");
+        nft("add rule inet dns input tcp dport 53 drop");
+    }
+
+    /// `check --format json` from host `ns`, which knows the server as `addr` when one is
+    /// given (a `--resolve` pin), else by its own name resolution.
+    fn check(&self, ns: &str, addr: Option<&str>, label: &str, out: &std::path::Path) -> Value {
+        let pin = addr.map(|addr| format!("stream.test:{PORT}:{addr}"));
         let output = Command::new("ip")
             .args(["netns", "exec", ns, env!("CARGO_BIN_EXE_stream-doctor")])
-            .args([
-                "check",
-                URL,
-                "--resolve",
-                &pin,
-                "--timeout",
-                "2",
-                "--observe",
-                "0",
-            ])
+            .args(["check", URL, "--timeout", "2", "--observe", "0"])
+            .args(pin.iter().flat_map(|pin| ["--resolve", pin.as_str()]))
             .args(["--vantage", label, "--format", "json", "--out"])
             .arg(out)
             .env_remove("STREAM_DOCTOR_HEADERS")
@@ -158,6 +179,7 @@ impl Drop for Hosts {
         }
         for ns in [&self.srv, &self.inside, &self.outside] {
             let _ = Command::new("ip").args(["netns", "del", ns]).status();
+            let _ = std::fs::remove_dir_all(std::path::Path::new("/etc/netns").join(ns));
         }
     }
 }
@@ -203,8 +225,8 @@ fn a_firewall_between_the_outside_and_the_server_is_named() {
         dir.path().join("inside.json"),
         dir.path().join("outside.json"),
     );
-    let inside = hosts.check(&hosts.inside, "10.77.1.1", "inside", &here);
-    let outside = hosts.check(&hosts.outside, "10.77.2.1", "outside", &there);
+    let inside = hosts.check(&hosts.inside, Some("10.77.1.1"), "inside", &here);
+    let outside = hosts.check(&hosts.outside, Some("10.77.2.1"), "outside", &there);
     assert_eq!(status(&inside, "tcp"), "pass");
     assert_eq!(
         status(&inside, "provider"),
@@ -231,17 +253,39 @@ fn a_firewall_between_the_outside_and_the_server_is_named() {
     assert_eq!(cause_ids(&reversed), ["network.blocked_from_here"]);
 }
 
+fn dns(report: &Value) -> &Value {
+    report["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == "dns")
+        .unwrap()
+}
+
 #[test]
 fn a_name_that_is_private_inside_and_public_outside_is_split_horizon() {
     let mut hosts = Hosts::build();
     hosts.serve();
+    // Each host has its own answer for the name, and a name server that never answers.
+    hosts.name(&hosts.inside, "10.77.1.1", "10.77.1.1");
+    hosts.name(&hosts.outside, "203.0.113.1", "10.77.2.1");
     let dir = tempfile::tempdir().unwrap();
     let (here, there) = (
         dir.path().join("inside.json"),
         dir.path().join("outside.json"),
     );
-    let inside = hosts.check(&hosts.inside, "10.77.1.1", "inside", &here);
-    let outside = hosts.check(&hosts.outside, "203.0.113.1", "outside", &there);
+    let inside = hosts.check(&hosts.inside, None, "inside", &here);
+    let outside = hosts.check(&hosts.outside, None, "outside", &there);
+    // A private address is a warning, a public one passes: neither waits for the silent server.
+    for (report, addr, verdict) in [
+        (&inside, "10.77.1.1", "warn"),
+        (&outside, "203.0.113.1", "pass"),
+    ] {
+        let dns = dns(report);
+        assert_eq!(dns["status"], verdict, "{dns:#}");
+        assert_eq!(dns["details"]["source"], "hosts file", "{dns:#}");
+        assert_eq!(dns["details"]["addresses"][0]["address"], addr, "{dns:#}");
+    }
     assert_eq!(status(&inside, "provider"), "pass");
     assert_eq!(status(&outside, "provider"), "pass");
     let (code, comparison) = compare(&here, &there);
@@ -251,8 +295,8 @@ fn a_name_that_is_private_inside_and_public_outside_is_split_horizon() {
         .as_str()
         .unwrap();
     assert!(
-        summary.contains("10.77.1.1 (pinned with --resolve) (private)")
-            && summary.contains("203.0.113.1 (pinned with --resolve) (public)"),
+        summary.contains("10.77.1.1 (hosts file) (private)")
+            && summary.contains("203.0.113.1 (hosts file) (public)"),
         "{summary}"
     );
 }

@@ -148,6 +148,8 @@ pub enum DnsSource {
     Pinned,
     /// `.invalid` names never resolve, so no resolver is asked.
     Rfc6761,
+    /// The hosts file, read first as the system's resolver does (`files` before `dns`).
+    HostsFile,
     System,
     /// The name server given with `--dns-server`.
     Server(SocketAddr),
@@ -159,6 +161,7 @@ impl DnsSource {
             DnsSource::Literal => "address literal".into(),
             DnsSource::Pinned => "--resolve".into(),
             DnsSource::Rfc6761 => "RFC 6761".into(),
+            DnsSource::HostsFile => "hosts file".into(),
             DnsSource::System => "system resolver".into(),
             DnsSource::Server(addr) => format!("name server {addr}"),
         }
@@ -179,6 +182,7 @@ impl TryFrom<String> for DnsSource {
             "address literal" => DnsSource::Literal,
             "--resolve" => DnsSource::Pinned,
             "RFC 6761" => DnsSource::Rfc6761,
+            "hosts file" => DnsSource::HostsFile,
             "system resolver" => DnsSource::System,
             other => other
                 .strip_prefix("name server ")

@@ -1,16 +1,19 @@
-//! The `dns` check: resolves the host to every address with a real resolver (hickory, reading
-//! the system's configuration, or asking `--dns-server`), follows the CNAME chain (which names
-//! a hosting platform even when nothing answers), or takes a `--resolve` pin or the literal in
-//! the URL; times it, and flags addresses the provider on the internet cannot reach.
+//! The `dns` check: resolves the host to every address as the system does (the hosts file
+//! first, then a real resolver, hickory, reading the system's configuration), or asks only
+//! `--dns-server` when one is given; follows the CNAME chain (which names a hosting platform
+//! even when nothing answers), or takes a `--resolve` pin or the literal in the URL; times it,
+//! and flags addresses the provider on the internet cannot reach.
 
 use std::net::{IpAddr, SocketAddr};
 use std::time::{Duration, Instant};
 
-use hickory_resolver::TokioResolver;
 use hickory_resolver::config::{ConnectionConfig, NameServerConfig, ResolverConfig};
 use hickory_resolver::net::NetError;
 use hickory_resolver::net::runtime::TokioRuntimeProvider;
+use hickory_resolver::proto::op::Query;
 use hickory_resolver::proto::rr::RData;
+use hickory_resolver::proto::rr::{Name, RecordType};
+use hickory_resolver::{Hosts, TokioResolver};
 
 use crate::catalog::{CauseId, CheckId, Finding};
 use crate::check::CheckResult;
@@ -67,6 +70,11 @@ pub async fn check(
         (
             DnsSource::Server(server),
             resolve(&host, Some(server), timeout).await,
+        )
+    } else if let Some(listed) = hosts_file(&host) {
+        (
+            DnsSource::HostsFile,
+            Lookup::Found(listed, vec![host.clone()]),
         )
     } else {
         (DnsSource::System, resolve(&host, None, timeout).await)
@@ -155,6 +163,29 @@ pub async fn check(
         addrs
     };
     (result, to_try)
+}
+
+/// The addresses the hosts file gives `host`, when it lists it. The system's resolver reads it
+/// before asking any name server (`hosts: files dns`), so a name listed there resolves even
+/// when the name servers are silent; hickory would ask them for the family the file lacks
+/// and wait out their silence.
+fn hosts_file(host: &str) -> Option<Vec<IpAddr>> {
+    let hosts = Hosts::from_system().ok()?;
+    let name = Name::from_ascii(host).ok()?;
+    let mut addrs = Vec::new();
+    for kind in [RecordType::A, RecordType::AAAA] {
+        let Some(found) = hosts.lookup_static_host(&Query::query(name.clone(), kind)) else {
+            continue;
+        };
+        for record in found.answers() {
+            if let Some(ip) = record.data.ip_addr()
+                && !addrs.contains(&ip)
+            {
+                addrs.push(ip);
+            }
+        }
+    }
+    (!addrs.is_empty()).then_some(addrs)
 }
 
 fn resolver(dns_server: Option<SocketAddr>, timeout: Duration) -> Result<TokioResolver, NetError> {
