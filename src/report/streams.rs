@@ -62,6 +62,14 @@ pub fn listen(summary: &ListenSummary) -> String {
         summary.listen,
         summary.refused
     );
+    let dropped = summary.dropped;
+    if dropped.any() {
+        let _ = writeln!(
+            out,
+            "(to stay bounded, the oldest {} closed stream(s), {} webhook(s) and {} finding(s) were let go)",
+            dropped.streams, dropped.webhooks, dropped.findings
+        );
+    }
     for (i, stream) in summary.streams.iter().enumerate() {
         let format = stream
             .media_format

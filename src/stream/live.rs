@@ -376,14 +376,91 @@ pub struct StreamSummary {
     pub request: Option<UpgradeSeen>,
 }
 
-/// Everything a listener has seen.
+/// A listener keeps every open stream and at least this many of the newest closed streams,
+/// webhooks and findings: a deployed one runs for weeks.
+pub const KEEP_CLOSED: usize = 1000;
+/// Trimming waits for this many more, so it runs once per hundred arrivals, not on each.
+const TRIM_SLACK: usize = KEEP_CLOSED / 10;
+
+/// How many of the oldest records a listener let go to stay bounded.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dropped {
+    pub streams: u64,
+    pub webhooks: u64,
+    pub findings: u64,
+}
+
+impl Dropped {
+    pub fn any(&self) -> bool {
+        self.streams + self.webhooks + self.findings > 0
+    }
+}
+
+/// Everything a listener has seen, bounded: see `KEEP_CLOSED`.
 #[derive(Debug, Default)]
 pub struct LiveStreams {
+    /// In order of arrival (so of `number`), the oldest closed ones trimmed.
     pub streams: Vec<StreamState>,
     /// Requests turned away (wrong path or token, not an upgrade, too many connections).
     pub refused: u64,
     pub webhooks: Vec<WebhookRecord>,
     pub findings: Vec<Finding>,
+    pub dropped: Dropped,
+    /// Streams ever opened here, trimmed ones included.
+    opened: u64,
+}
+
+impl LiveStreams {
+    /// The number the next stream gets: one more than every stream ever opened.
+    pub fn next_number(&self) -> u64 {
+        self.opened + 1
+    }
+
+    /// Keeps a new stream (numbered by `next_number` or, for a mirror, by the remote listener).
+    pub fn add_stream(&mut self, state: StreamState) {
+        self.opened = self.opened.max(state.number);
+        self.streams.push(state);
+        let closed = self.streams.iter().filter(|s| !s.is_open()).count();
+        if closed > KEEP_CLOSED + TRIM_SLACK {
+            let mut surplus = closed - KEEP_CLOSED;
+            self.dropped.streams += surplus as u64;
+            self.streams.retain(|s| {
+                let drop = surplus > 0 && !s.is_open();
+                surplus -= usize::from(drop);
+                !drop
+            });
+        }
+    }
+
+    /// Stream `number`, if it is still kept.
+    pub fn stream_mut(&mut self, number: u64) -> Option<&mut StreamState> {
+        // Numbers grow with arrival, so a binary search finds it; a mirror may have been told of
+        // two streams out of order, which the scan from the newest still finds.
+        match self.streams.binary_search_by_key(&number, |s| s.number) {
+            Ok(at) => self.streams.get_mut(at),
+            Err(_) => self.streams.iter_mut().rev().find(|s| s.number == number),
+        }
+    }
+
+    pub fn add_webhook(&mut self, record: WebhookRecord) {
+        self.webhooks.push(record);
+        self.dropped.webhooks += trim(&mut self.webhooks);
+    }
+
+    pub fn add_finding(&mut self, finding: Finding) {
+        self.findings.push(finding);
+        self.dropped.findings += trim(&mut self.findings);
+    }
+}
+
+/// Lets the oldest of `kept` go once it holds `TRIM_SLACK` more than `KEEP_CLOSED`; how many.
+fn trim<T>(kept: &mut Vec<T>) -> u64 {
+    if kept.len() <= KEEP_CLOSED + TRIM_SLACK {
+        return 0;
+    }
+    let surplus = kept.len() - KEEP_CLOSED;
+    kept.drain(..surplus);
+    surplus as u64
 }
 
 pub type LiveStore = Arc<Mutex<LiveStreams>>;
@@ -398,6 +475,51 @@ mod tests {
             rms_dbfs: Some(rms),
             peak_dbfs: Some(rms + 3.0),
         }
+    }
+
+    #[test]
+    fn a_long_running_listener_keeps_every_open_stream_and_the_newest_closed_ones() {
+        let mut live = LiveStreams::default();
+        let open = [3, 1500, 2999];
+        for _ in 0..3000 {
+            let number = live.next_number();
+            live.add_stream(StreamState::new(number, "/a".into(), "r".into()));
+            if !open.contains(&number) {
+                let stream = live.stream_mut(number).expect("just added");
+                stream.closed = Some(Closed::new(ClosedBy::Remote, Some(1000), ""));
+            }
+            live.add_webhook(WebhookRecord::unread(
+                Provider::Telnyx,
+                format!("hook {number}"),
+                time::OffsetDateTime::UNIX_EPOCH,
+            ));
+        }
+        let closed = live.streams.iter().filter(|s| !s.is_open()).count();
+        assert!(
+            (KEEP_CLOSED..=KEEP_CLOSED + TRIM_SLACK).contains(&closed),
+            "{closed}"
+        );
+        for number in open {
+            assert!(
+                live.stream_mut(number).is_some_and(|s| s.is_open()),
+                "{number}"
+            );
+        }
+        let newest = live.streams.last().expect("kept").number;
+        assert_eq!(newest, 3000);
+        assert_eq!(live.next_number(), 3001, "numbers go on after trimming");
+        assert_eq!(
+            live.dropped.streams as usize + live.streams.len(),
+            3000,
+            "every stream is kept or counted"
+        );
+        assert!(live.stream_mut(4).is_none(), "the oldest closed went first");
+        assert!(live.webhooks.len() >= KEEP_CLOSED);
+        assert_eq!(live.dropped.webhooks as usize + live.webhooks.len(), 3000);
+        assert_eq!(
+            live.webhooks.last().and_then(|w| w.problem.as_deref()),
+            Some("hook 3000")
+        );
     }
 
     #[test]

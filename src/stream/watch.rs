@@ -2,7 +2,6 @@
 //! Bearer token, never in the URL), and the `Mirror`, which turns the events into the same
 //! `LiveStreams` a local listener fills, so remote streams are shown exactly like local ones.
 
-use std::collections::HashMap;
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -160,8 +159,6 @@ impl Monitor {
 #[derive(Default)]
 pub struct Mirror {
     pub store: LiveStore,
-    /// The remote stream number → its index in the store.
-    streams: HashMap<u64, usize>,
 }
 
 /// What an event added that the rest of the window should hear about.
@@ -181,29 +178,27 @@ impl Mirror {
         if let Happening::Connect {
             path, remote, edge, ..
         } = &event.what
-            && !self.streams.contains_key(&number)
+            && live.stream_mut(number).is_none()
         {
-            self.streams.insert(number, live.streams.len());
             let mut state = StreamState::new(number, path.clone(), remote.clone());
             if let Some(edge) = edge {
                 state.note(format!("through {} ({})", edge.name, edge.because));
             }
-            live.streams.push(state);
+            live.add_stream(state);
         }
         match &event.what {
             Happening::Webhook(record) if !live.webhooks.contains(record) => {
-                live.webhooks.push((**record).clone());
+                live.add_webhook((**record).clone());
                 return News::Webhook(record.clone());
             }
             Happening::Finding(finding) if !live.findings.contains(finding) => {
-                live.findings.push(finding.clone());
+                live.add_finding(finding.clone());
                 return News::Finding(finding.clone());
             }
             Happening::Refused { .. } if !event.replayed => live.refused += 1,
             _ => {}
         }
-        let index = self.streams.get(&number).copied();
-        let Some(state) = index.and_then(|i| live.streams.get_mut(i)) else {
+        let Some(state) = live.stream_mut(number) else {
             return News::Nothing;
         };
         match &event.what {
