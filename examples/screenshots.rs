@@ -101,7 +101,11 @@ fn main() {
     save(&mut harness, "provider-webhooks.png");
 
     // The exported HTML report of this session, for scripts/screenshots to photograph.
-    let html = report::render(&harness.state().report_session(), Format::Html, &[]);
+    let html = report::render(
+        &harness.state().report_session(),
+        Format::Html,
+        &Default::default(),
+    );
     let out = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("target")
         .join("report-demo.html");

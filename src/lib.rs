@@ -2,6 +2,9 @@
 //! a WebSocket media-stream server, the diagnosis that names the cause, and the pieces the
 //! window and the headless commands share. Only `ui` (behind the `gui` feature) knows egui.
 //! The floors, from the ground up, and where new things go: docs/architecture.md.
+//! Nothing here prints: output leaves through its caller's masked writers (the binary's
+//! `Output`, the monitor's socket), so printing directly is an error.
+#![deny(clippy::print_stdout, clippy::print_stderr)]
 
 pub mod audio;
 pub mod catalog;

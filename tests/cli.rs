@@ -391,11 +391,12 @@ async fn check_writes_the_job_summary_and_step_outputs_under_github_actions() {
         .find_map(|l| l.strip_prefix("report-path="))
         .unwrap();
     assert_eq!(
-        std::path::Path::new(report_path),
-        dir.path().join("stream-doctor-report.json")
+        report_path, "stream-doctor-report.json",
+        "relative to the workspace, as both the container and later steps can open it"
     );
     let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(report_path).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join(report_path)).unwrap())
+            .unwrap();
     assert_eq!(report["vantage"]["label"], "ci-runner");
     assert!(report["vantage"]["ipv6"].is_boolean());
     let headers = report["options"]["headers"].as_array().unwrap();

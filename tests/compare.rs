@@ -62,7 +62,11 @@ async fn compare_refuses_reports_of_different_urls_and_files_that_are_not_report
     let dir = tempfile::tempdir().unwrap();
     let write = |name: &str, session: &Session| {
         let path = dir.path().join(name);
-        let json = stream_doctor::report::render(session, stream_doctor::report::Format::Json, &[]);
+        let json = stream_doctor::report::render(
+            session,
+            stream_doctor::report::Format::Json,
+            &Default::default(),
+        );
         std::fs::write(&path, json).unwrap();
         path
     };

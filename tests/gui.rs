@@ -496,7 +496,7 @@ fn the_provider_tab_asks_the_api_and_its_findings_join_the_diagnosis() {
 
     let session = harness.state().report_session();
     for format in [Format::Markdown, Format::Html, Format::Json] {
-        let text = stream_doctor::report::render(&session, format, &[]);
+        let text = stream_doctor::report::render(&session, format, &Default::default());
         assert!(text.contains("provider.stream_failed"), "{format:?}");
         assert!(!text.contains(KEY), "the key leaked into {format:?}");
     }
@@ -608,8 +608,12 @@ fn compare_with_a_report_from_elsewhere_marks_the_difference_and_names_it() {
     run_all(&mut harness);
     // The same URL checked from a place whose packets a firewall drops.
     let session = harness.state().report_session();
-    let mut elsewhere: serde_json::Value =
-        serde_json::from_str(&stream_doctor::report::render(&session, Format::Json, &[])).unwrap();
+    let mut elsewhere: serde_json::Value = serde_json::from_str(&stream_doctor::report::render(
+        &session,
+        Format::Json,
+        &Default::default(),
+    ))
+    .unwrap();
     elsewhere["vantage"] = serde_json::json!({"label": "ci", "hostname": "runner-7", "ipv6": true});
     for check in elsewhere["checks"].as_array_mut().unwrap() {
         if check["id"] == "tcp" {

@@ -91,7 +91,7 @@ async fn with_stream(mut session: Session) -> Session {
 fn all_formats(session: &Session) -> Vec<(Format, String)> {
     [Format::Markdown, Format::Html, Format::Json]
         .into_iter()
-        .map(|f| (f, report::render(session, f, &[])))
+        .map(|f| (f, report::render(session, f, &Default::default())))
         .collect()
 }
 
@@ -128,7 +128,7 @@ async fn every_format_carries_verdict_checks_levels_and_notes() {
     }
     support::golden_session("session_with_a_stream", &healthy);
     support::golden_session("session_path_mismatch", &failing);
-    let markdown = report::render(&healthy, Format::Markdown, &[]);
+    let markdown = report::render(&healthy, Format::Markdown, &Default::default());
     assert!(markdown.starts_with("## Stream Doctor: Reachable from here"));
     assert!(markdown.contains("| ✔ pass | tls |"));
     assert!(markdown.contains("- **Read the hosting platform's logs**: Found a problem: No GET"));
@@ -138,7 +138,7 @@ async fn every_format_carries_verdict_checks_levels_and_notes() {
         ),
         "{markdown}"
     );
-    let failing_md = report::render(&failing, Format::Markdown, &[]);
+    let failing_md = report::render(&failing, Format::Markdown, &Default::default());
     assert!(
         failing_md.contains("WebSocketServer({ noServer: true })"),
         "the fix snippet is in the ticket"
@@ -148,7 +148,7 @@ async fn every_format_carries_verdict_checks_levels_and_notes() {
 #[tokio::test(flavor = "multi_thread")]
 async fn the_html_parses_stands_alone_and_draws_levels() {
     let session = with_stream(checked(DemoMode::Healthy).await).await;
-    let html = report::render(&session, Format::Html, &[]);
+    let html = report::render(&session, Format::Html, &Default::default());
     let page = scraper::Html::parse_document(&html);
     assert!(
         page.errors.is_empty(),
@@ -223,7 +223,11 @@ async fn a_json_report_round_trips_through_the_report_command() {
     let session = with_stream(checked(DemoMode::Healthy).await).await;
     let dir = tempfile::tempdir().unwrap();
     let saved = dir.path().join("session.json");
-    std::fs::write(&saved, report::render(&session, Format::Json, &[])).unwrap();
+    std::fs::write(
+        &saved,
+        report::render(&session, Format::Json, &Default::default()),
+    )
+    .unwrap();
     let run = |format: &str, out: Option<&std::path::Path>| {
         let mut command = Command::new(env!("CARGO_BIN_EXE_stream-doctor"));
         command.args(["report", saved.to_str().unwrap(), "--format", format]);

@@ -26,7 +26,8 @@ async fn telnyx(fake: &FakeTelnyx, key: Option<&str>, args: &[&str]) -> Output {
         .args(args)
         .env("TELNYX_API_BASE", fake.base())
         .env_remove("TELNYX_API_KEY")
-        .env_remove("STREAM_DOCTOR_AUTH_TOKEN");
+        .env_remove("STREAM_DOCTOR_AUTH_TOKEN")
+        .env_remove("STREAM_DOCTOR_TOKEN");
     if let Some(key) = key {
         command.env("TELNYX_API_KEY", key);
     }
@@ -471,6 +472,47 @@ async fn a_started_stream_is_confirmed_or_reported_missing() {
         summary.contains(&url) && summary.contains("v3:silent"),
         "{summary}"
     );
+
+    // Through the gate: the listener's token goes to the provider as the stream_auth_token, the
+    // stream carries it in its header, and the listener admits a path without it.
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("ws://127.0.0.1:{port}/api/calls/1/audio");
+    let gated = [
+        "stream-start",
+        "v3:alive",
+        "--url",
+        &url,
+        "--listen",
+        &listen,
+        "--token",
+        "gate-t0ken-5150",
+        "--wait",
+        "5",
+    ];
+    let out = telnyx(&fake, Some(KEY), &gated).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("the stream for v3:alive arrived"));
+    let start = fake
+        .seen()
+        .into_iter()
+        .rfind(|s| s.path.ends_with("streaming_start"))
+        .unwrap();
+    assert_eq!(start.body["stream_auth_token"], "gate-t0ken-5150");
+    assert!(!stderr(&out).contains("gate-t0ken-5150") && !stdout(&out).contains("gate-t0ken-5150"));
+
+    // Off loopback without a token: usage error before the port opens or the API is called.
+    let asked = fake.seen().len();
+    let open = format!("0.0.0.0:{}", free_port());
+    let out = telnyx(
+        &fake,
+        Some(KEY),
+        &["stream-start", "v3:alive", "--url", &url, "--listen", &open],
+    )
+    .await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(stderr(&out).contains("needs a token"), "{}", stderr(&out));
+    assert_eq!(fake.seen().len(), asked, "the API was called");
 
     let out = telnyx(
         &fake,

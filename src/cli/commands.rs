@@ -1,13 +1,13 @@
 //! What each headless command does with its parsed arguments: run the core, pick a renderer
 //! from `report`, write the result, and say which exit status it earned.
 
-use std::io::{IsTerminal, Write};
-use std::path::Path;
+use std::io::IsTerminal;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
 
+use super::output::{HEADERS_ENV, Output};
 use super::{
     CheckArgs, CompareArgs, ExplainArgs, FailOn, Format, ListenArgs, ReplayArgs, ReportArgs,
     ReportFormat, SummaryFormat, USAGE, github, parse,
@@ -18,43 +18,21 @@ use stream_doctor::explain;
 use stream_doctor::net::tls;
 use stream_doctor::probe::{self, CheckOptions, Progress, parse_header};
 use stream_doctor::report::{self, streams, verdict_line};
-use stream_doctor::secret::{self, Secret};
+use stream_doctor::secret::Secret;
 use stream_doctor::session::{Session, SessionOptions};
 use stream_doctor::stream::listener::{ListenOptions, Listener, Notice};
 use stream_doctor::stream::replay::{self, ReplayOptions, Source};
 use stream_doctor::stream::webhooks;
 use stream_doctor::vantage::Vantage;
 
-/// Writes `text` to FILE, or to standard output when there is none.
-pub fn write_out(path: Option<&Path>, text: &str) -> anyhow::Result<()> {
-    match path {
-        Some(path) => {
-            std::fs::write(path, text).with_context(|| format!("writing {}", path.display()))
-        }
-        None => {
-            let mut stdout = anstream::stdout();
-            stdout
-                .write_all(text.as_bytes())
-                .context("writing the output")
-        }
-    }
-}
-
-/// One line of running commentary. A reader that went away (`listen | head -1`) must not
-/// take the listener down with it, as `println!` would by panicking.
-fn line_to(out: &mut impl Write, line: &str) {
-    let _ = writeln!(out, "{line}");
-    let _ = out.flush();
-}
-
-pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
+pub async fn check(args: CheckArgs, out: &Output) -> anyhow::Result<u8> {
     let mut headers = args.headers;
-    if let Ok(more) = std::env::var("STREAM_DOCTOR_HEADERS") {
+    if let Ok(more) = std::env::var(HEADERS_ENV) {
         for line in more.lines().filter(|l| !l.trim().is_empty()) {
             match parse_header(line) {
                 Ok(header) => headers.push(header),
                 Err(e) => {
-                    eprintln!("error: STREAM_DOCTOR_HEADERS: {e}");
+                    out.error(format!("{HEADERS_ENV}: {e}"));
                     return Ok(USAGE);
                 }
             }
@@ -97,20 +75,13 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     let show_progress = matches!(args.format, Format::Text) && std::io::stderr().is_terminal();
     let progress = move |event: Progress| {
         if show_progress && let Progress::Started(id) = event {
-            eprint!("\r\x1b[2K  checking {}…", id.as_str());
+            out.progress(&format!("\r\x1b[2K  checking {}…", id.as_str()));
         }
     };
     let outcome = probe::run(&url, &options, &progress).await;
     if show_progress {
-        eprint!("\r\x1b[2K");
+        out.progress("\r\x1b[2K");
     }
-    let secrets: Vec<String> = options
-        .auth_token
-        .iter()
-        .map(|t| t.expose().to_string())
-        .chain(options.headers.iter().map(|(_, v)| v.clone()))
-        .collect();
-    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
     let session = || {
         let ca_file = args
             .connect
@@ -122,23 +93,21 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
         session.vantage = Some(vantage.clone());
         session
     };
-    github::report(&session(), &secrets)?;
+    github::report(&session(), &github::Runner::from_env(), out)?;
+    let redactor = out.redactor();
     let rendered = match args.format {
-        Format::Text => secret::scrub(&report::text::render(&outcome), &secrets),
-        Format::Json => report::render(&session(), report::Format::Json, &secrets),
-        Format::Markdown => report::render(&session(), report::Format::Markdown, &secrets),
-        Format::Html => report::render(&session(), report::Format::Html, &secrets),
+        Format::Text => report::text::render(&outcome),
+        Format::Json => report::render(&session(), report::Format::Json, redactor),
+        Format::Markdown => report::render(&session(), report::Format::Markdown, redactor),
+        Format::Html => report::render(&session(), report::Format::Html, redactor),
     };
     match &args.out {
         Some(path) => {
             let plain = anstream::adapter::strip_str(&rendered).to_string();
-            write_out(Some(path), &plain)?;
-            eprintln!(
-                "{}",
-                verdict_line(&outcome.checks, Some(&outcome.diagnosis))
-            );
+            out.write(Some(path), &plain)?;
+            out.note(&verdict_line(&outcome.checks, Some(&outcome.diagnosis)));
         }
-        None => write_out(None, &rendered)?,
+        None => out.write(None, &rendered)?,
     }
     let warned = args.fail_on == FailOn::Warn
         && outcome
@@ -150,13 +119,13 @@ pub async fn check(args: CheckArgs) -> anyhow::Result<u8> {
     Ok(if warned { code.max(1) } else { code })
 }
 
-pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
+pub async fn listen(args: ListenArgs, out: &Output) -> anyhow::Result<u8> {
     let tls = match (&args.tls_cert, &args.tls_key) {
         (Some(cert), Some(key)) => Some(tls::load_server_config(cert, key)?),
         _ => None,
     };
     if let Some(dir) = &args.record {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", out.shown(dir)))?;
     }
     let token = args
         .token
@@ -166,18 +135,17 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     let bind = match parse::listen_address(args.bind, port.as_deref()) {
         Ok(bind) => bind,
         Err(why) => {
-            eprintln!("error: {why}");
+            out.error(why);
             return Ok(USAGE);
         }
     };
-    if !bind.ip().is_loopback() && token.is_none() {
-        if !args.public_without_token {
-            eprintln!(
-                "error: listening on {bind} (off loopback) needs a token: --token or STREAM_DOCTOR_TOKEN (without one, anyone who finds the address can send streams and read the monitor); --public-without-token accepts that"
-            );
+    match parse::gate(bind, token.is_some(), args.public_without_token) {
+        Ok(None) => {}
+        Ok(Some(warning)) => out.note(&warning),
+        Err(why) => {
+            out.error(why);
             return Ok(USAGE);
         }
-        eprintln!("warning: listening on {bind} without a token: anyone who finds it can use it");
     }
     let has_token = token.is_some();
     let options = ListenOptions {
@@ -193,18 +161,23 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
         },
         started_grace: Duration::from_secs_f64(args.started_grace),
         expect_url: args.expect_url,
+        redactor: out.redactor().clone(),
         ..ListenOptions::default()
     };
     // With JSON on standard output, the running commentary goes to standard error.
     let json = matches!(args.format, SummaryFormat::Json);
-    let say = move |line: String| {
+    let commentary = out.clone();
+    let say = Arc::new(move |line: String| {
         if json {
-            line_to(&mut std::io::stderr().lock(), &line);
+            commentary.note(&line);
         } else {
-            line_to(&mut std::io::stdout().lock(), &line);
+            commentary.line(&line);
         }
+    });
+    let notify = {
+        let say = say.clone();
+        Arc::new(move |notice: Notice| say(notice.to_string()))
     };
-    let notify = Arc::new(move |notice: Notice| say(notice.to_string()));
     let mut listener = Listener::start(options, notify)
         .await
         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -215,6 +188,7 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
         if has_token { " holding the token" } else { "" }
     ));
     let store = listener.store();
+    let ticking = say.clone();
     let ticker = tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         tick.tick().await;
@@ -234,7 +208,7 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
                 Err(_) => Vec::new(),
             };
             for line in lines {
-                say(line);
+                ticking(line);
             }
         }
     });
@@ -257,20 +231,21 @@ pub async fn listen(args: ListenArgs) -> anyhow::Result<u8> {
     }
     ticker.abort();
     let summary = listener.stop();
+    listener.stopped().await;
     let rendered = if json {
         streams::listen_json(&summary)
     } else {
         streams::listen(&summary)
     };
-    write_out(args.out.as_deref(), &rendered)?;
+    out.write(args.out.as_deref(), &rendered)?;
     Ok(0)
 }
 
-pub fn compare(args: CompareArgs) -> anyhow::Result<u8> {
+pub fn compare(args: CompareArgs, out: &Output) -> anyhow::Result<u8> {
     let comparison = match stream_doctor::compare::compare(&args.here, &args.there) {
         Ok(comparison) => comparison,
         Err(e) => {
-            eprintln!("error: {e}");
+            out.error(e);
             return Ok(USAGE);
         }
     };
@@ -280,11 +255,11 @@ pub fn compare(args: CompareArgs) -> anyhow::Result<u8> {
         Format::Markdown => report::compare::markdown(&comparison),
         Format::Html => report::compare::html(&comparison),
     };
-    write_out(args.out.as_deref(), &rendered)?;
+    out.write(args.out.as_deref(), &rendered)?;
     Ok(comparison.exit_code())
 }
 
-pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
+pub async fn replay(args: ReplayArgs, out: &Output) -> anyhow::Result<u8> {
     let source = match args.wav {
         Some(clip) => Source::Clip(clip),
         None => Source::Tone {
@@ -309,7 +284,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     let json = matches!(args.format, SummaryFormat::Json);
     let notify = move |line: String| {
         if !json {
-            line_to(&mut std::io::stdout().lock(), &line);
+            out.line(&line);
         }
     };
     let summary = replay::run(&options, &notify).await;
@@ -318,7 +293,7 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     } else {
         streams::replay(&summary)
     };
-    write_out(None, &rendered)?;
+    out.write(None, &rendered)?;
     Ok(if summary.streams.iter().all(|s| s.error.is_none()) {
         0
     } else {
@@ -326,28 +301,28 @@ pub async fn replay(args: ReplayArgs) -> anyhow::Result<u8> {
     })
 }
 
-pub fn report(args: ReportArgs) -> anyhow::Result<u8> {
+pub fn report(args: ReportArgs, out: &Output) -> anyhow::Result<u8> {
     let format = match args.format {
         ReportFormat::Markdown => report::Format::Markdown,
         ReportFormat::Html => report::Format::Html,
         ReportFormat::Json => report::Format::Json,
     };
-    let rendered = report::render(&args.session, format, &[]);
-    write_out(args.out.as_deref(), &rendered)?;
+    let rendered = report::render(&args.session, format, out.redactor());
+    out.write(args.out.as_deref(), &rendered)?;
     if let Some(path) = &args.out {
-        eprintln!("wrote {}", path.display());
+        out.note(&format!("wrote {}", out.shown(path)));
     }
     Ok(0)
 }
 
-pub async fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
+pub async fn explain(args: ExplainArgs, out: &Output) -> anyhow::Result<u8> {
     let Some(explanation) = explain::explain(&args.code) else {
         let known: Vec<&str> = explain::CODES.iter().map(|e| e.code).collect();
-        eprintln!(
-            "error: '{}' is not a code this tool knows (it knows: {})",
+        out.error(format!(
+            "'{}' is not a code this tool knows (it knows: {})",
             args.code,
             known.join(", ")
-        );
+        ));
         return Ok(super::USAGE);
     };
     let rendered = match args.format {
@@ -356,12 +331,12 @@ pub async fn explain(args: ExplainArgs) -> anyhow::Result<u8> {
         }
         SummaryFormat::Text => report::text::explanation(explanation),
     };
-    write_out(None, &rendered)?;
+    out.write(None, &rendered)?;
     let (Some(url), Some(scope)) = (args.check, explanation.scope()) else {
         return Ok(0);
     };
     let options = CheckOptions::default();
     let outcome = probe::run_scoped(&url, &options, Some(scope), &|_| {}).await;
-    write_out(None, &format!("\n{}", report::text::render(&outcome)))?;
+    out.write(None, &format!("\n{}", report::text::render(&outcome)))?;
     Ok(u8::try_from(outcome.exit_code()).unwrap_or(1))
 }

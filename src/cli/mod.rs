@@ -5,6 +5,7 @@
 
 mod commands;
 mod github;
+mod output;
 mod parse;
 mod telnyx;
 mod watch;
@@ -13,7 +14,7 @@ mod window;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use rustls_pki_types::CertificateDer;
 
 use stream_doctor::audio::Codec;
@@ -343,15 +344,26 @@ impl From<TrackArg> for Tracks {
 
 pub fn main() -> ExitCode {
     let launched = std::time::Instant::now();
-    let cli = match Cli::try_parse() {
-        Ok(cli) => cli,
+    let definition = Cli::command();
+    let parsed = definition
+        .clone()
+        .try_get_matches()
+        .and_then(|matches| Cli::from_arg_matches(&matches).map(|cli| (cli, matches)));
+    let (cli, matches) = match parsed {
+        Ok(parsed) => parsed,
         Err(e) => {
-            let _ = e.print();
+            // Even a usage error may quote a URL or a value from the environment.
+            let mut redactor = stream_doctor::secret::Redactor::new();
+            redactor.add_env();
+            output::Output::new(redactor).progress(&e.render().ansi().to_string());
             return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
         }
     };
+    let out = output::Output::new(output::redactor(&definition, &matches));
+    out.mask_panics();
     let Some(command) = cli.command else {
         return window::window(
+            &out,
             launched,
             cli.measure_frames,
             cli.measure_run_all,
@@ -367,24 +379,24 @@ pub fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            out.error(format!("cannot start the async runtime: {e}"));
             return ExitCode::FAILURE;
         }
     };
     let outcome = match command {
-        Command::Check(args) => runtime.block_on(commands::check(args)),
-        Command::Listen(args) => runtime.block_on(commands::listen(*args)),
-        Command::Replay(args) => runtime.block_on(commands::replay(args)),
-        Command::Report(args) => commands::report(args),
-        Command::Explain(args) => runtime.block_on(commands::explain(args)),
-        Command::Telnyx(args) => runtime.block_on(telnyx::run(*args)),
-        Command::Watch(args) => runtime.block_on(watch::run(args)),
-        Command::Compare(args) => commands::compare(args),
+        Command::Check(args) => runtime.block_on(commands::check(args, &out)),
+        Command::Listen(args) => runtime.block_on(commands::listen(*args, &out)),
+        Command::Replay(args) => runtime.block_on(commands::replay(args, &out)),
+        Command::Report(args) => commands::report(args, &out),
+        Command::Explain(args) => runtime.block_on(commands::explain(args, &out)),
+        Command::Telnyx(args) => runtime.block_on(telnyx::run(*args, &out)),
+        Command::Watch(args) => runtime.block_on(watch::run(args, &out)),
+        Command::Compare(args) => commands::compare(args, &out),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("error: {e:#}");
+            out.error(format!("{e:#}"));
             ExitCode::FAILURE
         }
     }

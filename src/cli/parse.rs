@@ -48,6 +48,27 @@ pub fn rfc3339(s: &str) -> Result<String, String> {
 
 /// Where `listen` binds: `--bind`, else `0.0.0.0:$PORT` when the platform sets `PORT`, else
 /// 127.0.0.1:5001.
+/// Whether a listener may open on `bind`: off loopback only with a token, unless the person
+/// accepted an open one (then with a warning to show). Every command that listens asks this
+/// before it opens a port or calls anything.
+pub fn gate(
+    bind: std::net::SocketAddr,
+    has_token: bool,
+    public_without_token: bool,
+) -> Result<Option<String>, String> {
+    if bind.ip().is_loopback() || has_token {
+        return Ok(None);
+    }
+    if public_without_token {
+        return Ok(Some(format!(
+            "warning: listening on {bind} without a token: anyone who finds it can use it"
+        )));
+    }
+    Err(format!(
+        "listening on {bind} (off loopback) needs a token: --token or STREAM_DOCTOR_TOKEN (without one, anyone who finds the address can send streams and read the monitor); --public-without-token accepts that"
+    ))
+}
+
 pub fn listen_address(
     bind: Option<std::net::SocketAddr>,
     port: Option<&str>,

@@ -6,7 +6,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
 
-use super::{SummaryFormat, USAGE, commands::write_out, parse};
+use super::output::Output;
+use super::{SummaryFormat, USAGE, parse};
 use stream_doctor::catalog::Severity;
 use stream_doctor::provider::api::{self, Api, ApiError, DeliveryFilter, EventsOf, StreamStart};
 use stream_doctor::report::api::{self as render, Shown};
@@ -119,9 +120,20 @@ enum Action {
         )]
         auth_token: Option<String>,
         /// Listen on ADDR (which URL reaches, e.g. through a tunnel) and report whether the
-        /// stream arrived.
+        /// stream arrived. Off loopback it needs --token.
         #[arg(long, value_name = "ADDR")]
         listen: Option<std::net::SocketAddr>,
+        /// With --listen: the listener's token, as `listen --token`. It is also handed to the
+        /// provider as the stream_auth_token, so the stream carries it and the listener admits it.
+        #[arg(
+            long,
+            value_name = "TOKEN",
+            env = "STREAM_DOCTOR_TOKEN",
+            hide_env_values = true,
+            requires = "listen",
+            conflicts_with = "auth_token"
+        )]
+        token: Option<String>,
         /// With --listen: how long the stream may take to arrive, in seconds.
         #[arg(long, value_name = "SECS", default_value_t = 10.0, value_parser = parse::seconds, requires = "listen")]
         wait: f64,
@@ -135,13 +147,25 @@ enum Action {
     },
 }
 
-pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
+pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
+    if let Action::StreamStart {
+        listen: Some(bind),
+        token,
+        ..
+    } = &args.action
+    {
+        let has_token = token.as_ref().is_some_and(|t| !t.is_empty());
+        if let Err(why) = parse::gate(*bind, has_token, false) {
+            out.error(why);
+            return Ok(USAGE);
+        }
+    }
     let Some(key) = std::env::var("TELNYX_API_KEY")
         .ok()
         .filter(|k| !k.trim().is_empty())
     else {
-        eprintln!(
-            "error: no API key: set TELNYX_API_KEY (Mission Control Portal → Keys & Credentials → API Keys)"
+        out.error(
+            "no API key: set TELNYX_API_KEY (Mission Control Portal → Keys & Credentials → API Keys)",
         );
         return Ok(USAGE);
     };
@@ -181,7 +205,7 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
                 .or(leg.map(EventsOf::Leg))
                 .or(session.map(EventsOf::Session));
             let Some(of) = of else {
-                eprintln!("error: say whose events: --call, --leg or --session");
+                out.error("say whose events: --call, --leg or --session");
                 return Ok(USAGE);
             };
             (Shown::Events, api.events(&of, limit as usize).await)
@@ -195,21 +219,30 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
             codec,
             auth_token,
             listen,
+            token,
             wait,
         } => {
+            let token = token.filter(|t| !t.is_empty()).map(Secret::new);
             let start = StreamStart {
                 url,
                 track: track.as_str().into(),
                 codec,
-                auth_token: auth_token.map(Secret::new),
+                auth_token: token.clone().or(auth_token.map(Secret::new)),
             };
             let listener = match listen {
                 Some(bind) => {
                     let options = ListenOptions {
                         bind,
+                        token,
+                        redactor: out.redactor().clone(),
                         ..ListenOptions::default()
                     };
-                    let notify = std::sync::Arc::new(|notice| eprintln!("{notice}"));
+                    let notes = out.clone();
+                    let notify = std::sync::Arc::new(
+                        move |notice: stream_doctor::stream::listener::Notice| {
+                            notes.note(&notice.to_string())
+                        },
+                    );
                     let listener = Listener::start(options, notify)
                         .await
                         .with_context(|| format!("cannot listen on {bind}"))?;
@@ -221,11 +254,15 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
             let within = Duration::from_secs_f64(wait);
             let watch = store.as_ref().map(|store| (store, within));
             let answer = confirm::start_and_confirm(&api, &id, &start, watch).await;
-            if let (Some(listener), Ok((_, arrival))) = (&listener, &answer) {
+            if let (Some(mut listener), Ok((_, arrival))) = (listener, &answer) {
                 if *arrival == Arrival::Arrived {
-                    eprintln!("the stream for {id} arrived at {}", listener.addr());
+                    out.note(&format!(
+                        "the stream for {id} arrived at {}",
+                        listener.addr()
+                    ));
                 }
                 listener.stop();
+                listener.stopped().await;
             }
             (Shown::Action, answer.map(|(answer, _)| answer))
         }
@@ -237,7 +274,7 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
     let answer = match answer {
         Ok(answer) => answer,
         Err(ApiError::Refused(said)) => {
-            eprintln!("error: {said}");
+            out.error(said);
             return Ok(1);
         }
         Err(e) => return Err(e.into()),
@@ -246,7 +283,7 @@ pub async fn run(args: TelnyxArgs) -> anyhow::Result<u8> {
         SummaryFormat::Json => render::json(&answer),
         SummaryFormat::Text => render::text(shown, &answer),
     };
-    write_out(None, &text)?;
+    out.write(None, &text)?;
     let failed = answer
         .findings
         .iter()

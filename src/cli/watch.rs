@@ -1,9 +1,9 @@
 //! `stream-doctor watch URL`: a deployed listener's events at the desk, one line each (or one
 //! JSON object per line), until Ctrl-C or until the listener closes the monitor.
 
-use std::io::Write;
 use std::time::Duration;
 
+use super::output::Output;
 use super::{CaFile, SummaryFormat, parse};
 use stream_doctor::net::target::ResolvePin;
 use stream_doctor::secret::Secret;
@@ -31,7 +31,7 @@ pub struct WatchArgs {
     ca_file: Option<CaFile>,
 }
 
-pub async fn run(args: WatchArgs) -> anyhow::Result<u8> {
+pub async fn run(args: WatchArgs, out: &Output) -> anyhow::Result<u8> {
     let options = WatchOptions {
         url: args.url.clone(),
         token: args.token.filter(|t| !t.is_empty()).map(Secret::new),
@@ -46,33 +46,33 @@ pub async fn run(args: WatchArgs) -> anyhow::Result<u8> {
         } else {
             event.to_string()
         };
-        let mut out = std::io::stdout().lock();
-        let _ = writeln!(out, "{line}");
-        let _ = out.flush();
+        out.line(&line);
     };
     let monitor = match watch::connect(&options).await {
         Ok(monitor) => monitor,
         Err(e) => {
-            eprintln!("error: cannot watch {}: {e}", args.url);
+            out.error(format!("cannot watch {}: {e}", args.url));
             return Ok(1);
         }
     };
-    eprintln!("watching {} (Ctrl-C to stop)", args.url);
+    out.note(&format!("watching {} (Ctrl-C to stop)", args.url));
     let mut unreadable = 0;
     let ended = tokio::select! {
         ended = monitor.run(&mut print, &mut unreadable) => ended,
         _ = tokio::signal::ctrl_c() => return Ok(0),
     };
     if unreadable > 0 {
-        eprintln!("{unreadable} message(s) were not monitor events and were skipped");
+        out.note(&format!(
+            "{unreadable} message(s) were not monitor events and were skipped"
+        ));
     }
     match ended {
         WatchEnd::Closed(reason) => {
-            eprintln!("the listener closed the monitor: {reason}");
+            out.note(&format!("the listener closed the monitor: {reason}"));
             Ok(0)
         }
         WatchEnd::Lost(why) => {
-            eprintln!("error: the link to the listener dropped: {why}");
+            out.error(format!("the link to the listener dropped: {why}"));
             Ok(1)
         }
     }

@@ -2,11 +2,14 @@
 
 use std::process::ExitCode;
 
+use super::output::Output;
+
 #[cfg(not(feature = "gui"))]
 use super::USAGE;
 
 #[cfg(feature = "gui")]
 pub fn window(
+    out: &Output,
     launched: std::time::Instant,
     measure_secs: Option<f64>,
     run_all: bool,
@@ -30,18 +33,25 @@ pub fn window(
     match stream_doctor::ui::run(options) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!(
-                "error: the window could not open: {e}\n(headless? `stream-doctor check --help` works without one)"
-            );
+            out.error(format!(
+                "the window could not open: {e}\n(headless? `stream-doctor check --help` works without one)"
+            ));
             ExitCode::FAILURE
         }
     }
 }
 
 #[cfg(not(feature = "gui"))]
-pub fn window(_: std::time::Instant, _: Option<f64>, _: bool, _: bool, _: usize) -> ExitCode {
-    eprintln!(
-        "error: this build has no window (built without the `gui` feature); try `stream-doctor check --help`"
+pub fn window(
+    out: &Output,
+    _: std::time::Instant,
+    _: Option<f64>,
+    _: bool,
+    _: bool,
+    _: usize,
+) -> ExitCode {
+    out.error(
+        "this build has no window (built without the `gui` feature); try `stream-doctor check --help`",
     );
     ExitCode::from(USAGE)
 }

@@ -233,10 +233,13 @@ async fn talk(
                     .headers
                     .iter()
                     .map(|h| {
-                        (
-                            h.name.to_string(),
-                            String::from_utf8_lossy(h.value).into_owned(),
-                        )
+                        let value = String::from_utf8_lossy(h.value);
+                        let value = if h.name.eq_ignore_ascii_case("set-cookie") {
+                            cookie_shown(&value)
+                        } else {
+                            value.into_owned()
+                        };
+                        (h.name.to_string(), value)
                     })
                     .collect();
                 exchange.accept_ok = exchange.header("Sec-WebSocket-Accept")
@@ -261,6 +264,19 @@ async fn talk(
             }
         }
     }
+}
+
+/// A `Set-Cookie` as evidence keeps it: the cookie's name (it tells who answered: `AWSALB`,
+/// `__cf_bm`) and its attributes, never its value, which may be a session.
+fn cookie_shown(value: &str) -> String {
+    let (pair, attributes) = value.split_once(';').unwrap_or((value, ""));
+    let name = pair.split_once('=').map_or(pair, |(name, _)| name).trim();
+    let mut shown = format!("{name}={}", crate::secret::REDACTED);
+    if !attributes.is_empty() {
+        shown.push(';');
+        shown.push_str(attributes);
+    }
+    shown
 }
 
 fn excerpt_note(buf: &[u8]) -> String {
@@ -337,5 +353,26 @@ mod tests {
         assert!(text.contains("s3cret"));
         assert!(!shown.contains("s3cret"));
         assert!(shown.starts_with("GET /a HTTP/1.1\r\nHost: h.example\r\n"));
+    }
+
+    #[tokio::test]
+    async fn a_cookie_the_server_sets_is_evidence_by_name_never_by_value() {
+        let (client, mut server) = tokio::io::duplex(4096);
+        tokio::spawn(async move {
+            let mut request = [0u8; 1024];
+            let _ = server.read(&mut request).await;
+            let answer = "HTTP/1.1 403 Forbidden\r\nSet-Cookie: AWSALB=s3ssion-v4lue; Path=/; HttpOnly\r\nset-cookie: bare\r\nServer: awselb/2.0\r\nContent-Length: 0\r\n\r\n";
+            let _ = server.write_all(answer.as_bytes()).await;
+        });
+        let target = Target::parse("wss://h.example/a").expect("target");
+        let exchange = get(Box::new(client), &target, "/a", Duration::from_secs(5)).await;
+        assert_eq!(exchange.status, Some(403), "{exchange:?}");
+        assert_eq!(
+            exchange.header("Set-Cookie"),
+            Some("AWSALB=[redacted]; Path=/; HttpOnly")
+        );
+        assert_eq!(exchange.headers[1].1, "bare=[redacted]");
+        assert_eq!(exchange.header("Server"), Some("awselb/2.0"));
+        assert!(!format!("{exchange:?}").contains("s3ssion"));
     }
 }

@@ -8,6 +8,7 @@ use super::{dbfs_text, key_evidence, severity_icon, status_icon, verdict_line};
 use crate::checklist::ITEMS;
 use crate::clock;
 use crate::diagnosis::{Cause, snippet};
+use crate::secret::Redactor;
 use crate::session::Session;
 
 fn cell(text: &str) -> String {
@@ -40,12 +41,13 @@ pub fn render(session: &Session) -> String {
 
 /// The report in at most `max_bytes` (a CI job summary's limit): the evidence goes first, then
 /// the end of what is left; the verdict and the causes, at the top, stay.
-pub fn render_within(session: &Session, max_bytes: usize) -> String {
-    let full = render(session);
+pub fn render_within(session: &Session, max_bytes: usize, redactor: &Redactor) -> String {
+    // Measured after masking: a mask may be longer than the value it hides.
+    let full = redactor.mask(&render(session));
     if full.len() <= max_bytes {
         return full;
     }
-    let mut short = render_with(session, false);
+    let mut short = redactor.mask(&render_with(session, false));
     short.push_str(EVIDENCE_CUT);
     if short.len() <= max_bytes {
         return short;
@@ -214,7 +216,7 @@ mod tests {
             check: FoundBy::Check(crate::catalog::CheckId::Tcp),
             severity: Severity::Fail,
             title: "refused".into(),
-            summary: "x".repeat(5000),
+            summary: "x k3y".repeat(1250),
             fix: "start it".into(),
         };
         let session = Session {
@@ -226,8 +228,15 @@ mod tests {
             ..Session::default()
         };
         let full = render(&session);
-        assert_eq!(render_within(&session, full.len()), full);
-        let cut = render_within(&session, 2000);
+        let none = Redactor::new();
+        assert_eq!(render_within(&session, full.len(), &none), full);
+        // Each three-byte secret grows into a ten-byte mask: the limit holds after masking.
+        let key = Redactor::of(["k3y"]);
+        assert!(key.mask(&full).len() > full.len());
+        let masked = render_within(&session, full.len(), &key);
+        assert!(masked.len() <= full.len(), "{}", masked.len());
+        assert!(!masked.contains("k3y") && masked.contains("[redacted]"));
+        let cut = render_within(&session, 2000, &none);
         assert!(cut.len() <= 2000, "{}", cut.len());
         assert!(cut.starts_with("## Stream Doctor: "));
         assert!(cut.contains("tcp.refused"));

@@ -18,6 +18,7 @@ use crate::check::{CheckResult, Status};
 use crate::clock;
 use crate::diagnosis::Diagnosis;
 use crate::net::tls;
+use crate::secret::Redactor;
 use crate::session::Session;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,14 +38,15 @@ impl Format {
     }
 }
 
-/// Renders `session` as `format`, with every value in `secrets` masked as a last defence.
-pub fn render(session: &Session, format: Format, secrets: &[&str]) -> String {
+/// Renders `session` as `format`, masked by `redactor`: the session's secrets and any URL's
+/// password never reach a report, whichever way it leaves.
+pub fn render(session: &Session, format: Format, redactor: &Redactor) -> String {
     let text = match format {
         Format::Markdown => markdown::render(session),
         Format::Html => html::render(session),
         Format::Json => json::render(session),
     };
-    crate::secret::scrub(&text, secrets)
+    redactor.mask(&text)
 }
 
 /// A status as a symbol that reads without colour (and that egui's bundled fonts can draw).

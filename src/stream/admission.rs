@@ -156,13 +156,26 @@ async fn shed_when_asked(shed: &mut watch::Receiver<u64>, arrived: Instant) {
     }
 }
 
-/// Whether a request carries the listener's token: in its path, or (for a stream, never a
-/// webhook, whose path is all the provider lets a person set) in the provider's auth header.
+/// Whether a request carries the listener's token: as a whole segment of its path, or (for a
+/// stream, never a webhook, whose path is all the provider lets a person set) in the
+/// provider's auth header. A query string is not a path, and a segment that merely contains
+/// the token is not it. Every comparison takes the same time whatever matches.
 pub fn has_token(request: &http::Request, token: Option<&Secret>, webhook: bool) -> bool {
     let Some(token) = token else { return true };
-    let in_path = request.target.contains(token.expose());
-    let in_header = request.header(AUTH_TOKEN_HEADER) == Some(token.expose());
+    let path = request.target.split(['?', '#']).next().unwrap_or_default();
+    let in_path = path
+        .split('/')
+        .fold(false, |found, segment| found | same(segment, token));
+    let in_header = request
+        .header(AUTH_TOKEN_HEADER)
+        .is_some_and(|value| same(value, token));
     in_path || (in_header && !webhook)
+}
+
+/// `value == token` in time that depends on their lengths only.
+pub fn same(value: &str, token: &Secret) -> bool {
+    use subtle::ConstantTimeEq;
+    bool::from(value.as_bytes().ct_eq(token.expose().as_bytes()))
 }
 
 /// Switches `stream` to WebSocket for `request`; a request that is no upgrade gets 426 with
@@ -198,24 +211,55 @@ pub fn shown_path(path: &str, token: Option<&Secret>) -> String {
     }
 }
 
-/// The request's headers as the monitor shows them: credentials and the token never.
+/// Request headers whose values are shown: the upgrade's own, and what edges and proxies add
+/// (which the edge fingerprint and a person reading the evidence need). Any other header may
+/// be a credential of the caller's (`X-Api-Key`, a custom auth header) and is shown masked.
+const SHOWN_HEADERS: [&str; 16] = [
+    "host",
+    "upgrade",
+    "connection",
+    "sec-websocket-key",
+    "sec-websocket-version",
+    "sec-websocket-extensions",
+    "sec-websocket-protocol",
+    "user-agent",
+    "origin",
+    "referer",
+    "via",
+    "forwarded",
+    "x-real-ip",
+    "x-request-id",
+    "x-amzn-trace-id",
+    "traceparent",
+];
+
+/// Families of edge headers shown whole (`x-forwarded-for`, `cf-ray`, `fly-region`, ...).
+const SHOWN_PREFIXES: [&str; 6] = [
+    "x-forwarded-",
+    "cf-",
+    "fly-",
+    "x-railway-",
+    "render-",
+    "x-vercel-",
+];
+
+/// The request's headers as the monitor shows them: names always (they are evidence), values
+/// of the headers in `SHOWN_HEADERS` and `SHOWN_PREFIXES` with the token masked, every other
+/// value masked whole.
 pub fn redacted_headers(
     headers: &[(String, String)],
     token: Option<&Secret>,
 ) -> Vec<(String, String)> {
-    const CREDENTIALS: [&str; 4] = [
-        "authorization",
-        "proxy-authorization",
-        "cookie",
-        AUTH_TOKEN_HEADER,
-    ];
     headers
         .iter()
         .map(|(name, value)| {
-            let value = if CREDENTIALS.iter().any(|c| name.eq_ignore_ascii_case(c)) {
-                REDACTED.to_string()
-            } else {
+            let lower = name.to_ascii_lowercase();
+            let shown = SHOWN_HEADERS.contains(&lower.as_str())
+                || SHOWN_PREFIXES.iter().any(|p| lower.starts_with(p));
+            let value = if shown && lower != AUTH_TOKEN_HEADER {
                 shown_path(value, token)
+            } else {
+                REDACTED.to_string()
             };
             (name.clone(), value)
         })
@@ -264,6 +308,19 @@ mod tests {
             token,
             false
         ));
+        for near in [
+            "/audio?token=s3cret",
+            "/audio#s3cret",
+            "/xs3cret/audio",
+            "/s3cretx",
+            "/s3cre/t",
+        ] {
+            assert!(
+                !has_token(&request(near, &[]), token, false),
+                "{near} is not the token as a path segment"
+            );
+        }
+        assert!(has_token(&request("/a/s3cret?x=1", &[]), token, false));
     }
 
     #[test]
@@ -274,12 +331,18 @@ mod tests {
                 ("Authorization".into(), "Bearer s3cret".into()),
                 ("Referer".into(), "https://x/s3cret/audio".into()),
                 ("User-Agent".into(), "Telnyx".into()),
+                ("X-Api-Key".into(), "the-callers-key".into()),
+                ("Cookie".into(), "sid=abc".into()),
+                ("X-Forwarded-For".into(), "203.0.113.9".into()),
             ],
             Some(&token),
         );
         assert_eq!(shown[0].1, REDACTED);
         assert_eq!(shown[1].1, format!("https://x/{REDACTED}/audio"));
         assert_eq!(shown[2].1, "Telnyx");
+        assert_eq!(shown[3], ("X-Api-Key".into(), REDACTED.into()));
+        assert_eq!(shown[4].1, REDACTED);
+        assert_eq!(shown[5].1, "203.0.113.9");
     }
 
     #[test]

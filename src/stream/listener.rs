@@ -30,7 +30,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::admission::{
     self, Admitted, Doors, HANDSHAKE_TIMEOUT, accept, has_token, redacted_headers, shown_path,
 };
-use super::live::{Closed, ClosedBy, LiveStore, StreamState, StreamSummary, UpgradeSeen};
+use super::live::{Closed, ClosedBy, Dropped, LiveStore, StreamState, StreamSummary, UpgradeSeen};
 use super::monitor::{self, Happening, Journal, TrackLevels};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
 use super::webhooks;
@@ -40,7 +40,7 @@ use crate::net::connect::Io;
 use crate::net::http;
 use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
 use crate::provider::webhook::WebhookRecord;
-use crate::secret::Secret;
+use crate::secret::{Redactor, Secret};
 
 /// A frame larger than this closes its stream with 1009.
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
@@ -59,6 +59,8 @@ const REPLY_INTERVAL: Duration = Duration::from_millis(20);
 const READ_BUFFER_BYTES: usize = 16 * 1024;
 /// The monitor gets each stream's levels once a second.
 const LEVELS_EVERY: Duration = Duration::from_secs(1);
+/// How long a stopped listener gives its monitors to send their close.
+const GOODBYE: Duration = Duration::from_secs(1);
 
 #[derive(Clone)]
 pub struct ListenOptions {
@@ -76,6 +78,9 @@ pub struct ListenOptions {
     pub started_grace: Duration,
     /// The URL checked, which the provider's `stream_url`s are compared with.
     pub expect_url: Option<String>,
+    /// Values to mask in what the listener itself sends out (the monitor, recording names)
+    /// besides its own token and the Twilio auth token, which it always masks.
+    pub redactor: Redactor,
 }
 
 impl Default for ListenOptions {
@@ -91,6 +96,7 @@ impl Default for ListenOptions {
             webhook_keys: webhooks::Keys::default(),
             started_grace: DEFAULT_STARTED_GRACE,
             expect_url: None,
+            redactor: Redactor::new(),
         }
     }
 }
@@ -185,6 +191,9 @@ pub struct ListenSummary {
     /// cause records by the renderers, which know the fixes.
     #[serde(skip)]
     pub findings: Vec<Finding>,
+    /// How many of the oldest closed streams, webhooks and findings were let go while the
+    /// listener ran (it keeps every open stream and the newest `KEEP_CLOSED` of each).
+    pub dropped: Dropped,
 }
 
 struct Shared {
@@ -197,6 +206,8 @@ struct Shared {
     journal: Journal,
     /// Raised when the listener stops, so the monitors say goodbye.
     stopping: watch::Sender<bool>,
+    /// What the listener masks in everything it sends out.
+    redactor: Arc<Redactor>,
 }
 
 impl Shared {
@@ -204,7 +215,7 @@ impl Shared {
     fn found(&self, findings: Vec<Finding>) {
         for finding in findings {
             if let Ok(mut live) = self.store.lock() {
-                live.findings.push(finding.clone());
+                live.add_finding(finding.clone());
             }
             self.journal
                 .publish(None, Happening::Finding(finding.clone()));
@@ -256,7 +267,7 @@ impl Shared {
             .map(|mut c| c.webhook(&record, Instant::now()))
             .unwrap_or_default();
         if let Ok(mut live) = self.store.lock() {
-            live.webhooks.push(record.clone());
+            live.add_webhook(record.clone());
         }
         self.journal
             .publish(None, Happening::Webhook(Box::new(record.clone())));
@@ -312,7 +323,13 @@ impl Listener {
         let (stopping, _) = watch::channel(false);
         let mut correlator = Correlator::new(options.started_grace);
         correlator.expect_url(options.expect_url.clone());
+        let mut redactor = options.redactor.clone();
+        let own = [&options.token, &options.webhook_keys.twilio_auth_token];
+        for secret in own.into_iter().flatten() {
+            redactor.add_secret(secret);
+        }
         let shared = Arc::new(Shared {
+            redactor: Arc::new(redactor),
             doors: Doors::new(options.max_connections, options.tls.clone()),
             options,
             store: LiveStore::default(),
@@ -323,6 +340,7 @@ impl Listener {
             stopping,
         });
         let accepting = shared.clone();
+        let mut stopping = shared.stopping.subscribe();
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
             let mut ticker = tokio::time::interval(CORRELATION_TICK);
@@ -338,8 +356,14 @@ impl Listener {
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
                     _ = ticker.tick() => accepting.tick(),
                     _ = levels.tick() => accepting.publish_levels(&mut sent),
+                    _ = stopping.changed() => break,
                 }
             }
+            // Stopped: the monitors say goodbye (a close frame) before the rest is dropped.
+            let _ = tokio::time::timeout(GOODBYE, async {
+                while connections.join_next().await.is_some() {}
+            })
+            .await;
         });
         Ok(Listener {
             addr,
@@ -374,10 +398,10 @@ impl Listener {
         wait_for_call(&self.shared.store, call_id, within).await
     }
 
-    /// Stops listening; streams still open are closed by the listener in the summary.
+    /// Stops listening; streams still open are closed by the listener in the summary. The
+    /// monitors are told at once and get `GOODBYE` to close (`stopped` waits for that).
     pub fn stop(&self) -> ListenSummary {
         let _ = self.shared.stopping.send(true);
-        self.task.abort();
         let mut live = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
         for stream in live.streams.iter_mut().filter(|s| s.is_open()) {
             stream.duration_ms = Some(millis(stream.opened.elapsed()));
@@ -393,7 +417,17 @@ impl Listener {
             streams: live.streams.iter().map(StreamState::summary).collect(),
             webhooks: live.webhooks.clone(),
             findings: live.findings.clone(),
+            dropped: live.dropped,
         }
+    }
+}
+
+impl Listener {
+    /// After `stop`: waits until the monitors have said goodbye, at most `GOODBYE`. A process
+    /// about to exit calls it, or its watchers see a reset instead of a close.
+    pub async fn stopped(&mut self) {
+        let _ = tokio::time::timeout(GOODBYE, &mut self.task).await;
+        self.task.abort();
     }
 }
 
@@ -420,7 +454,7 @@ async fn monitor(
         .options
         .token
         .as_ref()
-        .is_none_or(|t| bearer == Some(t.expose()));
+        .is_none_or(|t| bearer.is_some_and(|b| admission::same(b, t)));
     if !allowed {
         let answer = http::response(
             401,
@@ -440,7 +474,13 @@ async fn monitor(
     let Some(ws) = accept(stream, &request, "the monitor is a WebSocket", None).await else {
         return;
     };
-    monitor::serve(ws, &shared.journal, shared.stopping.subscribe()).await;
+    monitor::serve(
+        ws,
+        &shared.journal,
+        &shared.redactor,
+        shared.stopping.subscribe(),
+    )
+    .await;
 }
 
 fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
@@ -534,10 +574,10 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         let Ok(mut live) = shared.store.lock() else {
             return;
         };
-        let number = live.streams.len() as u64 + 1;
+        let number = live.next_number();
         let mut state = StreamState::new(number, path.clone(), remote.to_string());
         state.request = Some(seen.clone());
-        live.streams.push(state);
+        live.add_stream(state);
         number
     };
     shared.journal.publish(
@@ -558,6 +598,7 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
     let options = ReceiverOptions {
         reply_tone: shared.options.reply_tone,
         record_dir: shared.options.record_dir.clone(),
+        redactor: shared.redactor.clone(),
     };
     let mut stream = LiveStream {
         number,
@@ -629,7 +670,7 @@ impl LiveStream {
     /// Runs `f` on the receiver and this stream's live record, under one lock.
     fn update<R>(&mut self, f: impl FnOnce(&mut Receiver, &mut StreamState) -> R) -> Option<R> {
         let mut live = self.shared.store.lock().ok()?;
-        let state = live.streams.get_mut((self.number - 1) as usize)?;
+        let state = live.stream_mut(self.number)?;
         Some(f(&mut self.receiver, state))
     }
 

@@ -25,6 +25,7 @@ use crate::catalog::Finding;
 use crate::clock;
 use crate::edge::AnsweredBy;
 use crate::provider::webhook::WebhookRecord;
+use crate::secret::Redactor;
 
 /// The journal keeps at most this many events, none older than `JOURNAL_AGE`, and at most
 /// `JOURNAL_POINTS` level points in all: a listener with many streams would otherwise hold
@@ -239,13 +240,17 @@ impl Journal {
     }
 }
 
+/// Sends one event, masked: the monitor is an output like any other, and what it carries
+/// (webhooks' URLs, findings, refused paths) can hold the listener's secrets.
 async fn send<S: AsyncRead + AsyncWrite + Unpin>(
     ws: &mut WebSocketStream<S>,
     event: &MonitorEvent,
+    redactor: &Redactor,
 ) -> bool {
     let Ok(text) = serde_json::to_string(event) else {
         return true;
     };
+    let text = redactor.mask(&text);
     matches!(
         tokio::time::timeout(SEND_TIMEOUT, ws.send(Message::text(text))).await,
         Ok(Ok(()))
@@ -256,11 +261,12 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(
 pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut ws: WebSocketStream<S>,
     journal: &Journal,
+    redactor: &Redactor,
     mut stopping: tokio::sync::watch::Receiver<bool>,
 ) {
     let (earlier, mut live) = journal.subscribe();
     for event in &earlier {
-        if !send(&mut ws, event).await {
+        if !send(&mut ws, event, redactor).await {
             return;
         }
     }
@@ -270,7 +276,7 @@ pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
         tokio::select! {
             next = live.recv() => match next {
                 Ok(event) => {
-                    if !send(&mut ws, &event).await {
+                    if !send(&mut ws, &event, redactor).await {
                         return;
                     }
                 }

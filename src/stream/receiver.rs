@@ -5,6 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
 use base64::Engine;
@@ -17,6 +18,7 @@ use crate::audio::meter::{LevelPoint, Summary};
 use crate::audio::wav::Recorder;
 use crate::audio::{Codec, Decoder, Encoder, tone};
 use crate::clock::millis;
+use crate::secret::Redactor;
 
 /// A frame arriving this much later than its media timestamp says, beyond the stream's most
 /// punctual frame, is late.
@@ -30,6 +32,8 @@ pub struct ReceiverOptions {
     pub reply_tone: bool,
     /// Write one WAV per track into this folder.
     pub record_dir: Option<PathBuf>,
+    /// What recording names must not show (a stream id or track name may echo the token).
+    pub redactor: Arc<Redactor>,
 }
 
 /// A message to send back to the provider.
@@ -56,6 +60,8 @@ pub struct Step {
 struct Track {
     decoder: Decoder,
     recorder: Option<Recorder>,
+    /// Why the recording could not start or stopped, until it has been told.
+    recording_failed: Option<String>,
 }
 
 /// How late the sender is. Each frame's offset is its arrival minus its media timestamp; the
@@ -329,8 +335,13 @@ impl Receiver {
         let rate_hz = self.rate_hz;
         let mut samples = std::mem::take(&mut self.samples);
         let payload = std::mem::take(&mut self.payload);
-        self.track(name, codec).decode_into(&payload, &mut samples);
+        let recording_failed = self.track(name, codec).decode_into(&payload, &mut samples);
         self.payload = payload;
+        if let Some(why) = recording_failed {
+            let why = self.options.redactor.mask(&why);
+            live.recordings.push(why.clone());
+            say(live, step, why);
+        }
         let late = media
             .timestamp_ms
             .is_some_and(|ts| self.lateness.is_late(arrived, ts));
@@ -368,34 +379,45 @@ impl Receiver {
         if self.tracks.contains_key(name) {
             return TrackDecoder(self.tracks.get_mut(name).expect("present: just looked"));
         }
-        let number = self.number;
-        let rate_hz = self.rate_hz;
-        let record_dir = self.options.record_dir.as_ref();
-        let stream_name: String = self
-            .stream_id
-            .chars()
-            .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
-            .take(40)
-            .collect();
+        let recording = self.options.record_dir.as_ref().map(|dir| {
+            let redactor = &self.options.redactor;
+            let stream = file_part(&redactor.mask(&self.stream_id), "stream");
+            let track = file_part(&redactor.mask(name), "track");
+            Recorder::create(
+                dir.join(format!("{:03}-{stream}-{track}.wav", self.number)),
+                self.rate_hz,
+            )
+            .map_err(|e| format!("recording {name} could not start: {e}"))
+        });
+        let (recorder, recording_failed) = match recording {
+            Some(Ok(recorder)) => (Some(recorder), None),
+            Some(Err(why)) => (None, Some(why)),
+            None => (None, None),
+        };
         let track = self
             .tracks
             .entry(name.to_string())
             .or_insert_with(|| Track {
                 decoder: Decoder::new(codec),
-                recorder: record_dir.and_then(|dir| {
-                    let stream = if stream_name.is_empty() {
-                        "stream"
-                    } else {
-                        &stream_name
-                    };
-                    Recorder::create(
-                        dir.join(format!("{number:03}-{stream}-{name}.wav")),
-                        rate_hz,
-                    )
-                    .ok()
-                }),
+                recorder,
+                recording_failed,
             });
         TrackDecoder(track)
+    }
+}
+
+/// A stream id or track name as part of a file name: what a peer sent, so only letters,
+/// digits, `-` and `_` (no separator, no `..`), at most 40 of them.
+fn file_part(raw: &str, instead: &str) -> String {
+    let part: String = raw
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_'))
+        .take(40)
+        .collect();
+    if part.is_empty() {
+        instead.to_string()
+    } else {
+        part
     }
 }
 
@@ -403,14 +425,18 @@ impl Receiver {
 struct TrackDecoder<'a>(&'a mut Track);
 
 impl TrackDecoder<'_> {
-    fn decode_into(self, payload: &[u8], samples: &mut Vec<i16>) {
+    /// Decodes into `samples` and records them; a recording that could not start or just
+    /// failed is said once, never dropped in silence.
+    fn decode_into(self, payload: &[u8], samples: &mut Vec<i16>) -> Option<String> {
         let track = self.0;
         track.decoder.decode_into(payload, samples);
         if let Some(recorder) = track.recorder.as_mut()
-            && recorder.write(samples).is_err()
+            && let Err(e) = recorder.write(samples)
         {
             track.recorder = None;
+            track.recording_failed = Some(format!("recording stopped: {e}"));
         }
+        track.recording_failed.take()
     }
 }
 

@@ -22,6 +22,7 @@ use super::{FilePicker, SystemPicker};
 use crate::catalog::CheckId;
 use crate::engine::{Command, DemoInfo, Engine, Event, RunId, WatchStatus};
 use crate::report::{Format, verdict_line};
+use crate::secret::Redactor;
 use crate::session::{Session, SessionOptions};
 use crate::stream::confirm::Arrival;
 use crate::stream::listener::Notice;
@@ -387,23 +388,20 @@ impl App {
         self.report.renders()
     }
 
-    /// Values typed into the window that must never reach a report.
-    fn secrets(&self) -> Vec<String> {
-        [
-            self.target.auth_token.clone(),
-            self.live.token.clone(),
-            self.provider.api_key.clone(),
-            self.watch.token.clone(),
-        ]
-        .into_iter()
-        .filter(|s| !s.is_empty())
-        .collect()
+    /// Values typed into the window that must never reach a report, and the URL's password.
+    fn redactor(&self) -> Redactor {
+        let mut redactor = Redactor::of([
+            self.target.auth_token.as_str(),
+            self.live.token.as_str(),
+            self.provider.api_key.as_str(),
+            self.watch.token.as_str(),
+        ]);
+        redactor.add_url(&self.target.settings.url);
+        redactor
     }
 
     fn rendered(&self, format: Format) -> String {
-        let secrets = self.secrets();
-        let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
-        crate::report::render(&self.report_session(), format, &secrets)
+        crate::report::render(&self.report_session(), format, &self.redactor())
     }
 
     /// Acts on what the person asked of the report view.

@@ -79,37 +79,47 @@ impl FrameStats {
         due
     }
 
+    // The one print of the library: timings and memory only, nothing a person typed, for
+    // `--measure-frames` run from a terminal.
+    #[allow(clippy::print_stdout)]
     fn print(&self) {
+        println!("{}", self.report());
+    }
+
+    /// The figures, a line each.
+    fn report(&self) -> String {
         let describe = |name: &str, samples: &[f32]| {
             if samples.is_empty() {
-                println!("{name}: no frames");
-                return;
+                return format!("{name}: no frames");
             }
             let mut sorted = samples.to_vec();
             sorted.sort_by(f32::total_cmp);
             let mean = sorted.iter().sum::<f32>() / sorted.len() as f32;
-            println!(
+            format!(
                 "{name}: {} frames, CPU per frame mean {:.2} ms, median {:.2} ms, p95 {:.2} ms",
                 sorted.len(),
                 mean * 1000.0,
                 sorted[sorted.len() / 2] * 1000.0,
                 sorted[sorted.len() * 95 / 100] * 1000.0
-            );
+            )
         };
-        println!(
-            "launch to first frame: {:.0} ms",
-            self.first_frame_ms.unwrap_or_default()
-        );
-        describe("idle", &self.idle);
-        describe("while checks run or a stream plays", &self.busy);
+        let mut lines = vec![
+            format!(
+                "launch to first frame: {:.0} ms",
+                self.first_frame_ms.unwrap_or_default()
+            ),
+            describe("idle", &self.idle),
+            describe("while checks run or a stream plays", &self.busy),
+        ];
         if !self.memory.is_empty() {
             let series: Vec<String> = self
                 .memory
                 .iter()
                 .map(|(at, kib)| format!("{at} s: {:.1} MB", *kib as f64 / 1024.0))
                 .collect();
-            println!("memory (VmRSS): {}", series.join(", "));
+            lines.push(format!("memory (VmRSS): {}", series.join(", ")));
         }
+        lines.join("\n")
     }
 }
 
@@ -153,6 +163,12 @@ mod tests {
         assert!(due.run_all && !due.close);
         assert_eq!(stats.frame(&measure, launched, frame(true)), Due::default());
         assert_eq!(stats.idle.len(), 3);
+        let report = stats.report();
+        assert!(
+            report.contains("idle: 3 frames, CPU per frame mean 2.00 ms"),
+            "{report}"
+        );
+        assert!(report.contains("while checks run or a stream plays: no frames"));
         let over = Measure {
             seconds: 0.0,
             ..measure

@@ -157,8 +157,11 @@ pub fn golden(name: &str, report: &CheckReport, options: &CheckOptions) {
     // What people read never holds a library's debug output.
     let renderings = [
         ("text", text::render(report)),
-        ("markdown", render(&session, Format::Markdown, &[])),
-        ("html", render(&session, Format::Html, &[])),
+        (
+            "markdown",
+            render(&session, Format::Markdown, &Default::default()),
+        ),
+        ("html", render(&session, Format::Html, &Default::default())),
     ];
     for (format, shown) in renderings {
         for debug in ["Error(", "Other("] {
@@ -175,7 +178,8 @@ pub fn golden(name: &str, report: &CheckReport, options: &CheckOptions) {
 pub fn golden_session(name: &str, session: &stream_doctor::session::Session) {
     use stream_doctor::report::{Format, render};
     let json: serde_json::Value =
-        serde_json::from_str(&render(session, Format::Json, &[])).expect("the session JSON parses");
+        serde_json::from_str(&render(session, Format::Json, &Default::default()))
+            .expect("the session JSON parses");
     let got = serde_json::to_string_pretty(&normalise(json)).unwrap() + "\n";
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/golden")

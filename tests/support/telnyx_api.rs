@@ -368,7 +368,8 @@ async fn route(seen: &Seen, state: &Arc<Mutex<State>>) -> Option<Reply> {
                 .as_str()
                 .filter(|u| u.starts_with("ws://127.0.0.1"))
             {
-                tokio::spawn(stream_to(url.to_string(), "v3:alive"));
+                let token = seen.body["stream_auth_token"].as_str().map(str::to_string);
+                tokio::spawn(stream_to(url.to_string(), "v3:alive", token));
             }
             reply(200, json!({"data": {"result": "ok"}}))
         }
@@ -391,9 +392,11 @@ async fn route(seen: &Seen, state: &Arc<Mutex<State>>) -> Option<Reply> {
     })
 }
 
-/// What the provider does after an accepted `streaming_start`: connect and stream.
-async fn stream_to(url: String, call: &str) {
+/// What the provider does after an accepted `streaming_start`: connect and stream, with the
+/// `stream_auth_token` it was given in the auth header and the `connected` message.
+async fn stream_to(url: String, call: &str, token: Option<String>) {
     tokio::time::sleep(Duration::from_millis(100)).await;
-    let options = super::tone_replay(url, 0.3, Pace::Max, Some(call));
+    let mut options = super::tone_replay(url, 0.3, Pace::Max, Some(call));
+    options.auth_token = token.map(stream_doctor::secret::Secret::new);
     replay::run(&options, &|_| {}).await;
 }
