@@ -1,7 +1,6 @@
-# The headless Stream Doctor (no window, no GPU libraries): the listener a platform runs next to
-# your app (Railway, Render, Fly: see deploy/), and the GitHub Action's `check` (action.yml).
-# It lives at the repository root because GitHub builds an action's Dockerfile with the action's
-# own folder as the context.
+# The headless Stream Doctor (no window, no GPU libraries) as the listener a platform runs next
+# to your app (Railway, Render, Fly: see deploy/). The GitHub Action has its own image,
+# action.Dockerfile, because GitHub runs actions as root and this one is not.
 
 FROM rust:1.95-slim-bookworm AS build
 WORKDIR /src
@@ -17,8 +16,7 @@ FROM debian:bookworm-slim AS runtime
 # No packages added: the checks trust the public roots built into the binary (as a provider
 # does), and `--ca-file` adds private ones.
 COPY --from=build /src/target/deploy/stream-doctor /usr/local/bin/stream-doctor
-# An unprivileged user. uid 1001 is also the runner user on GitHub-hosted runners, so the
-# action can write the workspace and the step's summary and output files without root.
+# An unprivileged user: the listener needs no privilege, and a platform runs it as it is.
 USER 1001:1001
 # Platforms set PORT; listen binds 0.0.0.0:$PORT when it is set, and needs STREAM_DOCTOR_TOKEN.
 ENV PORT=8080
