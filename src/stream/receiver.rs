@@ -474,6 +474,83 @@ mod tests {
     }
 
     #[test]
+    fn a_recording_that_cannot_be_made_is_said_once_and_names_stay_inside_the_folder() {
+        let dir = tempfile::tempdir().expect("a temporary folder");
+        let gone = dir.path().join("removed");
+        let options = ReceiverOptions {
+            record_dir: Some(gone.clone()),
+            redactor: Arc::new(Redactor::of(["t0ken-in-a-name"])),
+            ..ReceiverOptions::default()
+        };
+        let (mut receiver, mut script, mut live) = started(Provider::Telnyx, options);
+        let mut encoder = Encoder::new(Codec::Pcmu);
+        let frame = encoder.encode(&tone(440.0, 0.5, 8000, 160));
+        let first = receiver.text(
+            &script.media("inbound", 1, &frame),
+            Instant::now(),
+            &mut live,
+        );
+        let said: Vec<&String> = first
+            .events
+            .iter()
+            .filter(|e| e.contains("recording inbound could not start"))
+            .collect();
+        assert_eq!(said.len(), 1, "{:?}", first.events);
+        assert!(
+            live.recordings
+                .iter()
+                .any(|r| r.contains("could not start"))
+        );
+        let second = receiver.text(
+            &script.media("inbound", 2, &frame),
+            Instant::now(),
+            &mut live,
+        );
+        assert!(second.events.is_empty(), "said once: {:?}", second.events);
+        assert_eq!(
+            live.tracks["inbound"].frames, 2,
+            "the stream goes on unrecorded"
+        );
+
+        // A track name from the peer never leaves the folder, and a secret in it is masked.
+        let options = ReceiverOptions {
+            record_dir: Some(dir.path().to_path_buf()),
+            redactor: Arc::new(Redactor::of(["t0ken-in-a-name"])),
+            ..ReceiverOptions::default()
+        };
+        let (mut receiver, mut script, mut live) = started(Provider::Telnyx, options);
+        for name in ["../../escape", "t0ken-in-a-name"] {
+            receiver.text(&script.media(name, 1, &frame), Instant::now(), &mut live);
+        }
+        receiver.finish(&mut live);
+        let mut names: Vec<String> = std::fs::read_dir(dir.path())
+            .expect("the folder")
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".wav"))
+            .collect();
+        names.sort();
+        assert_eq!(names.len(), 2, "{names:?}");
+        assert!(
+            names
+                .iter()
+                .all(|n| !n.contains("..") && !n.contains("t0ken")),
+            "{names:?}"
+        );
+        assert!(
+            names.iter().any(|n| n.ends_with("-escape.wav")),
+            "{names:?}"
+        );
+        assert!(
+            !dir.path()
+                .parent()
+                .expect("parent")
+                .join("escape.wav")
+                .exists()
+        );
+    }
+
+    #[test]
     fn a_stream_is_recognised_counted_and_metered() {
         for provider in Provider::ALL {
             let (mut receiver, mut script, mut live) =
