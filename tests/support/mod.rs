@@ -227,7 +227,10 @@ fn normalise(json: &str) -> String {
             (r#""(started_at|ended_at)": "[^"]*""#, r#""$1": "TIME""#),
             (r#""(not_before|not_after)": "[^"]*""#, r#""$1": "DATE""#),
             (r#""sha256": "[^"]*""#, r#""sha256": "FINGERPRINT""#),
-            (r#""(stream_id|call_control_id|at)": "[^"]*""#, r#""$1": "ID""#),
+            (
+                r#""(stream_id|call_control_id|at)": "[^"]*""#,
+                r#""$1": "ID""#,
+            ),
         ]
         .into_iter()
         .map(|(pattern, with)| (regex::Regex::new(pattern).unwrap(), with))
