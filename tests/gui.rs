@@ -361,6 +361,74 @@ fn the_report_copies_exports_and_opens_read_only() {
     assert!(harness.state().viewing.is_none());
 }
 
+/// What leaves the window (the clipboard, exported files) never holds the auth token typed
+/// into it or the password of the URL checked, while the check itself ran with both.
+#[test]
+fn the_reports_the_window_gives_out_hold_no_secret() {
+    const TOKEN: &str = "SECRET-window-token-5e21";
+    const PASSWORD: &str = "SECRET-window-pass-90ab";
+    let dir = tempfile::tempdir().unwrap();
+    let saved = dir.path().join("report.html");
+    let dialogs = Dialogs {
+        save: Some(saved.clone()),
+        open: None,
+    };
+    // A real listener, reached by a URL with a password, the token sent to it.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let listener = runtime
+        .block_on(stream_doctor::stream::listener::Listener::start(
+            stream_doctor::stream::listener::ListenOptions {
+                bind: "127.0.0.1:0".parse().unwrap(),
+                ..Default::default()
+            },
+            std::sync::Arc::new(|_| {}),
+        ))
+        .unwrap();
+    let mut harness = app(Harness::builder(), 1280.0, 800.0, dialogs);
+    ready(&mut harness);
+    {
+        let target = &mut harness.state_mut().target;
+        target.settings.use_demo = false;
+        target.settings.url = format!(
+            "ws://alice:{PASSWORD}@127.0.0.1:{}/api/calls/1/audio",
+            listener.addr().port()
+        );
+        target.auth_token = TOKEN.into();
+    }
+    run_all(&mut harness);
+    let store = listener.store();
+    let arrived =
+        store.lock().unwrap().streams.iter().any(|s| {
+            s.request.as_ref().is_some_and(|r| r.auth_token_header) && s.messages.media > 0
+        });
+    assert!(
+        arrived,
+        "the provider stream carried the token to the listener"
+    );
+    harness.get_by_label("Report").click();
+    harness.run_steps(2);
+    harness.get_by_label("Copy as Markdown").click();
+    harness.step();
+    let copied: Vec<String> = harness
+        .output()
+        .platform_output
+        .commands
+        .iter()
+        .filter_map(|c| match c {
+            egui::OutputCommand::CopyText(text) => Some(text.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(copied.len(), 1);
+    harness.get_by_label("Export HTML…").click();
+    harness.run_steps(2);
+    let exported = std::fs::read_to_string(&saved).unwrap();
+    for text in [&copied[0], &exported] {
+        assert!(text.contains("alice:[redacted]@"), "{text}");
+        assert!(!text.contains(TOKEN) && !text.contains(PASSWORD));
+    }
+}
+
 /// The Report tab keeps its preview until the session changes: idle frames render nothing.
 #[test]
 fn the_report_preview_renders_only_when_the_session_changes() {
