@@ -13,8 +13,8 @@ use crate::catalog::{CauseId, CheckId, Finding, FoundBy};
 use crate::check::evidence::{DnsSource, TlsEvidence};
 use crate::check::{CheckResult, Status};
 use crate::diagnosis::{Cause, Diagnosis};
-use crate::net::target::Scope;
-use crate::net::tls::ChainEntry;
+use crate::records::address::Scope;
+use crate::records::certificate::ChainEntry;
 use crate::session::Session;
 use crate::vantage::Vantage;
 

@@ -20,6 +20,7 @@ pub mod explain;
 pub mod net;
 pub mod probe;
 pub mod provider;
+pub mod records;
 pub mod report;
 pub mod secret;
 pub mod session;

@@ -461,7 +461,7 @@ async fn a_reader_that_goes_away_does_not_take_the_listener_down() {
     assert_eq!(sent.streams[0].error, None, "{:?}", sent.streams[0]);
     let closed_normally = matches!(
         sent.streams[0].close,
-        Some(stream_doctor::net::close::Close::Frame {
+        Some(stream_doctor::records::close::Close::Frame {
             code: Some(1000),
             ..
         })

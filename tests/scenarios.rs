@@ -13,9 +13,9 @@ use stream_doctor::check::Status;
 use stream_doctor::check::evidence::ProviderEvidence;
 use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::{Pki, Served};
-use stream_doctor::net::close::Close;
-use stream_doctor::net::tls::ChainEntry;
 use stream_doctor::probe::CheckOptions;
+use stream_doctor::records::certificate::ChainEntry;
+use stream_doctor::records::close::Close;
 use support::{HOST, Scenario, dump, first_cause, first_failure, golden, run_url};
 
 async fn expect_failure(
@@ -589,7 +589,7 @@ async fn a_vantage_without_ipv6_leaves_aaaa_addresses_out_and_says_so() {
     // First, so Happy Eyeballs would try it first.
     options.resolve.insert(
         0,
-        stream_doctor::net::target::ResolvePin {
+        stream_doctor::records::address::ResolvePin {
             host: HOST.into(),
             port: scenario.server.addr().port(),
             addr: "2001:db8::1".parse().unwrap(),

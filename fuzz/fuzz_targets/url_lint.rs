@@ -2,7 +2,8 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use stream_doctor::net::target::{ResolvePin, Target, template_leftovers};
+use stream_doctor::net::target::{Target, template_leftovers};
+use stream_doctor::records::address::ResolvePin;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {

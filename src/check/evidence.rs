@@ -9,10 +9,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::catalog::CheckId;
 use crate::edge::AnsweredBy;
-use crate::net::close::Close;
-use crate::net::target::Scope;
-use crate::net::tls::ChainEntry;
-use crate::net::upgrade::{Exchange, Problem};
+use crate::records::address::Scope;
+use crate::records::certificate::ChainEntry;
+use crate::records::close::Close;
+use crate::records::exchange::{Exchange, Problem};
 use crate::stream::caller::{Ending, Received, Sent, SentCounts};
 use crate::stream::live::MediaFormat;
 

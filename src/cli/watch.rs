@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::output::Output;
 use super::{CaFile, SummaryFormat, parse};
-use stream_doctor::net::target::ResolvePin;
+use stream_doctor::records::address::ResolvePin;
 use stream_doctor::secret::Secret;
 use stream_doctor::stream::monitor::MonitorEvent;
 use stream_doctor::stream::watch::{self, WatchEnd, WatchOptions};

@@ -22,7 +22,7 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
 use self::certs::{CertError, Pki, Served};
 use crate::net::http;
-use crate::net::target::ResolvePin;
+use crate::records::address::ResolvePin;
 use crate::stream::telnyx::AUTH_TOKEN_HEADER;
 
 /// The host name the demo target answers to (pinned to 127.0.0.1, never looked up).

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::handshake::client::generate_key;
@@ -16,6 +15,7 @@ use tokio_tungstenite::tungstenite::protocol::Role;
 use super::connect::BoxedIo;
 use super::target::Target;
 use crate::clock::millis;
+use crate::records::exchange::{Exchange, Problem};
 
 /// A response header block larger than this is not a WebSocket handshake.
 pub const MAX_HEADER_BYTES: usize = 64 * 1024;
@@ -23,55 +23,6 @@ const MAX_HEADERS: usize = 100;
 const BODY_EXCERPT_BYTES: usize = 1024;
 /// How long to wait for a body after the headers of a refusal.
 const BODY_WAIT: Duration = Duration::from_millis(300);
-
-/// What one upgrade request got back: always the evidence, whatever happened.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Exchange {
-    pub request: String,
-    pub status_line: Option<String>,
-    pub status: Option<u16>,
-    pub headers: Vec<(String, String)>,
-    pub body_excerpt: String,
-    pub accept_expected: String,
-    pub accept_ok: bool,
-    pub received_bytes: usize,
-    pub response_ms: f64,
-    /// Why no complete response was read, when none was.
-    pub problem: Option<Problem>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "kind", content = "message", rename_all = "snake_case")]
-pub enum Problem {
-    Timeout(String),
-    Closed(String),
-    Malformed(String),
-    Io(String),
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Problem::Timeout(text)
-            | Problem::Closed(text)
-            | Problem::Malformed(text)
-            | Problem::Io(text) => f.write_str(text),
-        }
-    }
-}
-
-impl Exchange {
-    pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers
-            .iter()
-            .find(|(n, _)| n.eq_ignore_ascii_case(name))
-            .map(|(_, v)| v.as_str())
-    }
-
-    pub fn upgraded(&self) -> bool {
-        self.status == Some(101) && self.accept_ok
-    }
-}
 
 /// What to ask for beside the standard upgrade headers.
 #[derive(Clone, Copy, Debug, Default)]

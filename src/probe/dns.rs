@@ -20,7 +20,8 @@ use crate::check::CheckResult;
 use crate::check::evidence::{Address, DnsEvidence, DnsSource};
 use crate::clock::millis;
 use crate::edge;
-use crate::net::target::{ResolvePin, Scope, Target};
+use crate::net::target::Target;
+use crate::records::address::{ResolvePin, Scope};
 
 /// A name server as a person types it is not an IP address.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

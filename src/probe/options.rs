@@ -7,7 +7,7 @@ use std::time::Duration;
 use rustls_pki_types::CertificateDer;
 
 use crate::catalog::Provider;
-use crate::net::target::ResolvePin;
+use crate::records::address::ResolvePin;
 use crate::secret::Secret;
 
 /// An extra request header given with `-H 'Name: value'`.

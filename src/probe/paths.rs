@@ -14,7 +14,8 @@ use crate::check::{CheckResult, Status};
 use crate::clock::millis;
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
-use crate::net::upgrade::{self, Ask, Exchange};
+use crate::net::upgrade::{self, Ask};
+use crate::records::exchange::Exchange;
 
 /// Route patterns people register by mistake in place of the value they stand for.
 const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];

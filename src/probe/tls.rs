@@ -22,7 +22,8 @@ use crate::edge;
 use crate::net::connect::{BoxedIo, server_name};
 use crate::net::tap::{Ear, Tapped};
 use crate::net::target::Target;
-use crate::net::tls::{CertInfo, ChainEntry, Verifier, client_config};
+use crate::net::tls::{Verifier, client_config};
+use crate::records::certificate::{CertInfo, ChainEntry};
 
 /// Keeps the first bytes the server sends, to recognise a plain HTTP answer to a ClientHello.
 #[derive(Default)]

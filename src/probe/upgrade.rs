@@ -15,7 +15,8 @@ use crate::clock::millis;
 use crate::edge::{self, AnsweredBy, AnswererKind, EdgeSignal};
 use crate::net::connect::{self, BoxedIo, Verify};
 use crate::net::target::Target;
-use crate::net::upgrade::{self, Ask, Exchange, Problem, exchange};
+use crate::net::upgrade::{self, Ask, exchange};
+use crate::records::exchange::{Exchange, Problem};
 
 /// The cause a non-upgrading HTTP status points at.
 pub fn status_cause(status: u16) -> CauseId {

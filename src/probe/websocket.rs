@@ -15,10 +15,11 @@ use crate::check::CheckResult;
 use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
 use crate::clock::millis;
 use crate::edge::{self, Platform};
-use crate::net::close::{self, Close};
+use crate::net::close;
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::client_request;
+use crate::records::close::Close;
 
 const PING_PAYLOAD: &[u8] = b"stream-doctor";
 
@@ -127,7 +128,7 @@ pub async fn check(
             Some(Ok(Message::Close(frame))) => {
                 let close = witness
                     .close()
-                    .unwrap_or_else(|| Close::frame(frame.as_ref()));
+                    .unwrap_or_else(|| close::of_frame(frame.as_ref()));
                 closed = Some((close, opened.elapsed()));
             }
             Some(Ok(Message::Text(text))) => received.push(text.chars().take(200).collect()),

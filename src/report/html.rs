@@ -12,7 +12,7 @@ use crate::check::{CheckResult, Status};
 use crate::checklist::ITEMS;
 use crate::clock;
 use crate::diagnosis::snippet;
-use crate::net::tls::{self, ChainEntry};
+use crate::records::certificate::{self, ChainEntry};
 use crate::session::{Session, StreamRecord};
 
 /// `text` as HTML would show it, for tests that look for a string in the page.
@@ -165,7 +165,7 @@ fn evidence(check: &CheckResult) -> Markup {
                                 }
                             },
                             ChainEntry::Unreadable { .. } => {
-                                tr { td colspan="4" { (tls::UNREADABLE) } }
+                                tr { td colspan="4" { (certificate::UNREADABLE) } }
                             },
                         }
                     }

@@ -17,7 +17,7 @@ use crate::check::evidence::{Evidence, Reached, VariantKind, VariantOutcome};
 use crate::check::{CheckResult, Status};
 use crate::clock;
 use crate::diagnosis::Diagnosis;
-use crate::net::tls;
+use crate::records::certificate;
 use crate::secret::Redactor;
 use crate::session::Session;
 
@@ -113,7 +113,7 @@ pub fn key_evidence(check: &CheckResult) -> Vec<String> {
             }
             for entry in &tls.chain {
                 let Some(cert) = entry.cert() else {
-                    lines.push(tls::UNREADABLE.to_string());
+                    lines.push(certificate::UNREADABLE.to_string());
                     continue;
                 };
                 let names = if cert.names.is_empty() {

@@ -19,10 +19,11 @@ use super::{Provider, Reply, parse_reply};
 use crate::audio::{Codec, Encoder};
 use crate::clock::millis;
 use crate::edge::{self, AnsweredBy};
-use crate::net::close::{self, Close, CloseWitness, Sniffed};
+use crate::net::close::{self, CloseWitness, Sniffed};
 use crate::net::connect::{self, ConnectError, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::{RequestError, client_request};
+use crate::records::close::Close;
 use crate::secret::Secret;
 
 /// Messages the server sent back that are kept word for word (all are counted).
@@ -450,7 +451,7 @@ async fn read_replies(
             Ok(Message::Close(frame)) => {
                 break witness
                     .close()
-                    .unwrap_or_else(|| Close::frame(frame.as_ref()));
+                    .unwrap_or_else(|| close::of_frame(frame.as_ref()));
             }
             Ok(Message::Pong(payload)) if payload.as_ref() == START_BARRIER => {
                 barrier.send_replace(());

@@ -13,8 +13,9 @@ use super::caller::{self, CLOCK_RATE_HZ, Call, Dial, Plan, Replies, SentCounts};
 use crate::audio::wav::Clip;
 use crate::audio::{Codec, tone};
 use crate::clock::millis;
-use crate::net::close::Close;
-use crate::net::target::{ResolvePin, Target};
+use crate::net::target::Target;
+use crate::records::address::ResolvePin;
+use crate::records::close::Close;
 use crate::secret::Secret;
 
 pub use super::caller::Pace;

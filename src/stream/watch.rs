@@ -13,8 +13,9 @@ use super::monitor::{Happening, MonitorEvent};
 use crate::catalog::Provider;
 use crate::clock::millis;
 use crate::net::connect::{self, Verify};
-use crate::net::target::{ResolvePin, Target};
+use crate::net::target::Target;
 use crate::net::upgrade::client_request;
+use crate::records::address::ResolvePin;
 use crate::secret::Secret;
 
 #[derive(Clone, Debug)]

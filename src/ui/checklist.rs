@@ -15,7 +15,7 @@ use crate::checklist::{
     ITEMS, Item, ItemKind, ManualStep, Verdict, provider_evidence, suggested_verdict,
 };
 use crate::clock;
-use crate::net::tls::{self, ChainEntry};
+use crate::records::certificate::{self, ChainEntry};
 use crate::report::key_evidence;
 use crate::session::Session;
 
@@ -224,7 +224,7 @@ fn chain_table(ui: &mut egui::Ui, tls: &TlsEvidence) {
                         ui.label(clock::minutes::text(cert.not_after));
                     }
                     ChainEntry::Unreadable { error } => {
-                        ui.label(tls::UNREADABLE).on_hover_text(error);
+                        ui.label(certificate::UNREADABLE).on_hover_text(error);
                     }
                 }
                 ui.end_row();

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use super::FilePicker;
 use crate::demo::DemoMode;
 use crate::engine::DemoInfo;
-use crate::net::target::ResolvePin;
 use crate::net::tls::load_certificates;
 use crate::probe::CheckOptions;
 use crate::probe::dns::name_server;
+use crate::records::address::ResolvePin;
 use crate::secret::Secret;
 
 const MAX_HISTORY: usize = 10;

@@ -1,0 +1,8 @@
+//! The records floor: what happened, as plain data that knows no sockets, no runtime and no
+//! WebSocket library. The checks' evidence, the diagnosis, the session, the comparison and the
+//! reports stand on these; the network and stream code above fills them in.
+
+pub mod address;
+pub mod certificate;
+pub mod close;
+pub mod exchange;
