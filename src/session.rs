@@ -16,7 +16,7 @@ use crate::checklist::Verdict;
 use crate::clock;
 use crate::diagnosis::{Diagnosis, diagnose};
 use crate::probe::{CheckOptions, CheckReport};
-use crate::provider::webhook::WebhookRecord;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 use crate::stream::live::{StreamState, StreamSummary};
 use crate::vantage::Vantage;

@@ -4,7 +4,8 @@
 
 use ed25519_dalek::SigningKey;
 use libfuzzer_sys::fuzz_target;
-use stream_doctor::provider::signature::{SignatureVerdict, telnyx_key};
+use stream_doctor::provider::signature::telnyx_key;
+use stream_doctor::records::webhook::SignatureVerdict;
 use stream_doctor::provider::webhook;
 
 fuzz_target!(|data: &[u8]| {

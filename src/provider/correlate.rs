@@ -12,11 +12,11 @@
 
 use std::time::{Duration, Instant};
 
-use super::signature::SignatureVerdict;
-use super::webhook::WebhookRecord;
 use crate::catalog::{CauseId, Finding};
 use crate::clock;
 use crate::net::target::template_leftovers;
+use crate::records::webhook::SignatureVerdict;
+use crate::records::webhook::WebhookRecord;
 
 /// How long a started stream may take to arrive before it is reported missing.
 pub const DEFAULT_STARTED_GRACE: Duration = Duration::from_secs(10);

@@ -10,9 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use ed25519_dalek::{Signature, VerifyingKey};
 use hmac::{Hmac, Mac};
-use serde::{Deserialize, Serialize};
 use sha1::Sha1;
 
+use crate::records::webhook::{Judged, SignatureVerdict};
 use crate::secret::Secret;
 
 /// How far a Telnyx timestamp may be from now, either way.
@@ -20,33 +20,6 @@ pub const TELNYX_TOLERANCE_SECS: i64 = 300;
 pub const TELNYX_SIGNATURE_HEADER: &str = "telnyx-signature-ed25519";
 pub const TELNYX_TIMESTAMP_HEADER: &str = "telnyx-timestamp";
 pub const TWILIO_SIGNATURE_HEADER: &str = "x-twilio-signature";
-
-/// How a webhook's signature was judged; the signature itself is never kept.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SignatureVerdict {
-    Valid,
-    /// Wrong key, changed body, a timestamp too far away, or malformed (the problem says).
-    Invalid,
-    /// The provider's signature headers were not there.
-    Missing,
-    /// No key was given to judge it with.
-    Unchecked,
-}
-
-impl SignatureVerdict {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            SignatureVerdict::Valid => "valid",
-            SignatureVerdict::Invalid => "invalid",
-            SignatureVerdict::Missing => "missing",
-            SignatureVerdict::Unchecked => "unchecked",
-        }
-    }
-}
-
-/// A verdict and, when it is not `valid`, the step that decided it.
-pub type Judged = (SignatureVerdict, Option<String>);
 
 fn invalid(why: impl Into<String>) -> Judged {
     (SignatureVerdict::Invalid, Some(why.into()))

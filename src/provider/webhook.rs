@@ -4,91 +4,17 @@
 //! `CallSid`, `StreamError`). Each signature is judged (`signature`) and never trusted silently.
 
 use ed25519_dalek::VerifyingKey;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
-use super::signature::{self, SignatureVerdict};
+use super::signature;
+
 use crate::catalog::Provider;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 /// Bodies over this many bytes are refused (413) and recorded without their content.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
-
-/// One webhook as received (stream.md's and provider.md's `webhooks` array).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct WebhookRecord {
-    /// `streaming.started`, `stream-error`, … or what the body was instead of a webhook.
-    pub event_type: String,
-    pub signature: SignatureVerdict,
-    /// The step that decided a verdict other than `valid`.
-    #[serde(default)]
-    pub signature_problem: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub received_at: OffsetDateTime,
-    pub call_control_id: Option<String>,
-    pub stream_id: Option<String>,
-    pub failure_reason: Option<String>,
-    pub stream_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub provider: Option<Provider>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub remote: Option<String>,
-    /// Why the body could not be read as a webhook, when it could not.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub problem: Option<String>,
-}
-
-impl WebhookRecord {
-    fn new(provider: Provider, judged: signature::Judged, received_at: OffsetDateTime) -> Self {
-        Self {
-            event_type: String::new(),
-            signature: judged.0,
-            signature_problem: judged.1,
-            received_at,
-            call_control_id: None,
-            stream_id: None,
-            failure_reason: None,
-            stream_url: None,
-            provider: Some(provider),
-            remote: None,
-            problem: None,
-        }
-    }
-
-    /// A POST that was not read: too large, or cut off.
-    pub fn unread(provider: Provider, problem: String, received_at: OffsetDateTime) -> Self {
-        let judged = (
-            SignatureVerdict::Unchecked,
-            Some("the body was not read".into()),
-        );
-        Self {
-            event_type: "(unread)".into(),
-            problem: Some(problem),
-            ..Self::new(provider, judged, received_at)
-        }
-    }
-
-    /// The `streaming.started` (Telnyx) or `stream-started` (Twilio) of a stream.
-    pub fn is_started(&self) -> bool {
-        matches!(
-            self.event_type.as_str(),
-            "streaming.started" | "stream-started"
-        )
-    }
-
-    /// A failure the provider reports for a stream.
-    pub fn is_failed(&self) -> bool {
-        matches!(
-            self.event_type.as_str(),
-            "streaming.failed" | "stream-error" | "stream-failed"
-        )
-    }
-
-    /// The body could be read as the provider's webhook.
-    pub fn readable(&self) -> bool {
-        self.problem.is_none()
-    }
-}
 
 /// The fields of a Telnyx webhook a diagnosis uses; unknown ones are ignored.
 #[derive(Debug, Deserialize)]
@@ -189,6 +115,7 @@ pub fn twilio(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::records::webhook::SignatureVerdict;
 
     fn now() -> OffsetDateTime {
         time::macros::datetime!(2026-11-25 14:00 UTC)

@@ -6,3 +6,4 @@ pub mod address;
 pub mod certificate;
 pub mod close;
 pub mod exchange;
+pub mod webhook;

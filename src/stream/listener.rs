@@ -39,7 +39,7 @@ use crate::clock::millis;
 use crate::net::connect::Io;
 use crate::net::http;
 use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
-use crate::provider::webhook::WebhookRecord;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::{Redactor, Secret};
 
 /// A frame larger than this closes its stream with 1009.

@@ -14,7 +14,7 @@ use crate::audio::meter::{LevelPoint, Summary, decimate};
 use crate::catalog::Finding;
 use crate::clock::millis;
 use crate::edge::AnsweredBy;
-use crate::provider::webhook::WebhookRecord;
+use crate::records::webhook::WebhookRecord;
 
 /// 30 s of 20 ms frames.
 pub const RECENT_POINTS: usize = 1500;

@@ -24,7 +24,7 @@ use crate::audio::meter::LevelPoint;
 use crate::catalog::Finding;
 use crate::clock;
 use crate::edge::AnsweredBy;
-use crate::provider::webhook::WebhookRecord;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Redactor;
 
 /// The journal keeps at most this many events, none older than `JOURNAL_AGE`, and at most

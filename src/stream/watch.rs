@@ -166,7 +166,7 @@ pub struct Mirror {
 #[derive(Debug, PartialEq)]
 pub enum News {
     Nothing,
-    Webhook(Box<crate::provider::webhook::WebhookRecord>),
+    Webhook(Box<crate::records::webhook::WebhookRecord>),
     Finding(crate::catalog::Finding),
 }
 

@@ -12,7 +12,8 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 use crate::catalog::Provider;
 use crate::clock;
 use crate::net::http::{self, Request};
-use crate::provider::webhook::{self, MAX_BODY_BYTES, WebhookRecord};
+use crate::provider::webhook::{self, MAX_BODY_BYTES};
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 /// What judging a webhook needs.

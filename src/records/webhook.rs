@@ -1,0 +1,111 @@
+//! A provider's webhook as the listener records it (one record per POST, whatever it held) and
+//! how its signature was judged. Reading the body and judging the signature are `provider`'s.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use crate::catalog::Provider;
+
+/// How a webhook's signature was judged; the signature itself is never kept.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureVerdict {
+    Valid,
+    /// Wrong key, changed body, a timestamp too far away, or malformed (the problem says).
+    Invalid,
+    /// The provider's signature headers were not there.
+    Missing,
+    /// No key was given to judge it with.
+    Unchecked,
+}
+
+impl SignatureVerdict {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SignatureVerdict::Valid => "valid",
+            SignatureVerdict::Invalid => "invalid",
+            SignatureVerdict::Missing => "missing",
+            SignatureVerdict::Unchecked => "unchecked",
+        }
+    }
+}
+
+/// A verdict and, when it is not `valid`, the step that decided it.
+pub type Judged = (SignatureVerdict, Option<String>);
+
+/// One webhook as received (stream.md's and provider.md's `webhooks` array).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WebhookRecord {
+    /// `streaming.started`, `stream-error`, … or what the body was instead of a webhook.
+    pub event_type: String,
+    pub signature: SignatureVerdict,
+    /// The step that decided a verdict other than `valid`.
+    #[serde(default)]
+    pub signature_problem: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub received_at: OffsetDateTime,
+    pub call_control_id: Option<String>,
+    pub stream_id: Option<String>,
+    pub failure_reason: Option<String>,
+    pub stream_url: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub provider: Option<Provider>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remote: Option<String>,
+    /// Why the body could not be read as a webhook, when it could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
+}
+
+impl WebhookRecord {
+    /// An empty record of a POST from `provider`, its signature judged.
+    pub fn new(provider: Provider, judged: Judged, received_at: OffsetDateTime) -> Self {
+        Self {
+            event_type: String::new(),
+            signature: judged.0,
+            signature_problem: judged.1,
+            received_at,
+            call_control_id: None,
+            stream_id: None,
+            failure_reason: None,
+            stream_url: None,
+            provider: Some(provider),
+            remote: None,
+            problem: None,
+        }
+    }
+
+    /// A POST that was not read: too large, or cut off.
+    pub fn unread(provider: Provider, problem: String, received_at: OffsetDateTime) -> Self {
+        let judged = (
+            SignatureVerdict::Unchecked,
+            Some("the body was not read".into()),
+        );
+        Self {
+            event_type: "(unread)".into(),
+            problem: Some(problem),
+            ..Self::new(provider, judged, received_at)
+        }
+    }
+
+    /// The `streaming.started` (Telnyx) or `stream-started` (Twilio) of a stream.
+    pub fn is_started(&self) -> bool {
+        matches!(
+            self.event_type.as_str(),
+            "streaming.started" | "stream-started"
+        )
+    }
+
+    /// A failure the provider reports for a stream.
+    pub fn is_failed(&self) -> bool {
+        matches!(
+            self.event_type.as_str(),
+            "streaming.failed" | "stream-error" | "stream-failed"
+        )
+    }
+
+    /// The body could be read as the provider's webhook.
+    pub fn readable(&self) -> bool {
+        self.problem.is_none()
+    }
+}
