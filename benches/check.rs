@@ -4,8 +4,9 @@
 
 use std::time::{Duration, Instant};
 
+use stream_doctor::check::options::CheckOptions;
 use stream_doctor::demo::{DemoMode, DemoTarget};
-use stream_doctor::probe::{self, CheckOptions};
+use stream_doctor::probe;
 
 const RUNS: usize = 30;
 

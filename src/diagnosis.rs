@@ -3,10 +3,11 @@
 //! public contract (docs/diagnosis.md): add new ones, never rename or reuse one.
 
 use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
 
 use crate::catalog::{CauseId, CheckId, Finding, FoundBy, Severity};
 use crate::check::evidence::{Evidence, VariantKind};
-use crate::check::{CheckResult, Status};
+use crate::check::{CheckResult, Status, ToolInfo};
 
 /// One named cause with its evidence and fix.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -458,5 +459,28 @@ mod tests {
         ] {
             assert!(ids.contains(&id), "{id} missing");
         }
+    }
+}
+
+/// The whole answer of `check`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CheckReport {
+    pub tool: ToolInfo,
+    pub target: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub duration_ms: f64,
+    pub checks: Vec<CheckResult>,
+    pub diagnosis: Diagnosis,
+}
+
+impl CheckReport {
+    /// 0 when nothing stops the provider; 1 when a cause is `fail` or a probe broke.
+    pub fn exit_code(&self) -> i32 {
+        if self.diagnosis.reachable { 0 } else { 1 }
+    }
+
+    pub fn check(&self, id: CheckId) -> Option<&CheckResult> {
+        self.checks.iter().find(|c| c.id == id)
     }
 }

@@ -11,14 +11,15 @@ use time::{OffsetDateTime, Time};
 
 use crate::audio::meter::{LevelPoint, decimate};
 use crate::catalog::{CheckId, Finding};
+use crate::check::options::CheckOptions;
 use crate::check::{CheckResult, ToolInfo};
 use crate::checklist::Verdict;
 use crate::clock;
+use crate::diagnosis::CheckReport;
 use crate::diagnosis::{Diagnosis, diagnose};
-use crate::probe::{CheckOptions, CheckReport};
+use crate::records::live::{StreamState, StreamSummary};
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
-use crate::stream::live::{StreamState, StreamSummary};
 use crate::vantage::Vantage;
 
 /// Bumped when a field changes meaning; new fields alone do not bump it.

@@ -16,7 +16,7 @@ use support::Scenario;
 
 fn session(
     scenario: &Scenario,
-    report: &stream_doctor::probe::CheckReport,
+    report: &stream_doctor::diagnosis::CheckReport,
     label: &str,
 ) -> Session {
     let mut session = Session::from_check(

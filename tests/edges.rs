@@ -13,8 +13,8 @@ use stream_doctor::check::Status;
 use stream_doctor::check::evidence::RetryReason;
 use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::{Pki, Served};
+use stream_doctor::diagnosis::CheckReport;
 use stream_doctor::edge::AnswererKind;
-use stream_doctor::probe::CheckReport;
 use support::{HOST, PATH, Scenario, dump, first_failure, golden};
 
 const RAILWAY_502: &str = "<!DOCTYPE html><html><head><title>Application failed to respond</title></head><body><h1>Application failed to respond</h1><p>This error appears to be caused by the application.</p></body></html>";

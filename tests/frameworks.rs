@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use stream_doctor::catalog::{CauseId, CheckId};
 use stream_doctor::check::Status;
-use stream_doctor::probe::CheckOptions;
+use stream_doctor::check::options::CheckOptions;
 use support::{dump, first_failure, run_url};
 
 /// A framework server; killed when dropped.

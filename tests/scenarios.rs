@@ -11,9 +11,9 @@ use stream_doctor::catalog::CauseId;
 use stream_doctor::catalog::CheckId;
 use stream_doctor::check::Status;
 use stream_doctor::check::evidence::ProviderEvidence;
+use stream_doctor::check::options::CheckOptions;
 use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::{Pki, Served};
-use stream_doctor::probe::CheckOptions;
 use stream_doctor::records::certificate::ChainEntry;
 use stream_doctor::records::close::Close;
 use support::{HOST, Scenario, dump, first_cause, first_failure, golden, run_url};
@@ -22,7 +22,7 @@ async fn expect_failure(
     name: &str,
     scenario: &Scenario,
     cause: CauseId,
-) -> stream_doctor::probe::CheckReport {
+) -> stream_doctor::diagnosis::CheckReport {
     let report = scenario.run().await;
     golden(name, &report, &scenario.options());
     assert_eq!(first_cause(&report), Some(cause), "{}", dump(&report));
@@ -603,7 +603,7 @@ async fn a_vantage_without_ipv6_leaves_aaaa_addresses_out_and_says_so() {
     assert!(note.contains("1 AAAA address(es) were not tried"), "{note}");
     let tcp = report.check(CheckId::Tcp).unwrap();
     assert_eq!(tcp.status, Status::Pass, "{}", tcp.summary);
-    let tried = |report: &stream_doctor::probe::CheckReport| -> Vec<bool> {
+    let tried = |report: &stream_doctor::diagnosis::CheckReport| -> Vec<bool> {
         let tcp = report.check(CheckId::Tcp).unwrap().details.tcp().unwrap();
         tcp.attempts.iter().map(|a| a.address.is_ipv6()).collect()
     };

@@ -11,8 +11,9 @@ use futures_util::{SinkExt, StreamExt};
 use stream_doctor::audio::Codec;
 use stream_doctor::audio::wav;
 use stream_doctor::catalog::Provider;
+use stream_doctor::records::live::ListenSummary;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::listener::{ListenOptions, ListenSummary, Listener};
+use stream_doctor::stream::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 use tokio_tungstenite::tungstenite::Message;
 

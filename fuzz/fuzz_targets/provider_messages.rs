@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
-use stream_doctor::stream::live::StreamState;
+use stream_doctor::records::live::StreamState;
 use stream_doctor::stream::receiver::{Receiver, ReceiverOptions};
 use stream_doctor::stream::{Inbound, Read, parse, parse_reply, read};
 

@@ -10,11 +10,11 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::catalog::CheckId;
 use crate::edge::AnsweredBy;
 use crate::records::address::Scope;
+use crate::records::call::{Ending, Received, Sent, SentCounts};
 use crate::records::certificate::ChainEntry;
 use crate::records::close::Close;
 use crate::records::exchange::{Exchange, Problem};
-use crate::stream::caller::{Ending, Received, Sent, SentCounts};
-use crate::stream::live::MediaFormat;
+use crate::records::live::MediaFormat;
 
 /// The `Evidence` enum, one variant per check (named as the check is), with its reader, its
 /// accessors, its JSON (the inner type's, `null` for none) and `From` each evidence type.

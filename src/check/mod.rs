@@ -3,6 +3,7 @@
 //! (docs/checks.md): extend them, never rename them.
 
 pub mod evidence;
+pub mod options;
 
 use serde::{Deserialize, Deserializer, Serialize};
 

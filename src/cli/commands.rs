@@ -13,10 +13,11 @@ use super::{
     ReportFormat, SummaryFormat, USAGE, github, parse,
 };
 use stream_doctor::catalog::Severity;
+use stream_doctor::check::options::{CheckOptions, parse_header};
 use stream_doctor::demo::DemoTarget;
 use stream_doctor::explain;
 use stream_doctor::net::tls;
-use stream_doctor::probe::{self, CheckOptions, Progress, parse_header};
+use stream_doctor::probe::{self, Progress};
 use stream_doctor::report::{self, streams, verdict_line};
 use stream_doctor::secret::Secret;
 use stream_doctor::session::{Session, SessionOptions};

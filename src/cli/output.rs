@@ -12,7 +12,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use clap::ArgMatches;
 
-use stream_doctor::probe::parse_header;
+use stream_doctor::check::options::parse_header;
 use stream_doctor::secret::Redactor;
 
 /// Where the extra request headers of `check` come from besides `-H`.

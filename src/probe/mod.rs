@@ -4,7 +4,6 @@
 //! Its product is a `CheckReport`: what `check --format json` prints.
 
 pub mod dns;
-pub mod options;
 pub mod paths;
 pub mod provider;
 pub mod tcp;
@@ -15,39 +14,13 @@ pub mod websocket;
 
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-
-pub use self::options::{CheckOptions, parse_header};
 use crate::catalog::CheckId;
+use crate::check::options::CheckOptions;
 use crate::check::{CheckResult, Status, ToolInfo};
 use crate::clock::{self, millis};
-use crate::diagnosis::{Diagnosis, diagnose};
+use crate::diagnosis::{CheckReport, diagnose};
 use crate::edge::AnsweredBy;
 use crate::net::connect::BoxedIo;
-
-/// The whole answer of `check`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct CheckReport {
-    pub tool: ToolInfo,
-    pub target: String,
-    #[serde(with = "time::serde::rfc3339")]
-    pub started_at: OffsetDateTime,
-    pub duration_ms: f64,
-    pub checks: Vec<CheckResult>,
-    pub diagnosis: Diagnosis,
-}
-
-impl CheckReport {
-    /// 0 when nothing stops the provider; 1 when a cause is `fail` or a probe broke.
-    pub fn exit_code(&self) -> i32 {
-        if self.diagnosis.reachable { 0 } else { 1 }
-    }
-
-    pub fn check(&self, id: CheckId) -> Option<&CheckResult> {
-        self.checks.iter().find(|c| c.id == id)
-    }
-}
 
 /// What the runner reports while it works, for progress displays.
 #[derive(Clone, Debug)]

@@ -7,9 +7,9 @@
 use std::net::SocketAddr;
 use std::time::Instant;
 
-use super::CheckOptions;
 use crate::catalog::{CauseId, CheckId, Finding};
 use crate::check::evidence::{PathsEvidence, Reached, VariantKind, VariantOutcome};
+use crate::check::options::CheckOptions;
 use crate::check::{CheckResult, Status};
 use crate::clock::millis;
 use crate::net::connect::{self, Verify};

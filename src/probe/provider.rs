@@ -6,17 +6,17 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::CheckOptions;
 use super::upgrade::status_cause;
 use crate::audio::{Codec, tone};
 use crate::catalog::Provider;
 use crate::catalog::{CauseId, CheckId};
 use crate::check::CheckResult;
 use crate::check::evidence::{ProviderEvidence, SentStream};
+use crate::check::options::CheckOptions;
 use crate::clock::millis;
 use crate::net::target::Target;
+use crate::records::live::MediaFormat;
 use crate::stream::caller::{self, CLOCK_RATE_HZ, Dial, OpenError, Pace, Plan};
-use crate::stream::live::MediaFormat;
 use crate::stream::script::FRAME_MS;
 
 /// One second of audio.

@@ -7,10 +7,10 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use super::CheckOptions;
 use crate::catalog::{CauseId, CheckId, Finding};
 use crate::check::CheckResult;
 use crate::check::evidence::{Retry, RetryReason, UpgradeEvidence};
+use crate::check::options::CheckOptions;
 use crate::clock::millis;
 use crate::edge::{self, AnsweredBy, AnswererKind, EdgeSignal};
 use crate::net::connect::{self, BoxedIo, Verify};

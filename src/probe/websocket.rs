@@ -9,10 +9,10 @@ use futures_util::{SinkExt, StreamExt};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::http::HeaderMap;
 
-use super::CheckOptions;
 use crate::catalog::{CauseId, CheckId, Finding};
 use crate::check::CheckResult;
 use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
+use crate::check::options::CheckOptions;
 use crate::clock::millis;
 use crate::edge::{self, Platform};
 use crate::net::close;

@@ -6,17 +6,15 @@
 //! with its HTTP status. The key is a `Secret`: it reaches the `Authorization` header and
 //! nothing else.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 
-use crate::catalog::Finding;
 use crate::net::tls::{Verifier, client_config};
-use crate::provider::records;
+use crate::records::telnyx_api::{self, Answer, RequestRecord};
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE: &str = "https://api.telnyx.com/v2";
@@ -40,24 +38,6 @@ pub enum ApiError {
     Shape { path: String, why: String },
     #[error("the HTTP client could not be set up: {0}")]
     Client(String),
-}
-
-/// The first request a command made, as its JSON output echoes it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct RequestRecord {
-    pub method: String,
-    /// Relative to the API base.
-    pub path: String,
-    pub query: BTreeMap<String, String>,
-}
-
-/// What a command got: its first request, the provider's `data` (pages concatenated, every
-/// field kept), and the findings that data supports.
-#[derive(Clone, Debug, Serialize)]
-pub struct Answer {
-    pub request: RequestRecord,
-    pub data: Value,
-    pub findings: Vec<Finding>,
 }
 
 /// One entry of the error envelope; the docs say `detail`, the SDK model `description`.
@@ -335,7 +315,7 @@ impl Api {
         let mut answer = self
             .list("/webhook_deliveries", &query, filter.limit)
             .await?;
-        answer.findings = records::delivery_findings(&answer.data);
+        answer.findings = telnyx_api::delivery_findings(&answer.data);
         Ok(answer)
     }
 
@@ -351,7 +331,7 @@ impl Api {
             EventsOf::Call(call) => {
                 let status = self.call_status(call).await?;
                 first = Some(status.request);
-                let status: records::CallStatus =
+                let status: telnyx_api::CallStatus =
                     serde_json::from_value(status.data).unwrap_or_default();
                 let leg = status.call_leg_id.ok_or_else(|| ApiError::Shape {
                     path: format!("/calls/{call}"),
@@ -361,7 +341,7 @@ impl Api {
             }
         };
         let mut answer = self.list("/call_events", &[filter], limit).await?;
-        answer.findings = records::event_findings(&answer.data);
+        answer.findings = telnyx_api::event_findings(&answer.data);
         if let Some(first) = first {
             answer.request = first;
         }

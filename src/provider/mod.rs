@@ -3,6 +3,5 @@
 
 pub mod api;
 pub mod correlate;
-pub mod records;
 pub mod signature;
 pub mod webhook;

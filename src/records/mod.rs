@@ -3,7 +3,10 @@
 //! reports stand on these; the network and stream code above fills them in.
 
 pub mod address;
+pub mod call;
 pub mod certificate;
 pub mod close;
 pub mod exchange;
+pub mod live;
+pub mod telnyx_api;
 pub mod webhook;

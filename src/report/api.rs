@@ -8,8 +8,9 @@ use serde::Serialize;
 
 use crate::catalog::FoundBy;
 use crate::diagnosis::Cause;
-use crate::provider::api::{Answer, RequestRecord};
-use crate::provider::records::{self, ActionResult, Application, CallEvent, CallStatus, Delivery};
+use crate::records::telnyx_api::{
+    self, ActionResult, Answer, Application, CallEvent, CallStatus, Delivery, RequestRecord,
+};
 
 /// Which of the provider's answers is being shown.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +59,7 @@ fn yes_no(value: Option<bool>) -> &'static str {
 }
 
 fn deliveries(out: &mut String, answer: &Answer) {
-    let list: Vec<Delivery> = records::items(&answer.data);
+    let list: Vec<Delivery> = telnyx_api::items(&answer.data);
     if list.is_empty() {
         out.push_str("No webhook deliveries match (the log keeps recent ones only).\n");
         return;
@@ -78,7 +79,7 @@ fn deliveries(out: &mut String, answer: &Answer) {
 }
 
 fn events(out: &mut String, answer: &Answer) {
-    let mut list: Vec<CallEvent> = records::items(&answer.data);
+    let mut list: Vec<CallEvent> = telnyx_api::items(&answer.data);
     if list.is_empty() {
         out.push_str("No events for this call (the provider keeps them for a limited time).\n");
         return;

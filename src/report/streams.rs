@@ -6,9 +6,9 @@ use std::fmt::Write;
 use serde::Serialize;
 
 use crate::diagnosis::Cause;
-use crate::stream::listener::ListenSummary;
-use crate::stream::live::{StreamState, TrackState};
-use crate::stream::replay::ReplaySummary;
+use crate::records::call::ReplaySummary;
+use crate::records::live::ListenSummary;
+use crate::records::live::{StreamState, TrackState};
 
 fn level(value: Option<f64>) -> String {
     value.map_or("-inf".to_string(), |d| format!("{d:.1}"))

@@ -8,9 +8,9 @@ use super::{key_evidence, severity_icon, status_icon, verdict_line};
 use crate::catalog::{CheckId, Severity};
 use crate::check::Status;
 use crate::clock;
+use crate::diagnosis::CheckReport;
 use crate::diagnosis::snippet;
 use crate::explain::{Explanation, Source};
-use crate::probe::CheckReport;
 
 fn style_of(status: Status) -> Style {
     let color = match status {

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
 use rustls::pki_types::CertificateDer;
-use serde::{Deserialize, Serialize};
 use tokio::sync::{mpsc, watch};
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -23,11 +22,10 @@ use crate::net::close::{self, CloseWitness, Sniffed};
 use crate::net::connect::{self, ConnectError, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::{RequestError, client_request};
+use crate::records::call::{Ending, Received, Replies, Sent, SentCounts};
 use crate::records::close::Close;
 use crate::secret::Secret;
 
-/// Messages the server sent back that are kept word for word (all are counted).
-const KEPT_MESSAGES: usize = 20;
 const KEPT_TEXT_CHARS: usize = 300;
 /// How long our close frame and the server's answer to it may take.
 const CLOSE_WAIT: Duration = Duration::from_millis(500);
@@ -89,79 +87,6 @@ pub enum OpenError {
     Timeout(Duration),
 }
 
-/// One of the messages a stream is made of.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Sent {
-    Connected,
-    Start,
-    Media,
-    Mark,
-    Stop,
-}
-
-/// What was sent, by kind.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct SentCounts {
-    pub connected: bool,
-    pub start: bool,
-    pub media: u64,
-    pub stop: bool,
-}
-
-impl SentCounts {
-    fn note(&mut self, sent: Sent) {
-        match sent {
-            Sent::Connected => self.connected = true,
-            Sent::Start => self.start = true,
-            Sent::Media => self.media += 1,
-            Sent::Mark => {}
-            Sent::Stop => self.stop = true,
-        }
-    }
-}
-
-/// A message the server sent back, as kept.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(untagged)]
-pub enum Received {
-    Text { at_ms: f64, text: String },
-    Binary { at_ms: f64, binary_bytes: usize },
-}
-
-/// What the server sent back, by kind, the names of its marks, and the first messages.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Replies {
-    pub media: u64,
-    pub mark: u64,
-    pub clear: u64,
-    pub other: u64,
-    pub marks: Vec<String>,
-    #[serde(default)]
-    pub messages: Vec<Received>,
-}
-
-impl Replies {
-    pub fn count(&self) -> u64 {
-        self.media + self.mark + self.clear + self.other
-    }
-
-    fn keep(&mut self, message: Received) {
-        if self.messages.len() < KEPT_MESSAGES {
-            self.messages.push(message);
-        }
-    }
-}
-
-/// How the stream ended, and when (from the opening; unknown when the server never answered
-/// our close).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Ending {
-    pub close: Close,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub at_ms: Option<f64>,
-}
-
 /// Everything one stream did.
 #[derive(Debug)]
 pub struct Call {
@@ -210,18 +135,6 @@ impl Streamed {
 struct Progress {
     sent: SentCounts,
     last_sent: Option<Sent>,
-}
-
-impl Sent {
-    pub fn name(self) -> &'static str {
-        match self {
-            Sent::Connected => "connected",
-            Sent::Start => "start",
-            Sent::Media => "media",
-            Sent::Mark => "mark",
-            Sent::Stop => "stop",
-        }
-    }
 }
 
 /// Runs one stream; `on_open` is called once the WebSocket is open, before anything is sent.

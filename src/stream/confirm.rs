@@ -5,10 +5,11 @@
 use std::time::Duration;
 
 use super::listener::wait_for_call;
-use super::live::LiveStore;
 use crate::catalog::{CauseId, Finding};
 use crate::clock;
-use crate::provider::api::{Answer, Api, ApiError, StreamStart};
+use crate::provider::api::{Api, ApiError, StreamStart};
+use crate::records::live::LiveStore;
+use crate::records::telnyx_api::Answer;
 
 /// Whether the stream arrived, when a listener was watching for it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

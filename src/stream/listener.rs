@@ -17,7 +17,6 @@ use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, Stream, StreamExt};
 use rustls::ServerConfig;
-use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
@@ -30,7 +29,6 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::admission::{
     self, Admitted, Doors, HANDSHAKE_TIMEOUT, accept, has_token, redacted_headers, shown_path,
 };
-use super::live::{Closed, ClosedBy, Dropped, LiveStore, StreamState, StreamSummary, UpgradeSeen};
 use super::monitor::{self, Happening, Journal, TrackLevels};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
 use super::webhooks;
@@ -39,6 +37,7 @@ use crate::clock::millis;
 use crate::net::connect::Io;
 use crate::net::http;
 use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
+use crate::records::live::{Closed, ClosedBy, ListenSummary, LiveStore, StreamState, UpgradeSeen};
 use crate::records::webhook::WebhookRecord;
 use crate::secret::{Redactor, Secret};
 
@@ -178,23 +177,6 @@ impl std::fmt::Display for Notice {
 }
 
 pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
-
-/// What `listen` prints at the end (stream.md's JSON).
-#[derive(Clone, Debug, Serialize)]
-pub struct ListenSummary {
-    pub listen: String,
-    pub refused: u64,
-    pub streams: Vec<StreamSummary>,
-    /// In arrival order, one record per POST.
-    pub webhooks: Vec<WebhookRecord>,
-    /// What the webhooks and the streams say together (`provider.*`), as raised; written as
-    /// cause records by the renderers, which know the fixes.
-    #[serde(skip)]
-    pub findings: Vec<Finding>,
-    /// How many of the oldest closed streams, webhooks and findings were let go while the
-    /// listener ran (it keeps every open stream and the newest `KEEP_CLOSED` of each).
-    pub dropped: Dropped,
-}
 
 struct Shared {
     options: ListenOptions,

@@ -1,7 +1,7 @@
 //! Media streams: the providers' protocols (`protocol`, one file per provider), the messages of
 //! one stream in order (`script`), the provider's side of a stream (`caller`, which `replay`
 //! and the `provider` check both run), the listener that stands in for the user's server with
-//! its socket-free per-stream state (`receiver`), the live store the window reads, and a stream
+//! its socket-free per-stream state (`receiver`), and a stream
 //! started through the provider's API and confirmed at the listener (`confirm`), and the
 //! listener's monitor, which a person watches from elsewhere (`monitor`, `watch`).
 //! Messages from either provider are read into one provider-neutral shape, `Inbound`.
@@ -11,7 +11,6 @@ pub mod caller;
 pub mod confirm;
 mod flex;
 pub mod listener;
-pub mod live;
 pub mod monitor;
 pub mod ngrok;
 pub mod protocol;
@@ -31,6 +30,7 @@ use serde_json::Value;
 
 use self::protocol::Protocol;
 use crate::catalog::Provider;
+use crate::records::live::MessageKind;
 
 impl Provider {
     /// How this provider writes and reads its messages.
@@ -102,23 +102,6 @@ pub enum Inbound {
     Error(String),
     /// An event this tool does not know, by its name.
     Unknown(String),
-}
-
-/// What a stream's messages are counted as.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MessageKind {
-    Connected,
-    Start,
-    Media,
-    Stop,
-    Dtmf,
-    Mark,
-    /// Provider errors and events this tool does not know.
-    Other,
-    /// Text that is not a provider message.
-    Invalid,
-    /// Binary frames, which no provider sends.
-    Binary,
 }
 
 impl Inbound {

@@ -19,11 +19,11 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use super::live::{Closed, MediaFormat};
 use crate::audio::meter::LevelPoint;
 use crate::catalog::Finding;
 use crate::clock;
 use crate::edge::AnsweredBy;
+use crate::records::live::{Closed, MediaFormat};
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Redactor;
 
@@ -341,7 +341,7 @@ mod tests {
             },
             Happening::Stop,
             Happening::Close(Closed::new(
-                super::super::live::ClosedBy::Remote,
+                crate::records::live::ClosedBy::Remote,
                 Some(1000),
                 "",
             )),

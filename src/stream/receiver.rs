@@ -10,14 +10,14 @@ use std::time::Instant;
 
 use base64::Engine;
 
-use super::live::TrackState;
-use super::live::{MediaFormat, StreamState};
 use super::script::{FRAME_MS, reply_mark, reply_media};
-use super::{Inbound, MediaRef, MessageKind, Provider, Read, StartInfo};
+use super::{Inbound, MediaRef, Provider, Read, StartInfo};
 use crate::audio::meter::{LevelPoint, Summary};
 use crate::audio::wav::Recorder;
 use crate::audio::{Codec, Decoder, Encoder, tone};
 use crate::clock::millis;
+use crate::records::live::TrackState;
+use crate::records::live::{MediaFormat, MessageKind, StreamState};
 use crate::secret::Redactor;
 
 /// A frame arriving this much later than its media timestamp says, beyond the stream's most

@@ -6,16 +6,15 @@
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::CertificateDer;
-use serde::Serialize;
 
 use super::Provider;
-use super::caller::{self, CLOCK_RATE_HZ, Call, Dial, Plan, Replies, SentCounts};
+use super::caller::{self, CLOCK_RATE_HZ, Call, Dial, Plan};
 use crate::audio::wav::Clip;
 use crate::audio::{Codec, tone};
 use crate::clock::millis;
 use crate::net::target::Target;
 use crate::records::address::ResolvePin;
-use crate::records::close::Close;
+use crate::records::call::{ReplaySummary, StreamOutcome};
 use crate::secret::Secret;
 
 pub use super::caller::Pace;
@@ -73,27 +72,6 @@ pub struct ReplayOptions {
     pub auth_token: Option<Secret>,
     /// The call id the streams carry, as a live call's would (random when not given).
     pub call_id: Option<String>,
-}
-
-#[derive(Clone, Debug, Default, Serialize)]
-pub struct StreamOutcome {
-    pub stream: usize,
-    pub sent: SentCounts,
-    pub received: Replies,
-    pub close: Option<Close>,
-    pub error: Option<String>,
-    pub duration_ms: f64,
-}
-
-#[derive(Clone, Debug, Serialize)]
-pub struct ReplaySummary {
-    pub url: String,
-    pub protocol: Provider,
-    pub codec: Codec,
-    pub streams: Vec<StreamOutcome>,
-    pub media_frames_sent: u64,
-    pub duration_ms: f64,
-    pub frames_per_sec: f64,
 }
 
 /// Runs every stream at once and reports what each sent and got back.

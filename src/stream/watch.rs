@@ -8,7 +8,6 @@ use futures_util::StreamExt;
 use rustls_pki_types::CertificateDer;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
-use super::live::{LiveStore, StreamState};
 use super::monitor::{Happening, MonitorEvent};
 use crate::catalog::Provider;
 use crate::clock::millis;
@@ -16,6 +15,7 @@ use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::client_request;
 use crate::records::address::ResolvePin;
+use crate::records::live::{LiveStore, StreamState};
 use crate::secret::Secret;
 
 #[derive(Clone, Debug)]
@@ -241,7 +241,7 @@ impl Mirror {
 mod tests {
     use super::*;
     use crate::audio::meter::LevelPoint;
-    use crate::stream::live::{Closed, ClosedBy};
+    use crate::records::live::{Closed, ClosedBy};
     use crate::stream::monitor::TrackLevels;
 
     fn event(stream: u64, what: Happening, replayed: bool) -> MonitorEvent {

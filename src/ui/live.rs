@@ -9,8 +9,8 @@ use egui::{Color32, RichText};
 use egui_plot::{Legend, Line, Plot};
 
 use crate::audio::meter::{FLOOR_DBFS, LevelPoint};
+use crate::records::live::{LiveStore, StreamState};
 use crate::secret::REDACTED;
-use crate::stream::live::{LiveStore, StreamState};
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LiveAction {

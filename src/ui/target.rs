@@ -8,10 +8,10 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::FilePicker;
+use crate::check::options::CheckOptions;
 use crate::demo::DemoMode;
 use crate::engine::DemoInfo;
 use crate::net::tls::load_certificates;
-use crate::probe::CheckOptions;
 use crate::probe::dns::name_server;
 use crate::records::address::ResolvePin;
 use crate::secret::Secret;

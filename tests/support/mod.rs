@@ -12,10 +12,11 @@ use std::time::Duration;
 
 use rustls::ServerConfig;
 use stream_doctor::catalog::CauseId;
+use stream_doctor::check::options::CheckOptions;
 use stream_doctor::demo::certs::{self, Pki, Served};
 use stream_doctor::demo::{Behavior, DemoServer};
-use stream_doctor::probe::CheckReport;
-use stream_doctor::probe::{self, CheckOptions};
+use stream_doctor::diagnosis::CheckReport;
+use stream_doctor::probe;
 use stream_doctor::records::address::ResolvePin;
 
 /// The name tests connect to; always pinned to 127.0.0.1, never looked up.

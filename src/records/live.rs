@@ -1,7 +1,7 @@
-//! What the listener knows about each stream while it runs: counters, tracks with their
-//! levels (the last 30 s at full rate, the whole stream decimated), and a bounded timeline of
-//! protocol events. The listener writes it; the window and `listen` read it. Its summary is
-//! the `listen` JSON of stream.md.
+//! What a listener knows about each stream while it runs: counters, tracks with their levels
+//! (the last 30 s at full rate, the whole stream decimated), a bounded timeline of protocol
+//! events, and the store of them all, bounded too. The listener (or a watch mirror) writes it;
+//! the window and `listen` read it. Its summary is `listen`'s JSON (docs/streams.md).
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -9,9 +9,9 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::{MessageKind, Provider};
 use crate::audio::meter::{LevelPoint, Summary, decimate};
 use crate::catalog::Finding;
+use crate::catalog::Provider;
 use crate::clock::millis;
 use crate::edge::AnsweredBy;
 use crate::records::webhook::WebhookRecord;
@@ -561,4 +561,38 @@ mod tests {
         assert_eq!(track.recent.len(), RECENT_POINTS);
         assert_eq!(track.recent.front().map(|p| p.at_ms), Some(200.0));
     }
+}
+
+/// What a stream's messages are counted as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MessageKind {
+    Connected,
+    Start,
+    Media,
+    Stop,
+    Dtmf,
+    Mark,
+    /// Provider errors and events this tool does not know.
+    Other,
+    /// Text that is not a provider message.
+    Invalid,
+    /// Binary frames, which no provider sends.
+    Binary,
+}
+
+/// What `listen` prints at the end (stream.md's JSON).
+#[derive(Clone, Debug, Serialize)]
+pub struct ListenSummary {
+    pub listen: String,
+    pub refused: u64,
+    pub streams: Vec<StreamSummary>,
+    /// In arrival order, one record per POST.
+    pub webhooks: Vec<WebhookRecord>,
+    /// What the webhooks and the streams say together (`provider.*`), as raised; written as
+    /// cause records by the renderers, which know the fixes.
+    #[serde(skip)]
+    pub findings: Vec<Finding>,
+    /// How many of the oldest closed streams, webhooks and findings were let go while the
+    /// listener ran (it keeps every open stream and the newest `KEEP_CLOSED` of each).
+    pub dropped: Dropped,
 }

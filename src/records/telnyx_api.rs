@@ -1,9 +1,12 @@
-//! Typed views of what the provider's API answers (a webhook delivery and its attempts, a call
-//! event, a call's status, a Call Control application), read leniently: every field optional,
-//! unknown ones ignored, since the raw `data` is what the JSON output passes through. And the
-//! findings those answers support.
+//! What the provider's REST API answered, as records: the request made and the `data` got
+//! (`Answer`), typed views of it (a webhook delivery and its attempts, a call event, a call's
+//! status, a Call Control application), read leniently: every field optional, unknown ones
+//! ignored, since the raw `data` is what the JSON output passes through. And the findings those
+//! answers support. Asking the API is `provider::api`'s.
 
-use serde::Deserialize;
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::{CauseId, Finding, Severity};
@@ -323,4 +326,22 @@ mod tests {
             findings[2].summary
         );
     }
+}
+
+/// The first request a command made, as its JSON output echoes it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct RequestRecord {
+    pub method: String,
+    /// Relative to the API base.
+    pub path: String,
+    pub query: BTreeMap<String, String>,
+}
+
+/// What a command got: its first request, the provider's `data` (pages concatenated, every
+/// field kept), and the findings that data supports.
+#[derive(Clone, Debug, Serialize)]
+pub struct Answer {
+    pub request: RequestRecord,
+    pub data: Value,
+    pub findings: Vec<Finding>,
 }
