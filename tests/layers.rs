@@ -1,6 +1,8 @@
-//! The one rule of docs/architecture.md, checked: no top-level module of `src/` uses another
-//! that uses it back, directly or through others. Uses are read from the source text
-//! (`crate::x` paths and `use crate::{x, ..}` groups), outside comments and test modules.
+//! The one rule of docs/architecture.md, checked: a top-level module of `src/` uses only
+//! modules of its own floor or the floors below it, in the order the document's picture draws
+//! them; every module has a floor; and no module uses another that uses it back, directly or
+//! through others. Uses are read from the source text (`crate::x` paths and
+//! `use crate::{x, ..}` groups), outside comments and test modules.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -80,8 +82,8 @@ fn cycle_through(graph: &BTreeMap<String, BTreeSet<String>>, from: &str) -> Opti
     None
 }
 
-#[test]
-fn no_module_uses_one_that_uses_it_back() {
+/// Which module uses which, among the library's top-level modules.
+fn graph() -> BTreeMap<String, BTreeSet<String>> {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut files = Vec::new();
     sources(&src, &mut files);
@@ -99,6 +101,88 @@ fn no_module_uses_one_that_uses_it_back() {
             .collect();
         graph.entry(module).or_default().extend(used);
     }
+    graph
+}
+
+/// The floors of docs/architecture.md's picture, top first: each line of the `text` block
+/// names a floor, then its modules (a trailing `/` marks a folder).
+fn floors(doc: &str) -> Vec<(String, Vec<String>)> {
+    let block = doc
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the picture");
+    block
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let floor = words.next()?.to_string();
+            let modules = words.map(|w| w.trim_end_matches('/').to_string()).collect();
+            Some((floor, modules))
+        })
+        .collect()
+}
+
+/// Every use that climbs: `module (floor) -> used (higher floor)`.
+fn upward_uses(
+    graph: &BTreeMap<String, BTreeSet<String>>,
+    floors: &[(String, Vec<String>)],
+) -> Vec<String> {
+    let height = |module: &str| {
+        floors
+            .iter()
+            .position(|(_, modules)| modules.iter().any(|m| m == module))
+            .map(|i| floors.len() - i)
+    };
+    let mut climbs = Vec::new();
+    for (module, used) in graph {
+        for other in used {
+            if let (Some(from), Some(to)) = (height(module), height(other))
+                && to > from
+            {
+                climbs.push(format!("{module} (floor {from}) uses {other} (floor {to})"));
+            }
+        }
+    }
+    climbs
+}
+
+#[test]
+fn every_module_uses_only_its_floor_and_the_floors_below() {
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/architecture.md"))
+            .unwrap();
+    let floors = floors(&doc);
+    assert!(floors.len() >= 10, "the picture was not read: {floors:?}");
+    let graph = graph();
+    let placed: BTreeSet<&String> = floors.iter().flat_map(|(_, m)| m).collect();
+    let unplaced: Vec<&String> = graph.keys().filter(|m| !placed.contains(m)).collect();
+    assert!(
+        unplaced.is_empty(),
+        "modules the picture does not place: {unplaced:?}"
+    );
+    let climbs = upward_uses(&graph, &floors);
+    assert!(climbs.is_empty(), "uses that point up a floor: {climbs:#?}");
+}
+
+#[test]
+fn a_use_of_a_higher_floor_is_caught() {
+    let floors = floors("```text\n top   ui/\n mid   session\n low   records/\n```\n");
+    let mut graph = BTreeMap::new();
+    graph.insert("ui".to_string(), BTreeSet::from(["records".to_string()]));
+    graph.insert(
+        "records".to_string(),
+        BTreeSet::from(["session".to_string()]),
+    );
+    assert_eq!(
+        upward_uses(&graph, &floors),
+        ["records (floor 1) uses session (floor 2)"]
+    );
+}
+
+#[test]
+fn no_module_uses_one_that_uses_it_back() {
+    let graph = graph();
     assert!(graph.len() >= 10, "the source was not read: {graph:?}");
     assert!(
         graph["probe"].contains("net") && graph["stream"].contains("net"),
