@@ -1,4 +1,4 @@
-//! Two reports of the same URL from two places, side by side (outside-in.md §2): check by
+//! Two reports of the same URL from two places, side by side (docs/outside-in.md): check by
 //! check, with what only the difference can show named as causes: a firewall between the
 //! internet and the server (`network.blocked_from_outside`, or `network.blocked_from_here`),
 //! a name that answers privately in one place and publicly in the other (`dns.split_horizon`),

@@ -1,6 +1,6 @@
 //! The diagnosis: a pure function from check results to the causes, ordered so that the first
 //! is the verdict, each with the evidence summary and a fix a person can act on. Cause ids are a
-//! public contract (docs/diagnosis.md): add new ones, never rename or reuse one.
+//! public contract (docs/checks.md): add new ones, never rename or reuse one.
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;

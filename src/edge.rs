@@ -1,7 +1,7 @@
 //! Who answered: the hosting platform's edge, a CDN, a proxy or tunnel, or the user's own app,
 //! told from what came back (response headers, the edge's own error pages), from the names a
 //! certificate covers, and from the host names a DNS name leads to. The fingerprints are the
-//! documented ones (shared/design/platforms.md §3.3); each verdict says what it rests on.
+//! documented ones (docs/platforms.md); each verdict says what it rests on.
 
 use serde::{Deserialize, Serialize};
 
@@ -132,7 +132,7 @@ impl Platform {
     }
 
     /// How long the edge keeps a connection that carries nothing, where the platform
-    /// documents it (platforms.md §3).
+    /// documents it (docs/platforms.md).
     pub fn idle_limit_secs(self) -> Option<u64> {
         match self {
             Platform::Fly => Some(60),
@@ -439,7 +439,7 @@ mod tests {
         from_response(&response).map(|a| (a.kind, a.name))
     }
 
-    /// One fingerprint a row, from platforms.md §3.3.
+    /// One fingerprint a row, from docs/platforms.md.
     #[test]
     fn each_fingerprint_names_its_party() {
         use AnswererKind::*;

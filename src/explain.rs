@@ -1,5 +1,5 @@
 //! A provider's own error code as a starting point: Twilio's Media Streams codes (319xx,
-//! shared/design/platforms.md §2.1) and Telnyx's `failure_reason` values, each with what it
+//! docs/providers.md) and Telnyx's `failure_reason` values, each with what it
 //! means in plain words and which checks answer it, so a person can go from the code in the
 //! provider's console to the checks that find the cause.
 

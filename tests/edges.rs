@@ -1,5 +1,5 @@
 //! The hosting platform's edge, emulated on 127.0.0.1 from its documented shapes (status,
-//! headers, body, certificate: shared/design/platforms.md §3), and certificates made the ways
+//! headers, body, certificate: docs/platforms.md), and certificates made the ways
 //! people make them. Each names its cause, and `answered_by` names who answered.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 

@@ -327,7 +327,7 @@ fn media(payload: &str, chunk: u64) -> String {
     )
 }
 
-/// Every item of stream.md's bad-input list: counted, shown, and no harm to other streams.
+/// Every item of docs/streams.md's bad-input list: counted, shown, and no harm to other streams.
 #[tokio::test]
 async fn bad_input_is_counted_and_harms_no_other_stream() {
     let mut listener = listener(ListenOptions {

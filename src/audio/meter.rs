@@ -1,4 +1,4 @@
-//! Levels, as stream.md defines them everywhere: per 20 ms frame and per track,
+//! Levels, as docs/streams.md defines them everywhere: per 20 ms frame and per track,
 //! `rms_dbfs = 20·log10(rms/32768)` and `peak_dbfs = 20·log10(max|x|/32768)`; silence is `None`
 //! (shown as the floor, written as `null`). A stream's summary is over all its samples.
 

@@ -1,4 +1,4 @@
-//! The Telnyx REST API, read with the user's key (telnyx-facts §4, platforms.md §1.2): the
+//! The Telnyx REST API, read with the user's key (docs/providers.md): the
 //! webhook delivery log, a call's events, its status, the Call Control application, and
 //! starting or stopping a stream on a live call. A deadline per request; pagination
 //! (`page[number]`, `page[size]`, `meta.total_pages`); 429 retried at most twice within 10 s

@@ -1,4 +1,4 @@
-//! Webhook signatures, judged as the providers' own SDKs judge them (platforms.md §1.1, §2.2),
+//! Webhook signatures, judged as the providers' own SDKs judge them (docs/providers.md),
 //! with the step that failed named, never trusted silently:
 //! - Telnyx: Ed25519 over `"{telnyx-timestamp}|{raw body}"`, the timestamp within 300 s either
 //!   way, key and signature in padded standard base64 (32 and 64 bytes), `verify_strict`;

@@ -1,5 +1,5 @@
 //! A provider's webhook as the listener records it: every POST gets a record, whatever it held.
-//! Telnyx sends JSON (`{"data": {"event_type", "occurred_at", "payload"}}`, telnyx-facts §3.1);
+//! Telnyx sends JSON (`{"data": {"event_type", "occurred_at", "payload"}}`, docs/providers.md);
 //! Twilio sends its stream status callbacks form-encoded (`StreamEvent`, `StreamSid`,
 //! `CallSid`, `StreamError`). Each signature is judged (`signature`) and never trusted silently.
 

@@ -352,7 +352,7 @@ impl StreamState {
     }
 }
 
-/// One stream in the `listen` summary (stream.md's JSON, extended).
+/// One stream in the `listen` summary (docs/streams.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StreamSummary {
     pub protocol: Option<String>,
@@ -580,7 +580,7 @@ pub enum MessageKind {
     Binary,
 }
 
-/// What `listen` prints at the end (stream.md's JSON).
+/// What `listen` prints at the end (docs/streams.md).
 #[derive(Clone, Debug, Serialize)]
 pub struct ListenSummary {
     pub listen: String,

@@ -33,7 +33,7 @@ impl SignatureVerdict {
 /// A verdict and, when it is not `valid`, the step that decided it.
 pub type Judged = (SignatureVerdict, Option<String>);
 
-/// One webhook as received (stream.md's and provider.md's `webhooks` array).
+/// One webhook as received (the `webhooks` array of docs/streams.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct WebhookRecord {
     /// `streaming.started`, `stream-error`, … or what the body was instead of a webhook.

@@ -1,5 +1,5 @@
 //! The listener's monitor: what it sees, as JSON events a person at their desk can watch while
-//! the listener runs somewhere else (outside-in.md §1). The `Journal` keeps the last ten
+//! the listener runs somewhere else (docs/outside-in.md). The `Journal` keeps the last ten
 //! minutes (at most 10,000 events) for a watcher that connects late and hands every new event
 //! to the watchers connected; `serve` runs one watcher's WebSocket: the journal first
 //! (`replayed: true`), then live events, with pings so a platform's idle timeout never cuts a

@@ -1,4 +1,4 @@
-//! Telnyx media streams (shapes in shared/design/telnyx-facts.md): `stream_id` at the top
+//! Telnyx media streams (shapes in docs/providers.md): `stream_id` at the top
 //! level, `sequence_number`, `chunk` and `timestamp` as strings, `media_format` inside `start`,
 //! the auth token in the `x-telnyx-streaming-auth-token` header and in `connected`. Its
 //! webhooks are the provider module's.

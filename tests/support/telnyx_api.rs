@@ -1,5 +1,5 @@
 //! A stand-in for the Telnyx REST API on 127.0.0.1, answering with the shapes its docs and SDK
-//! give (telnyx-facts §4): bearer auth, the error envelope, `page[number]`/`page[size]` with
+//! give (docs/providers.md): bearer auth, the error envelope, `page[number]`/`page[size]` with
 //! `meta.total_pages` (at most two items a page, so every list spans pages), webhook
 //! deliveries with attempts and header pairs, call events, call status, an application, the
 //! streaming actions, 429s with their headers, and a call that never answers. A
