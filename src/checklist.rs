@@ -199,11 +199,6 @@ pub fn suggested_verdict(evidence: &[&Finding]) -> Option<Verdict> {
         .then_some(Verdict::Problem)
 }
 
-/// The item of a check.
-pub fn item_for(check: CheckId) -> Option<&'static Item> {
-    ITEMS.iter().find(|i| i.kind == ItemKind::Check(check))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

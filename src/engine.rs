@@ -354,9 +354,8 @@ impl Engine {
             }
             Command::DetectTunnel { port } => {
                 runtime.spawn(async move {
-                    let api = SocketAddr::from(([127, 0, 0, 1], 4040));
                     emit(Event::Tunnel(
-                        ngrok::public_url(api, port, Duration::from_secs(2)).await,
+                        ngrok::public_url(ngrok::AGENT_API, port, Duration::from_secs(2)).await,
                     ));
                 });
             }

@@ -68,23 +68,9 @@ pub fn alaw_decode(byte: u8) -> i16 {
     }
 }
 
-/// A µ-law payload to samples.
-pub fn decode_ulaw(payload: &[u8]) -> Vec<i16> {
-    let mut samples = Vec::with_capacity(payload.len());
-    decode_ulaw_into(payload, &mut samples);
-    samples
-}
-
 /// Appends the samples of a µ-law payload to `samples`.
 pub fn decode_ulaw_into(payload: &[u8], samples: &mut Vec<i16>) {
     samples.extend(payload.iter().map(|b| ulaw_decode(*b)));
-}
-
-/// An A-law payload to samples.
-pub fn decode_alaw(payload: &[u8]) -> Vec<i16> {
-    let mut samples = Vec::with_capacity(payload.len());
-    decode_alaw_into(payload, &mut samples);
-    samples
 }
 
 /// Appends the samples of an A-law payload to `samples`.

@@ -1,14 +1,14 @@
 //! The local ngrok agent's API (`http://127.0.0.1:4040/api/tunnels`): where a tunnel runs,
 //! its public `https://` URL becomes the `wss://` URL to give the provider.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where the agent listens unless its config says otherwise.
-pub const AGENT_API: &str = "127.0.0.1:4040";
+pub const AGENT_API: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 4040);
 const LIMIT_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Deserialize)]
