@@ -30,7 +30,7 @@ use crate::records::live::LiveStore;
 use crate::records::telnyx_api::Answer;
 use crate::secret::Secret;
 use crate::stream::confirm::{self, Arrival};
-use crate::stream::listener::{ListenOptions, Listener, Notice};
+use crate::stream::listener::{ListenOptions, Listener};
 use crate::stream::monitor::MonitorEvent;
 use crate::stream::ngrok;
 use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
@@ -170,7 +170,8 @@ pub enum Event {
     },
     ListenFailed(String),
     ListenerStopped(ListenSummary),
-    Stream(Notice),
+    /// What a listener (local, or watched) said happened.
+    Stream(Box<MonitorEvent>),
     DemoStreamDone(Result<u64, String>),
     Tunnel(Result<String, String>),
     Watch(WatchStatus),
@@ -430,7 +431,8 @@ async fn start_listener(
     }
     let notice_emit = emit.clone();
     let bind = options.bind;
-    match Listener::start(options, Arc::new(move |n| notice_emit(Event::Stream(n)))).await {
+    let heard = move |event: &MonitorEvent| notice_emit(Event::Stream(Box::new(event.clone())));
+    match Listener::start(options, Arc::new(heard)).await {
         Ok(listener) => {
             let addr = listener.addr();
             emit(Event::Listening {
@@ -491,10 +493,10 @@ async fn watch_remote(options: WatchOptions, emit: impl Fn(Event) + Send + Sync 
                 pause = Duration::from_secs(1);
                 let mut unreadable = 0;
                 let news_emit = emit.clone();
-                let mut on_event = |event: MonitorEvent| match mirror.apply(&event) {
-                    News::Webhook(record) => news_emit(Event::Stream(Notice::Webhook(record))),
-                    News::Finding(finding) => news_emit(Event::Stream(Notice::Finding(finding))),
-                    News::Nothing => {}
+                let mut on_event = |event: MonitorEvent| {
+                    if mirror.apply(&event) != News::Nothing {
+                        news_emit(Event::Stream(Box::new(event)));
+                    }
                 };
                 match monitor.run(&mut on_event, &mut unreadable).await {
                     WatchEnd::Closed(reason) => {

@@ -417,3 +417,92 @@ async fn check_writes_the_job_summary_and_step_outputs_under_github_actions() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(text(&bad.stderr).contains("STREAM_DOCTOR_HEADERS"));
 }
+
+/// One event language: `listen` prints, for each event, the very line `watch` prints for it
+/// (time, stream number and all), a webhook, levels and notes included.
+#[tokio::test(flavor = "multi_thread")]
+async fn listen_and_watch_print_the_same_line_for_the_same_event() {
+    use std::process::Stdio;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let listening = bin()
+        .args(["listen", "--bind", &format!("127.0.0.1:{port}")])
+        .args(["--max-streams", "1"])
+        .env_remove("STREAM_DOCTOR_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    for _ in 0..100 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let watching = bin()
+        .args(["watch", &format!("ws://127.0.0.1:{port}")])
+        .env_remove("STREAM_DOCTOR_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let hook = "{\"data\":{\"event_type\":\"streaming.started\",\"payload\":{\"call_control_id\":\"v3:same\",\"stream_url\":\"wss://x.example/a\"}}}";
+    let mut tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .unwrap();
+    let post = format!(
+        "POST /webhooks/telnyx HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{hook}",
+        hook.len()
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut tcp, post.as_bytes())
+        .await
+        .unwrap();
+    let replay = run(vec![
+        "replay".into(),
+        format!("ws://127.0.0.1:{port}/api/calls/1/audio"),
+        "--seconds".into(),
+        "1.5".into(),
+        "--call-id".into(),
+        "v3:same".into(),
+    ])
+    .await;
+    assert_eq!(replay.status.code(), Some(0), "{}", text(&replay.stderr));
+    let listened = tokio::task::spawn_blocking(move || listening.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    let watched = tokio::task::spawn_blocking(move || watching.wait_with_output().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(watched.status.code(), Some(0), "{}", text(&watched.stderr));
+    // Event lines start with their time; `listen` adds its header and summary around them.
+    let events = |out: &Output| -> Vec<String> {
+        text(&out.stdout)
+            .lines()
+            .filter(|l| l.starts_with("20"))
+            .map(str::to_string)
+            .collect()
+    };
+    let (said, seen) = (events(&listened), events(&watched));
+    for kind in [
+        "webhook streaming.started",
+        "connect from",
+        "start: telnyx PCMU/8000",
+        "levels inbound rms",
+        "stop",
+        "closed by remote, code 1000",
+    ] {
+        assert!(
+            said.iter().any(|l| l.contains(kind)),
+            "listen said no '{kind}':\n{}",
+            said.join("\n")
+        );
+    }
+    assert_eq!(said, seen, "listen and watch differ");
+}

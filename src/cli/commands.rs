@@ -21,7 +21,8 @@ use stream_doctor::probe::{self, Progress};
 use stream_doctor::report::{self, streams, verdict_line};
 use stream_doctor::secret::Secret;
 use stream_doctor::session::{Session, SessionOptions};
-use stream_doctor::stream::listener::{ListenOptions, Listener, Notice};
+use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::stream::monitor::MonitorEvent;
 use stream_doctor::stream::replay::{self, ReplayOptions, Source};
 use stream_doctor::stream::webhooks;
 use stream_doctor::vantage::Vantage;
@@ -177,7 +178,7 @@ pub async fn listen(args: ListenArgs, out: &Output) -> anyhow::Result<u8> {
     });
     let notify = {
         let say = say.clone();
-        Arc::new(move |notice: Notice| say(notice.to_string()))
+        Arc::new(move |event: &MonitorEvent| say(event.to_string()))
     };
     let mut listener = Listener::start(options, notify)
         .await
@@ -188,31 +189,6 @@ pub async fn listen(args: ListenArgs, out: &Output) -> anyhow::Result<u8> {
         listener.addr(),
         if has_token { " holding the token" } else { "" }
     ));
-    let store = listener.store();
-    let ticking = say.clone();
-    let ticker = tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.tick().await;
-        loop {
-            tick.tick().await;
-            let lines: Vec<String> = match store.lock() {
-                Ok(live) => live
-                    .streams
-                    .iter()
-                    .filter(|s| s.is_open())
-                    .flat_map(|s| {
-                        s.tracks
-                            .iter()
-                            .filter_map(move |(name, track)| streams::levels_line(s, name, track))
-                    })
-                    .collect(),
-                Err(_) => Vec::new(),
-            };
-            for line in lines {
-                ticking(line);
-            }
-        }
-    });
     let until_streams = async {
         match args.max_streams {
             Some(n) => listener.wait_for_closed(n).await,
@@ -230,7 +206,6 @@ pub async fn listen(args: ListenArgs, out: &Output) -> anyhow::Result<u8> {
         _ = until_time => {}
         _ = tokio::signal::ctrl_c() => {}
     }
-    ticker.abort();
     let summary = listener.stop();
     listener.stopped().await;
     let rendered = if json {

@@ -14,6 +14,7 @@ use stream_doctor::report::api::{self as render, Shown};
 use stream_doctor::secret::Secret;
 use stream_doctor::stream::confirm::{self, Arrival};
 use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::stream::monitor::MonitorEvent;
 
 #[derive(clap::Args)]
 #[command(
@@ -238,11 +239,9 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
                         ..ListenOptions::default()
                     };
                     let notes = out.clone();
-                    let notify = std::sync::Arc::new(
-                        move |notice: stream_doctor::stream::listener::Notice| {
-                            notes.note(&notice.to_string())
-                        },
-                    );
+                    let notify = std::sync::Arc::new(move |event: &MonitorEvent| {
+                        notes.note(&event.to_string())
+                    });
                     let listener = Listener::start(options, notify)
                         .await
                         .with_context(|| format!("cannot listen on {bind}"))?;

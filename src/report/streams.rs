@@ -1,5 +1,5 @@
-//! What `listen` and `replay` print for people: the levels line of a live track, the summary
-//! of the streams a listener saw, and what a replay sent and got back.
+//! What `listen` and `replay` print for people: the summary of the streams a listener saw, and
+//! what a replay sent and got back. (The lines `listen` prints as it runs are its events'.)
 
 use std::fmt::Write;
 
@@ -8,25 +8,9 @@ use serde::Serialize;
 use crate::diagnosis::Cause;
 use crate::records::call::ReplaySummary;
 use crate::records::live::ListenSummary;
-use crate::records::live::{StreamState, TrackState};
 
 fn level(value: Option<f64>) -> String {
     value.map_or("-inf".to_string(), |d| format!("{d:.1}"))
-}
-
-/// One line a second per open track while `listen` runs.
-pub fn levels_line(stream: &StreamState, name: &str, track: &TrackState) -> Option<String> {
-    let last = track.recent.back()?;
-    let wide = |v: Option<f64>| format!("{:>6}", level(v));
-    Some(format!(
-        "#{} {name:<8} rms {} dBFS  peak {} dBFS  frames {}  gaps {}  late {}",
-        stream.number,
-        wide(last.rms_dbfs),
-        wide(last.peak_dbfs),
-        track.frames,
-        track.sequence_gaps,
-        track.late_frames
-    ))
 }
 
 /// The findings as cause records, with their fixes.

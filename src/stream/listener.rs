@@ -29,7 +29,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 use super::admission::{
     self, Admitted, Doors, HANDSHAKE_TIMEOUT, accept, has_token, redacted_headers, shown_path,
 };
-use super::monitor::{self, Happening, Journal, TrackLevels};
+use super::monitor::{self, Happening, Journal, MonitorEvent, TrackLevels};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
 use super::webhooks;
 use crate::catalog::Finding;
@@ -100,83 +100,8 @@ impl Default for ListenOptions {
     }
 }
 
-/// Notable events, one line each in `listen`'s text output and the window's timeline.
-#[derive(Clone, Debug)]
-pub enum Notice {
-    Refused {
-        remote: SocketAddr,
-        path: String,
-        why: String,
-    },
-    Opened {
-        number: u64,
-        remote: SocketAddr,
-        path: String,
-        /// The edge the request crossed, with the header that told it.
-        through: Option<String>,
-    },
-    Event {
-        number: u64,
-        text: String,
-    },
-    Closed {
-        number: u64,
-        how: String,
-    },
-    /// A webhook arrived (every POST to a webhook path).
-    Webhook(Box<WebhookRecord>),
-    /// The provider's record and the streams disagree.
-    Finding(Finding),
-}
-
-impl std::fmt::Display for Notice {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Notice::Refused { remote, path, why } => write!(f, "refused {remote} {path}: {why}"),
-            Notice::Opened {
-                number,
-                remote,
-                path,
-                through,
-            } => {
-                write!(f, "#{number} connect from {remote} {path}")?;
-                match through {
-                    Some(edge) => write!(f, " through {edge}"),
-                    None => Ok(()),
-                }
-            }
-            Notice::Event { number, text } => write!(f, "#{number} {text}"),
-            Notice::Closed { number, how } => write!(f, "#{number} {how}"),
-            Notice::Webhook(record) => {
-                write!(
-                    f,
-                    "webhook {} signature {}",
-                    record.event_type,
-                    record.signature.as_str()
-                )?;
-                if let Some(problem) = record
-                    .signature_problem
-                    .as_ref()
-                    .or(record.problem.as_ref())
-                {
-                    write!(f, " ({problem})")?;
-                }
-                if let Some(reason) = &record.failure_reason {
-                    write!(f, ", failure_reason {reason}")?;
-                }
-                if let Some(url) = &record.stream_url {
-                    write!(f, ", stream_url {url}")?;
-                }
-                Ok(())
-            }
-            Notice::Finding(finding) => {
-                write!(f, "finding {}: {}", finding.cause.as_str(), finding.summary)
-            }
-        }
-    }
-}
-
-pub type Notify = Arc<dyn Fn(Notice) + Send + Sync>;
+/// Who hears each event as it happens (`listen`'s lines, the window's log), beside the monitor.
+pub type Notify = Arc<dyn Fn(&MonitorEvent) + Send + Sync>;
 
 struct Shared {
     options: ListenOptions,
@@ -193,15 +118,19 @@ struct Shared {
 }
 
 impl Shared {
+    /// Says what happened, once: to the monitor's journal and watchers, and to `notify`.
+    fn publish(&self, stream: Option<u64>, what: Happening) {
+        let event = self.journal.publish(stream, what);
+        (self.notify)(&event);
+    }
+
     /// Keeps findings and tells about them.
     fn found(&self, findings: Vec<Finding>) {
         for finding in findings {
             if let Ok(mut live) = self.store.lock() {
                 live.add_finding(finding.clone());
             }
-            self.journal
-                .publish(None, Happening::Finding(finding.clone()));
-            (self.notify)(Notice::Finding(finding));
+            self.publish(None, Happening::Finding(finding));
         }
     }
 
@@ -227,6 +156,8 @@ impl Shared {
                             TrackLevels {
                                 frames: track.frames,
                                 points,
+                                sequence_gaps: track.sequence_gaps,
+                                late_frames: track.late_frames,
                             },
                         );
                     }
@@ -237,8 +168,7 @@ impl Shared {
             }
         }
         for (number, tracks) in events {
-            self.journal
-                .publish(Some(number), Happening::Levels { tracks });
+            self.publish(Some(number), Happening::Levels { tracks });
         }
     }
 
@@ -251,9 +181,7 @@ impl Shared {
         if let Ok(mut live) = self.store.lock() {
             live.add_webhook(record.clone());
         }
-        self.journal
-            .publish(None, Happening::Webhook(Box::new(record.clone())));
-        (self.notify)(Notice::Webhook(Box::new(record)));
+        self.publish(None, Happening::Webhook(Box::new(record)));
         self.found(findings);
     }
 
@@ -469,19 +397,14 @@ fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
     if let Ok(mut live) = shared.store.lock() {
         live.refused += 1;
     }
-    shared.journal.publish(
+    shared.publish(
         None,
         Happening::Refused {
             remote: remote.to_string(),
-            path: path.clone(),
+            path,
             why: why.to_string(),
         },
     );
-    (shared.notify)(Notice::Refused {
-        remote,
-        path,
-        why: why.to_string(),
-    });
 }
 
 async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
@@ -562,21 +485,15 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         live.add_stream(state);
         number
     };
-    shared.journal.publish(
+    shared.publish(
         Some(number),
         Happening::Connect {
-            path: path.clone(),
+            path,
             remote: remote.to_string(),
             headers: redacted_headers(&request.headers, token),
-            edge: seen.edge.clone(),
+            edge: seen.edge,
         },
     );
-    (shared.notify)(Notice::Opened {
-        number,
-        remote,
-        path,
-        through: seen.edge.map(|e| format!("{} ({})", e.name, e.because)),
-    });
     let options = ReceiverOptions {
         reply_tone: shared.options.reply_tone,
         record_dir: shared.options.record_dir.clone(),
@@ -589,23 +506,21 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         replies: VecDeque::new(),
     };
     let closed = stream.serve(ws).await;
-    shared
-        .journal
-        .publish(Some(number), Happening::Close(closed.clone()));
+    let closed_too = closed.clone();
     let how = closed.to_string();
     let recorded = stream.update(|receiver, state| {
         state.duration_ms = Some(millis(state.opened.elapsed()));
         state.note(how.clone());
-        state.closed = Some(closed);
+        state.closed = Some(closed.clone());
         let recorded = receiver.finish(state);
         for line in &recorded {
             state.note(line.clone());
         }
         recorded
     });
-    (shared.notify)(Notice::Closed { number, how });
+    shared.publish(Some(number), Happening::Close(closed_too));
     for text in recorded.into_iter().flatten() {
-        (shared.notify)(Notice::Event { number, text });
+        shared.publish(Some(number), Happening::Note { text });
     }
     shared.closed.send_modify(|count| *count += 1);
 }
@@ -667,32 +582,26 @@ impl LiveStream {
                 media_format: state.media_format.clone(),
             });
             if let Some(what) = what {
-                self.shared.journal.publish(Some(self.number), what);
+                self.shared.publish(Some(self.number), what);
             }
             if let Ok(mut correlator) = self.shared.correlator.lock() {
                 correlator.stream(call_id, stream_id);
             }
         }
         if step.stopped {
-            self.shared
-                .journal
-                .publish(Some(self.number), Happening::Stop);
+            self.shared.publish(Some(self.number), Happening::Stop);
         }
         for text in step.events {
-            (self.shared.notify)(Notice::Event {
-                number: self.number,
-                text,
-            });
+            self.shared
+                .publish(Some(self.number), Happening::Note { text });
         }
         self.replies.extend(step.replies);
     }
 
     fn say(&mut self, text: String) {
         self.update(|_, state| state.note(text.clone()));
-        (self.shared.notify)(Notice::Event {
-            number: self.number,
-            text,
-        });
+        self.shared
+            .publish(Some(self.number), Happening::Note { text });
     }
 
     async fn serve<S: AsyncRead + AsyncWrite + Unpin>(&mut self, ws: WebSocketStream<S>) -> Closed {
@@ -775,11 +684,11 @@ mod tests {
         assert!(shown.iter().all(|(_, v)| !v.contains("t0k")), "{shown:?}");
         assert_eq!(shown[0].1, "l.example.com");
         let seen = UpgradeSeen::of(&headers);
-        let opened = Notice::Opened {
-            number: 1,
-            remote: "127.0.0.1:9".parse().expect("addr"),
+        let opened = Happening::Connect {
             path: "/stream/[redacted]".into(),
-            through: seen.edge.map(|e| format!("{} ({})", e.name, e.because)),
+            remote: "127.0.0.1:9".into(),
+            headers: shown,
+            edge: seen.edge,
         };
         let line = opened.to_string();
         assert!(line.contains("through railway"), "{line}");

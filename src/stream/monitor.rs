@@ -72,6 +72,11 @@ pub enum Happening {
         path: String,
         why: String,
     },
+    /// A line of a stream's timeline that no other event says: a protocol error, a sequence
+    /// gap, an unknown event, a mark's round trip, a recording written.
+    Note {
+        text: String,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -79,6 +84,11 @@ pub struct TrackLevels {
     pub frames: u64,
     /// One per 20 ms frame since the last `levels`.
     pub points: Vec<LevelPoint>,
+    /// Frames missing from the sequence, and frames that arrived late, so far.
+    #[serde(default)]
+    pub sequence_gaps: u64,
+    #[serde(default)]
+    pub late_frames: u64,
 }
 
 /// One message on the monitor.
@@ -96,13 +106,25 @@ pub struct MonitorEvent {
     pub replayed: bool,
 }
 
-impl std::fmt::Display for MonitorEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let at = clock::rfc3339(self.at);
+impl MonitorEvent {
+    /// The event as a line, without its time: what the window's log shows.
+    pub fn line(&self) -> String {
         let number = self.stream.map(|n| format!("#{n} ")).unwrap_or_default();
         let replayed = if self.replayed { " (earlier)" } else { "" };
-        write!(f, "{at} {number}")?;
-        match &self.what {
+        format!("{number}{}{replayed}", self.what)
+    }
+}
+
+/// The one line `listen` and `watch` print for an event: its time, then its `line`.
+impl std::fmt::Display for MonitorEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", clock::rfc3339(self.at), self.line())
+    }
+}
+
+impl std::fmt::Display for Happening {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
             Happening::Connect {
                 path, remote, edge, ..
             } => {
@@ -110,57 +132,78 @@ impl std::fmt::Display for MonitorEvent {
                 if let Some(edge) = edge {
                     write!(f, " through {} ({})", edge.name, edge.because)?;
                 }
+                Ok(())
             }
             Happening::Start {
                 protocol,
+                stream_id,
                 media_format,
                 ..
             } => {
-                write!(f, "start {}", protocol.as_deref().unwrap_or("unknown"))?;
+                write!(f, "start: {}", protocol.as_deref().unwrap_or("unknown"))?;
                 if let Some(format) = media_format {
-                    write!(f, " {} / {} Hz", format.encoding, format.sample_rate)?;
+                    write!(f, " {}/{}", format.encoding, format.sample_rate)?;
                 }
+                write!(f, ", stream {}", stream_id.as_deref().unwrap_or("(no id)"))
             }
             Happening::Levels { tracks } => {
                 let parts: Vec<String> = tracks
                     .iter()
                     .map(|(name, track)| {
-                        let rms = track
-                            .points
-                            .iter()
-                            .filter_map(|p| p.rms_dbfs)
-                            .fold(f64::NEG_INFINITY, f64::max);
-                        let rms = if rms.is_finite() {
-                            format!("{rms:.1}")
-                        } else {
-                            "-inf".into()
+                        let loudest = |level: fn(&LevelPoint) -> Option<f64>| {
+                            let max = track
+                                .points
+                                .iter()
+                                .filter_map(level)
+                                .fold(f64::NEG_INFINITY, f64::max);
+                            if max.is_finite() {
+                                format!("{max:.1}")
+                            } else {
+                                "-inf".into()
+                            }
                         };
-                        format!("{name} rms max {rms} dBFS, frames {}", track.frames)
+                        format!(
+                            "{name} rms {} dBFS peak {} dBFS, frames {}, gaps {}, late {}",
+                            loudest(|p| p.rms_dbfs),
+                            loudest(|p| p.peak_dbfs),
+                            track.frames,
+                            track.sequence_gaps,
+                            track.late_frames
+                        )
                     })
                     .collect();
-                write!(f, "levels {}", parts.join("; "))?;
+                write!(f, "levels {}", parts.join("; "))
             }
-            Happening::Stop => write!(f, "stop")?,
-            Happening::Close(closed) => write!(f, "{closed}")?,
-            Happening::Webhook(record) => write!(
-                f,
-                "webhook {} signature {}{}",
-                record.event_type,
-                record.signature.as_str(),
-                record
-                    .failure_reason
+            Happening::Stop => f.write_str("stop"),
+            Happening::Close(closed) => write!(f, "{closed}"),
+            Happening::Webhook(record) => {
+                write!(
+                    f,
+                    "webhook {} signature {}",
+                    record.event_type,
+                    record.signature.as_str()
+                )?;
+                if let Some(problem) = record
+                    .signature_problem
                     .as_ref()
-                    .map(|r| format!(", failure_reason {r}"))
-                    .unwrap_or_default()
-            )?,
+                    .or(record.problem.as_ref())
+                {
+                    write!(f, " ({problem})")?;
+                }
+                if let Some(reason) = &record.failure_reason {
+                    write!(f, ", failure_reason {reason}")?;
+                }
+                if let Some(url) = &record.stream_url {
+                    write!(f, ", stream_url {url}")?;
+                }
+                Ok(())
+            }
             Happening::Finding(finding) => {
-                write!(f, "finding {}: {}", finding.cause.as_str(), finding.summary)?
+                write!(f, "finding {}: {}", finding.cause.as_str(), finding.summary)
             }
-            Happening::Refused { remote, path, why } => {
-                write!(f, "refused {remote} {path}: {why}")?
-            }
+            Happening::Refused { remote, path, why } => write!(f, "refused {remote} {path}: {why}"),
+            Happening::Note { text } => f.write_str(text),
         }
-        f.write_str(replayed)
     }
 }
 
@@ -195,7 +238,8 @@ fn points(what: &Happening) -> usize {
 }
 
 impl Journal {
-    pub fn publish(&self, stream: Option<u64>, what: Happening) {
+    /// Keeps `what` as an event of `stream` (now) and hands it to the watchers; the event made.
+    pub fn publish(&self, stream: Option<u64>, what: Happening) -> MonitorEvent {
         let event = MonitorEvent {
             what,
             stream,
@@ -204,7 +248,7 @@ impl Journal {
         };
         let now = Instant::now();
         let Ok(mut kept) = self.kept.lock() else {
-            return;
+            return event;
         };
         kept.points += points(&event.what);
         while kept.events.len() >= JOURNAL_EVENTS
@@ -222,7 +266,8 @@ impl Journal {
         kept.events.push_back((now, event.clone()));
         // Sent under the lock, so a watcher subscribing meanwhile misses nothing and sees
         // nothing twice.
-        let _ = self.live.send(event);
+        let _ = self.live.send(event.clone());
+        event
     }
 
     /// What a new watcher is sent first, and its feed of what comes after.
@@ -331,6 +376,8 @@ mod tests {
                     "inbound".to_string(),
                     TrackLevels {
                         frames: 50,
+                        sequence_gaps: 0,
+                        late_frames: 0,
                         points: vec![LevelPoint {
                             at_ms: 20.0,
                             rms_dbfs: Some(-20.0),
@@ -392,7 +439,12 @@ mod tests {
             Happening::Levels {
                 tracks: BTreeMap::from([(
                     "inbound".to_string(),
-                    TrackLevels { frames: 50, points },
+                    TrackLevels {
+                        frames: 50,
+                        points,
+                        sequence_gaps: 0,
+                        late_frames: 0,
+                    },
                 )]),
             }
         };

@@ -102,7 +102,8 @@ pub struct Receiver {
     samples: Vec<i16>,
 }
 
-/// Writes `text` to the stream's timeline and keeps it for the person watching.
+/// Writes `text` to the stream's timeline and keeps it for the person watching. `start` and
+/// `stop` are only written to the timeline: the listener says them as events of their own.
 fn say(live: &mut StreamState, step: &mut Step, text: String) {
     live.note(text.clone());
     step.events.push(text);
@@ -181,7 +182,7 @@ impl Receiver {
             Inbound::Media(media) => self.media(&media.as_ref(), arrived, live, &mut step),
             Inbound::Stop => {
                 step.stopped = true;
-                say(live, &mut step, "stop".into());
+                live.note("stop");
                 for line in self.finish(live) {
                     say(live, &mut step, line);
                 }
@@ -248,14 +249,16 @@ impl Receiver {
             sample_rate: announced,
             channels: info.channels.unwrap_or(1),
         });
-        let mut text = format!(
+        live.note(format!(
             "start: {encoding}/{announced}, stream {}",
             info.stream_id.as_deref().unwrap_or("(no id)")
-        );
+        ));
         if codec.is_none() {
-            text.push_str(" (a codec this tool cannot decode: frames are counted, not measured)");
+            let text = format!(
+                "{encoding} is a codec this tool cannot decode: frames are counted, not measured"
+            );
+            say(live, step, text);
         }
-        say(live, step, text);
         if self.options.reply_tone
             && let Some(codec) = codec
         {
@@ -580,7 +583,9 @@ mod tests {
             );
             let rms = track.summary.rms_dbfs().expect("a level");
             assert!((rms - -9.0).abs() < 0.2, "{rms}");
-            assert_eq!(step.events, ["stop"]);
+            // `stop` is the listener's own event; the step only flags it, the timeline keeps it.
+            assert!(step.stopped && step.events.is_empty(), "{step:?}");
+            assert_eq!(live.timeline.back().map(|e| e.text.as_str()), Some("stop"));
         }
     }
 

@@ -219,6 +219,8 @@ impl Mirror {
                 for (name, levels) in tracks {
                     let track = state.tracks.entry(name.clone()).or_default();
                     track.frames = track.frames.max(levels.frames);
+                    track.sequence_gaps = track.sequence_gaps.max(levels.sequence_gaps);
+                    track.late_frames = track.late_frames.max(levels.late_frames);
                     let newest = track.recent.back().map_or(f64::NEG_INFINITY, |p| p.at_ms);
                     for point in levels.points.iter().filter(|p| p.at_ms > newest) {
                         track.push_level(*point);
@@ -226,6 +228,7 @@ impl Mirror {
                 }
             }
             Happening::Stop => state.note("stop"),
+            Happening::Note { text } => state.note(text.clone()),
             Happening::Close(closed) if state.closed.is_none() => {
                 state.duration_ms = Some(millis(state.opened.elapsed()));
                 state.note(closed.to_string());
@@ -268,6 +271,8 @@ mod tests {
                 TrackLevels {
                     frames: at.len() as u64,
                     points,
+                    sequence_gaps: 0,
+                    late_frames: 0,
                 },
             )]
             .into(),

@@ -25,7 +25,7 @@ use crate::report::{Format, verdict_line};
 use crate::secret::Redactor;
 use crate::session::{Session, SessionOptions};
 use crate::stream::confirm::Arrival;
-use crate::stream::listener::Notice;
+use crate::stream::monitor::Happening;
 use crate::stream::watch::WatchOptions;
 
 const SETTINGS_KEY: &str = "stream-doctor/target";
@@ -213,12 +213,17 @@ impl App {
                 ));
                 self.live.set_stopped();
             }
-            // A finding logs itself as it joins the session.
-            Event::Stream(Notice::Finding(finding)) => self.session.add_finding(finding),
-            Event::Stream(notice) => {
-                self.session.log(format!("stream {notice}"));
-                if let Notice::Webhook(record) = notice {
-                    self.session.add_webhook(*record);
+            Event::Stream(event) => {
+                let line = event.line();
+                match event.what {
+                    // A finding logs itself as it joins the session; levels are the plot's.
+                    Happening::Finding(finding) => self.session.add_finding(finding),
+                    Happening::Levels { .. } => {}
+                    Happening::Webhook(record) => {
+                        self.session.log(format!("stream {line}"));
+                        self.session.add_webhook(*record);
+                    }
+                    _ => self.session.log(format!("stream {line}")),
                 }
             }
             Event::Api {
