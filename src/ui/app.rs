@@ -1,8 +1,11 @@
-//! The top-level window: layout, keyboard shortcuts, persistence, and the loop that applies
-//! engine events to the session. Engine events are drained in `logic`, so they are applied
-//! even while nothing is drawn.
+//! The top-level window: the tabs (one function each) and the timeline they share, keyboard
+//! shortcuts, persistence, and starting and cancelling check runs. Engine events are drained
+//! in `logic`, so they are applied even while nothing is drawn; what each event does is in
+//! `events`, what each panel's action does in `actions`.
 
-use std::collections::BTreeMap;
+mod actions;
+mod events;
+
 use std::time::Instant;
 
 use egui::{Key, KeyboardShortcut, Modifiers, RichText};
@@ -14,23 +17,19 @@ use super::explain::ExplainView;
 use super::live::{LiveAction, LiveView};
 use super::log::LogView;
 use super::measure::{Frame, FrameStats, Measure};
-use super::provider::{ProviderAction, ProviderView};
-use super::report_view::{PreviewKey, ReportAction, ReportView};
+use super::provider::ProviderView;
+use super::report_view::{PreviewKey, ReportView};
+use super::runs::Runs;
 use super::target::{Settings, TargetAction, TargetBar};
-use super::watch::{WatchAction, WatchPanel};
+use super::watch::WatchPanel;
 use super::{FilePicker, SystemPicker};
 use crate::catalog::CheckId;
-use crate::engine::{Command, DemoInfo, Engine, Event, RunId, WatchStatus};
-use crate::report::{Format, verdict_line};
+use crate::engine::{Command, DemoInfo, Engine};
+use crate::report::Format;
 use crate::secret::Redactor;
 use crate::session::{Session, SessionOptions};
-use crate::stream::confirm::Arrival;
-use crate::stream::monitor::Happening;
-use crate::stream::watch::WatchOptions;
 
 const SETTINGS_KEY: &str = "stream-doctor/target";
-/// Deadline of each attempt to reach a watched listener.
-const WATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 const RUN_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Enter);
 const CANCEL_ALL: KeyboardShortcut = KeyboardShortcut::new(Modifiers::NONE, Key::Escape);
 const SHOW_DIAGNOSE: KeyboardShortcut = KeyboardShortcut::new(Modifiers::COMMAND, Key::Num1);
@@ -94,11 +93,7 @@ pub struct App {
     log: LogView,
     picker: Box<dyn FilePicker>,
     demo: Option<DemoInfo>,
-    next_run: RunId,
-    /// Runs whose events are still wanted, with the step each was started for.
-    active_runs: BTreeMap<RunId, Option<CheckId>>,
-    running: BTreeMap<CheckId, Instant>,
-    running_in: BTreeMap<CheckId, RunId>,
+    runs: Runs,
     persist: bool,
     launched: Instant,
     measure: Option<(Measure, FrameStats)>,
@@ -140,10 +135,7 @@ impl App {
             log: LogView,
             picker: options.picker,
             demo: None,
-            next_run: 0,
-            active_runs: BTreeMap::new(),
-            running: BTreeMap::new(),
-            running_in: BTreeMap::new(),
+            runs: Runs::default(),
             persist: options.persist,
             launched: options.launched,
             measure: options.measure.map(|m| (m, FrameStats::default())),
@@ -152,147 +144,11 @@ impl App {
 
     /// Nothing running and nothing waiting to start.
     pub fn is_idle(&self) -> bool {
-        self.active_runs.is_empty()
+        self.runs.is_idle()
     }
 
     pub fn demo_ready(&self) -> bool {
         self.demo.is_some()
-    }
-
-    fn apply(&mut self, event: Event) {
-        match event {
-            Event::Started { run, check } if self.active_runs.contains_key(&run) => {
-                self.running.insert(check, Instant::now());
-                self.running_in.insert(check, run);
-            }
-            Event::Finished { run, result } if self.active_runs.contains_key(&run) => {
-                self.running.remove(&result.id);
-                self.running_in.remove(&result.id);
-                self.session.record(result);
-            }
-            Event::Done { run, report } if self.active_runs.contains_key(&run) => {
-                self.forget_run(run);
-                self.session.log(format!(
-                    "run {run} done in {:.2} s: {}",
-                    report.duration_ms / 1000.0,
-                    verdict_line(&report.checks, Some(&report.diagnosis))
-                ));
-            }
-            Event::Cancelled { run } if self.active_runs.contains_key(&run) => {
-                self.forget_run(run);
-                self.session
-                    .log(format!("run {run} cancelled; results so far are kept"));
-            }
-            Event::DemoReady(info) => {
-                self.session.log(format!(
-                    "demo target ready at {} (mode {})",
-                    info.url,
-                    info.mode.name()
-                ));
-                self.demo = Some(info);
-            }
-            Event::DemoFailed(problem) => {
-                self.session.log(format!("demo target failed: {problem}"));
-                self.target.problem = Some(format!("The demo target could not start: {problem}"));
-            }
-            Event::Listening { addr, store } => {
-                self.session
-                    .log(format!("listening for media streams on {addr}"));
-                self.live.set_listening(addr, store);
-            }
-            Event::ListenFailed(problem) => {
-                self.session.log(problem.clone());
-                self.live.demo_playing = false;
-                self.live.problem = Some(problem);
-            }
-            Event::ListenerStopped(summary) => {
-                self.session.log(format!(
-                    "listener on {} stopped after {} stream(s)",
-                    summary.listen,
-                    summary.streams.len()
-                ));
-                self.live.set_stopped();
-            }
-            Event::Stream(event) => {
-                let line = event.line();
-                match event.what {
-                    // A finding logs itself as it joins the session; levels are the plot's.
-                    Happening::Finding(finding) => self.session.add_finding(finding),
-                    Happening::Levels { .. } => {}
-                    Happening::Webhook(record) => {
-                        self.session.log(format!("stream {line}"));
-                        self.session.add_webhook(*record);
-                    }
-                    _ => self.session.log(format!("stream {line}")),
-                }
-            }
-            Event::Api {
-                label,
-                result,
-                arrival,
-            } => {
-                match &result {
-                    Ok(answer) => {
-                        self.session.log(format!("provider API: {label} answered"));
-                        for finding in &answer.findings {
-                            self.session.add_finding(finding.clone());
-                        }
-                    }
-                    Err(why) => self.session.log(format!("provider API: {label}: {why}")),
-                }
-                if arrival == Arrival::Arrived {
-                    self.session
-                        .log("the test stream arrived at the app's listener");
-                }
-                self.provider
-                    .answered(label, result.as_ref().map_err(Clone::clone));
-            }
-            Event::DemoStreamDone(outcome) => {
-                self.live.demo_playing = false;
-                match outcome {
-                    Ok(frames) => self
-                        .session
-                        .log(format!("demo stream done: {frames} media frames sent")),
-                    Err(e) => {
-                        self.session.log(format!("demo stream failed: {e}"));
-                        self.live.problem = Some(format!("The demo stream failed: {e}"));
-                    }
-                }
-            }
-            Event::Watch(status) => {
-                self.watch.update(&status);
-                if let Some((text, _)) = &self.watch.status {
-                    self.session.log(text.clone());
-                }
-                match status {
-                    WatchStatus::Connecting { store } => self.live.set_watching(store),
-                    WatchStatus::Stopped { .. } => self.live.stop_watching(),
-                    _ => {}
-                }
-            }
-            Event::Tunnel(found) => {
-                match &found {
-                    Ok(url) => self.session.log(format!("ngrok tunnel found: {url}")),
-                    Err(why) => self.session.log(format!("no ngrok tunnel: {why}")),
-                }
-                self.live.tunnel = Some(found);
-            }
-            _ => {}
-        }
-    }
-
-    fn forget_run(&mut self, run: RunId) {
-        self.active_runs.remove(&run);
-        let checks: Vec<CheckId> = self
-            .running_in
-            .iter()
-            .filter(|(_, r)| **r == run)
-            .map(|(c, _)| *c)
-            .collect();
-        for check in checks {
-            self.running.remove(&check);
-            self.running_in.remove(&check);
-        }
     }
 
     /// Starts the checks `scope` needs (all of them when `None`).
@@ -322,9 +178,7 @@ impl App {
         options.ipv6_route = Some(vantage.ipv6);
         self.session.vantage = Some(vantage);
         self.session.options = SessionOptions::from_check(&options, ca_file);
-        self.next_run += 1;
-        let run = self.next_run;
-        self.active_runs.insert(run, scope);
+        let run = self.runs.start(scope);
         let what = scope.map_or("every check".to_string(), |s| {
             format!("'{}' and what it needs", s.as_str())
         });
@@ -345,8 +199,8 @@ impl App {
     }
 
     fn cancel_check(&mut self, check: CheckId) {
-        if let Some(run) = self.running_in.get(&check) {
-            self.engine.send(Command::Cancel { run: *run });
+        if let Some(run) = self.runs.run_of(check) {
+            self.engine.send(Command::Cancel { run });
         }
     }
 
@@ -407,133 +261,6 @@ impl App {
 
     fn rendered(&self, format: Format) -> String {
         crate::report::render(&self.report_session(), format, &self.redactor())
-    }
-
-    /// Acts on what the person asked of the report view.
-    pub fn report_action(&mut self, ctx: &egui::Context, action: ReportAction) {
-        match action {
-            ReportAction::CopyMarkdown => {
-                ctx.copy_text(self.rendered(Format::Markdown));
-                self.report.status = Some("Copied the report as Markdown.".into());
-            }
-            ReportAction::Export(format) => {
-                let name = format!("stream-doctor-report.{}", format.extension());
-                let Some(path) = self.picker.save_as(&name) else {
-                    return;
-                };
-                self.report.status = Some(match std::fs::write(&path, self.rendered(format)) {
-                    Ok(()) => format!("Saved {}", path.display()),
-                    Err(e) => format!("Could not save {}: {e}", path.display()),
-                });
-                self.session
-                    .log(self.report.status.clone().unwrap_or_default());
-            }
-            ReportAction::Open => {
-                let Some(path) = self.picker.pick_report() else {
-                    return;
-                };
-                match Session::load(&path) {
-                    Ok(saved) => {
-                        let name = path
-                            .file_name()
-                            .map(|n| n.to_string_lossy().into_owned())
-                            .unwrap_or_default();
-                        self.report.status = Some(format!("Viewing {name} (read-only)"));
-                        self.report.invalidate();
-                        self.viewing = Some((name, saved));
-                        self.view = View::Diagnose;
-                    }
-                    Err(e) => self.report.status = Some(e.to_string()),
-                }
-            }
-            ReportAction::CloseSaved => {
-                self.viewing = None;
-                self.report.status = None;
-            }
-            ReportAction::Compare => {
-                let Some(path) = self.picker.pick_report() else {
-                    return;
-                };
-                let name = path
-                    .file_name()
-                    .map(|n| n.to_string_lossy().into_owned())
-                    .unwrap_or_default();
-                let compared = Session::load(&path)
-                    .map_err(|e| e.to_string())
-                    .and_then(|there| {
-                        crate::compare::compare(&self.report_session(), &there)
-                            .map_err(|e| e.to_string())
-                    });
-                match compared {
-                    Ok(comparison) => {
-                        self.session.log(format!(
-                            "compared with {name}: {} cause(s) from the difference",
-                            comparison.diagnosis.causes.len()
-                        ));
-                        self.report.status = None;
-                        self.compare.shown = Some((name, comparison));
-                    }
-                    Err(e) => self.report.status = Some(format!("Cannot compare: {e}")),
-                }
-            }
-        }
-    }
-
-    /// Acts on what the person asked of the live view.
-    pub fn live_action(&mut self, action: LiveAction) {
-        match action {
-            LiveAction::Start { port, token } => {
-                let keys = self.provider.webhook_keys();
-                self.engine.send(Command::Listen {
-                    port,
-                    token: token.map(crate::secret::Secret::new),
-                    keys,
-                });
-            }
-            LiveAction::Stop => self.engine.send(Command::StopListening),
-            LiveAction::DemoStream => {
-                self.live.demo_playing = true;
-                self.session
-                    .log("playing the demo stream into the app's own listener");
-                self.engine.send(Command::DemoStream);
-            }
-            LiveAction::DetectTunnel { port } => self.engine.send(Command::DetectTunnel { port }),
-        }
-    }
-
-    /// Acts on what the person asked of the watch panel.
-    pub fn watch_action(&mut self, action: WatchAction) {
-        match action {
-            WatchAction::Start { url, token } => {
-                self.session.log(format!("watching the listener at {url}"));
-                self.engine.send(Command::Watch(WatchOptions {
-                    url,
-                    token: token.map(crate::secret::Secret::new),
-                    timeout: WATCH_TIMEOUT,
-                    extra_roots: Vec::new(),
-                    resolve: Vec::new(),
-                }));
-            }
-            WatchAction::Stop => self.engine.send(Command::StopWatching),
-        }
-    }
-
-    /// Acts on what the person asked of the Provider tab.
-    pub fn provider_action(&mut self, action: ProviderAction) {
-        match action {
-            ProviderAction::Ask(call) => {
-                let Some(key) = self.provider.key() else {
-                    return;
-                };
-                self.session
-                    .log(format!("provider API: asking for {}", call.label()));
-                self.engine.send(Command::Api {
-                    call,
-                    key,
-                    base: self.provider.api_base.clone(),
-                });
-            }
-        }
     }
 
     fn shortcuts(&mut self, ctx: &egui::Context) {
@@ -598,122 +325,149 @@ impl eframe::App for App {
         let ctx = ui.ctx().clone();
         self.shortcuts(&ctx);
         self.measure_frame(&ctx, frame);
-        let running = !self.is_idle();
-        egui::Panel::top("views").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.selectable_value(
-                    &mut self.view,
-                    View::Diagnose,
-                    RichText::new("Diagnose").strong(),
-                )
-                .on_hover_text("Why does the provider not connect? (Ctrl+1)");
-                let streams = self.live.stream_count();
-                let live_label = if streams > 0 {
-                    format!("Live streams ({streams})")
-                } else {
-                    "Live streams".to_string()
-                };
-                ui.selectable_value(
-                    &mut self.view,
-                    View::Live,
-                    RichText::new(live_label).strong(),
-                )
-                .on_hover_text("Stand in for your server and watch audio arrive (Ctrl+2)");
-                ui.selectable_value(
-                    &mut self.view,
-                    View::Report,
-                    RichText::new("Report").strong(),
-                )
-                .on_hover_text("Export what was found: Markdown, HTML, JSON (Ctrl+3)");
-                let provider_findings = self
-                    .session
-                    .findings
-                    .iter()
-                    .filter(|f| f.cause.found_by() == crate::catalog::FoundBy::ProviderSide)
-                    .count();
-                let provider_label = if provider_findings > 0 {
-                    format!("Provider ({provider_findings})")
-                } else {
-                    "Provider".to_string()
-                };
-                ui.selectable_value(
-                    &mut self.view,
-                    View::Provider,
-                    RichText::new(provider_label).strong(),
-                )
-                .on_hover_text("What the provider itself recorded: webhooks and its API (Ctrl+4)");
-            });
-            let mut close = false;
-            if let Some((name, saved)) = &self.viewing {
-                ui.horizontal(|ui| {
-                    ui.colored_label(
-                        ui.visuals().warn_fg_color,
-                        format!(
-                            "Viewing a saved report, read-only: {name} ({} at {})",
-                            saved.target,
-                            crate::clock::rfc3339(saved.started_at)
-                        ),
-                    );
-                    close = ui.button("Close report").clicked();
-                });
-            }
-            if close {
-                self.viewing = None;
-            }
+        egui::Panel::top("views").show(ui, |ui| self.tab_bar(ui));
+        match self.view {
+            View::Diagnose => self.diagnose_tab(ui),
+            View::Live => self.live_tab(ui),
+            View::Report => self.report_tab(ui, &ctx),
+            View::Provider => self.provider_tab(ui),
+        }
+    }
+
+    fn save(&mut self, storage: &mut dyn eframe::Storage) {
+        if self.persist {
+            eframe::set_value(storage, SETTINGS_KEY, &self.target.settings);
+        }
+    }
+}
+
+/// The window's parts: the tab bar, one function per tab, and the timeline they share.
+impl App {
+    fn tab_bar(&mut self, ui: &mut egui::Ui) {
+        ui.horizontal(|ui| {
+            ui.selectable_value(
+                &mut self.view,
+                View::Diagnose,
+                RichText::new("Diagnose").strong(),
+            )
+            .on_hover_text("Why does the provider not connect? (Ctrl+1)");
+            let streams = self.live.stream_count();
+            let live_label = if streams > 0 {
+                format!("Live streams ({streams})")
+            } else {
+                "Live streams".to_string()
+            };
+            ui.selectable_value(
+                &mut self.view,
+                View::Live,
+                RichText::new(live_label).strong(),
+            )
+            .on_hover_text("Stand in for your server and watch audio arrive (Ctrl+2)");
+            ui.selectable_value(
+                &mut self.view,
+                View::Report,
+                RichText::new("Report").strong(),
+            )
+            .on_hover_text("Export what was found: Markdown, HTML, JSON (Ctrl+3)");
+            let provider_findings = self
+                .session
+                .findings
+                .iter()
+                .filter(|f| f.cause.found_by() == crate::catalog::FoundBy::ProviderSide)
+                .count();
+            let provider_label = if provider_findings > 0 {
+                format!("Provider ({provider_findings})")
+            } else {
+                "Provider".to_string()
+            };
+            ui.selectable_value(
+                &mut self.view,
+                View::Provider,
+                RichText::new(provider_label).strong(),
+            )
+            .on_hover_text("What the provider itself recorded: webhooks and its API (Ctrl+4)");
         });
-        if self.view == View::Report {
-            let key = self.preview_key();
-            if self.report.is_stale(key) {
-                let markdown = self.rendered(Format::Markdown);
-                self.report.set_preview(key, markdown);
-            }
-            let saved = self.viewing.as_ref().map(|(name, _)| name.clone());
-            let (compared, action) = egui::CentralPanel::default()
-                .show(ui, |ui| {
-                    let compared = self.compare.ui(ui);
-                    (compared, self.report.ui(ui, saved.as_deref()))
-                })
-                .inner;
-            if let Some(CompareAction::Close) = compared {
-                self.compare.shown = None;
-            }
-            if let Some(action) = action {
-                self.report_action(&ctx, action);
-            }
-            return;
+        let mut close = false;
+        if let Some((name, saved)) = &self.viewing {
+            ui.horizontal(|ui| {
+                ui.colored_label(
+                    ui.visuals().warn_fg_color,
+                    format!(
+                        "Viewing a saved report, read-only: {name} ({} at {})",
+                        saved.target,
+                        crate::clock::rfc3339(saved.started_at)
+                    ),
+                );
+                close = ui.button("Close report").clicked();
+            });
         }
-        if self.view == View::Provider {
-            egui::Panel::bottom("timeline")
-                .resizable(true)
-                .default_size(110.0)
-                .show(ui, |ui| self.log.ui(ui, &self.session));
-            let tunnel = self.live.public_urls();
-            let action = egui::CentralPanel::default()
-                .show(ui, |ui| {
-                    self.provider.ui(ui, &self.session, tunnel.as_ref())
-                })
-                .inner;
-            if let Some(action) = action {
-                self.provider_action(action);
-            }
-            return;
+        if close {
+            self.viewing = None;
         }
-        if self.view == View::Live {
-            egui::Panel::bottom("timeline")
-                .resizable(true)
-                .default_size(110.0)
-                .show(ui, |ui| self.log.ui(ui, &self.session));
-            let (watch, action) = egui::CentralPanel::default()
-                .show(ui, |ui| self.live.ui(ui, |ui| self.watch.ui(ui)))
-                .inner;
-            if let Some(watch) = watch {
-                self.watch_action(watch);
-            }
-            if let Some(action) = action {
-                self.live_action(action);
-            }
-            return;
+    }
+
+    /// The session's timeline at the bottom of a tab (the saved report's, when one is open on
+    /// the Diagnose tab).
+    fn timeline(&mut self, ui: &mut egui::Ui, height: f32, saved: bool) {
+        let shown = match (&self.viewing, saved) {
+            (Some((_, saved)), true) => saved,
+            _ => &self.session,
+        };
+        egui::Panel::bottom("timeline")
+            .resizable(true)
+            .default_size(height)
+            .show(ui, |ui| self.log.ui(ui, shown));
+    }
+
+    fn report_tab(&mut self, ui: &mut egui::Ui, ctx: &egui::Context) {
+        let key = self.preview_key();
+        if self.report.is_stale(key) {
+            let markdown = self.rendered(Format::Markdown);
+            self.report.set_preview(key, markdown);
         }
+        let saved = self.viewing.as_ref().map(|(name, _)| name.clone());
+        let (compared, action) = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                let compared = self.compare.ui(ui);
+                (compared, self.report.ui(ui, saved.as_deref()))
+            })
+            .inner;
+        if let Some(CompareAction::Close) = compared {
+            self.compare.shown = None;
+        }
+        if let Some(action) = action {
+            self.report_action(ctx, action);
+        }
+    }
+
+    fn provider_tab(&mut self, ui: &mut egui::Ui) {
+        self.timeline(ui, 110.0, false);
+        let tunnel = self.live.public_urls();
+        let action = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                self.provider.ui(ui, &self.session, tunnel.as_ref())
+            })
+            .inner;
+        if let Some(action) = action {
+            self.provider_action(action);
+        }
+    }
+
+    fn live_tab(&mut self, ui: &mut egui::Ui) {
+        self.timeline(ui, 110.0, false);
+        let (watch, action) = egui::CentralPanel::default()
+            .show(ui, |ui| self.live.ui(ui, |ui| self.watch.ui(ui)))
+            .inner;
+        if let Some(watch) = watch {
+            self.watch_action(watch);
+        }
+        if let Some(action) = action {
+            self.live_action(action);
+        }
+    }
+
+    fn diagnose_tab(&mut self, ui: &mut egui::Ui) {
+        let running = !self.is_idle();
         let target_action = egui::Panel::top("target")
             .show(ui, |ui| {
                 ui.add_space(4.0);
@@ -736,18 +490,15 @@ impl eframe::App for App {
             }
             None => {}
         }
+        self.timeline(ui, 130.0, true);
         let read_only = self.viewing.is_some();
         let demo = self.target.settings.use_demo && !read_only;
+        let can_run =
+            !read_only && !running && (self.demo.is_some() || !self.target.settings.use_demo);
         let shown = match &mut self.viewing {
             Some((_, saved)) => saved,
             None => &mut self.session,
         };
-        egui::Panel::bottom("timeline")
-            .resizable(true)
-            .default_size(130.0)
-            .show(ui, |ui| self.log.ui(ui, shown));
-        let can_run =
-            !read_only && !running && (self.demo.is_some() || !self.target.settings.use_demo);
         let explained = egui::Panel::right("diagnosis")
             .resizable(true)
             .default_size(400.0)
@@ -758,11 +509,9 @@ impl eframe::App for App {
                 run
             })
             .inner;
-
         let action = egui::CentralPanel::default()
             .show(ui, |ui| {
-                self.checklist
-                    .ui(ui, shown, &self.running, can_run, read_only)
+                self.checklist.ui(ui, shown, &self.runs, can_run, read_only)
             })
             .inner;
         match action {
@@ -772,12 +521,6 @@ impl eframe::App for App {
         }
         if let Some(check) = explained {
             self.start_run(Some(check));
-        }
-    }
-
-    fn save(&mut self, storage: &mut dyn eframe::Storage) {
-        if self.persist {
-            eframe::set_value(storage, SETTINGS_KEY, &self.target.settings);
         }
     }
 }

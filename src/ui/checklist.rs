@@ -2,7 +2,6 @@
 //! one-line summary; automatic steps run and cancel here, manual ones take a verdict and notes;
 //! expanding a step shows its evidence.
 
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 use egui::RichText;
@@ -18,6 +17,7 @@ use crate::clock;
 use crate::records::certificate::{self, ChainEntry};
 use crate::report::key_evidence;
 use crate::session::Session;
+use crate::ui::runs::Runs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ChecklistAction {
@@ -33,7 +33,7 @@ impl ChecklistView {
         &mut self,
         ui: &mut egui::Ui,
         session: &mut Session,
-        running: &BTreeMap<CheckId, Instant>,
+        runs: &Runs,
         can_run: bool,
         read_only: bool,
     ) -> Option<ChecklistAction> {
@@ -58,7 +58,7 @@ impl ChecklistView {
                                     item,
                                     id,
                                     session.result(id),
-                                    running.get(&id),
+                                    runs.since(id),
                                     can_run,
                                 ) {
                                     action = Some(a);
@@ -82,7 +82,7 @@ fn check_item_ui(
     item: &Item,
     id: CheckId,
     result: Option<&CheckResult>,
-    running: Option<&Instant>,
+    running: Option<Instant>,
     can_run: bool,
 ) -> Option<ChecklistAction> {
     let mut action = None;

@@ -12,6 +12,7 @@ pub mod log;
 pub mod measure;
 pub mod provider;
 pub mod report_view;
+pub mod runs;
 pub mod target;
 pub mod watch;
 
