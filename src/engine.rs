@@ -14,12 +14,10 @@ use rustls::pki_types::CertificateDer;
 use tokio::runtime::Runtime;
 use tokio::task::AbortHandle;
 
-use crate::audio::Codec;
 use crate::catalog::CheckId;
-use crate::catalog::Provider;
 use crate::check::CheckResult;
 use crate::check::options::CheckOptions;
-use crate::demo::{DemoMode, DemoTarget};
+use crate::demo::{DemoMode, DemoTarget, playback};
 use crate::diagnosis::CheckReport;
 use crate::probe::{self, Progress};
 use crate::provider::api::{self, Api, DeliveryFilter, EventsOf, StreamStart};
@@ -33,8 +31,7 @@ use crate::stream::confirm::{self, Arrival};
 use crate::stream::listener::{ListenOptions, Listener};
 use crate::stream::monitor::MonitorEvent;
 use crate::stream::ngrok;
-use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
-use crate::stream::watch::{self, Mirror, News, WatchEnd, WatchError, WatchOptions};
+use crate::stream::watch::{self, Following, Mirror, WatchOptions};
 use crate::stream::webhooks;
 
 pub type RunId = u64;
@@ -133,9 +130,6 @@ pub enum WatchStatus {
     },
 }
 
-/// The wait before a watch tries again grows to this.
-const WATCH_BACKOFF_MAX: Duration = Duration::from_secs(15);
-
 /// What the UI needs to point checks at the demo target.
 #[derive(Clone, Debug)]
 pub struct DemoInfo {
@@ -184,6 +178,8 @@ pub enum Event {
 }
 
 type Waker = Arc<dyn Fn() + Send + Sync>;
+/// Sends an event to the window and wakes it.
+type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
 pub struct Engine {
     runtime: Option<Runtime>,
@@ -219,13 +215,13 @@ impl Engine {
         })
     }
 
-    fn emitter(&self) -> impl Fn(Event) + Send + Sync + Clone + 'static {
+    fn emitter(&self) -> Emit {
         let sender = self.sender.clone();
         let waker = self.waker.clone();
-        move |event| {
+        Arc::new(move |event| {
             let _ = sender.send(event);
             waker();
-        }
+        })
     }
 
     /// Acts on a command without waiting for it: the work runs on the engine's runtime.
@@ -240,170 +236,219 @@ impl Engine {
                 url,
                 options,
                 scope,
-            } => {
-                let runs = self.runs.clone();
-                let task_emit = emit.clone();
-                // Held across the spawn so a run that ends at once cannot remove itself
-                // before it is registered.
-                let Ok(mut registered) = self.runs.lock() else {
-                    return;
-                };
-                let handle = runtime.spawn(async move {
-                    let progress = |p: Progress| match p {
-                        Progress::Started(check) => task_emit(Event::Started { run, check }),
-                        Progress::Finished(result) => task_emit(Event::Finished {
-                            run,
-                            result: *result,
-                        }),
-                    };
-                    let report = probe::run_scoped(&url, &options, scope, &progress).await;
-                    if let Ok(mut runs) = runs.lock() {
-                        runs.remove(&run);
-                    }
-                    task_emit(Event::Done { run, report });
-                });
-                registered.insert(run, handle.abort_handle());
+            } => self.run_checks(runtime, emit, run, url, options, scope),
+            Command::Cancel { run } => self.cancel(&emit, run),
+            Command::CancelAll => self.cancel_all(&emit),
+            Command::Demo(mode) => self.demo_target(runtime, emit, mode),
+            Command::Listen { port, token, keys } => self.listen(runtime, emit, port, token, keys),
+            Command::StopListening => self.stop_listening(runtime, emit),
+            Command::DemoStream => self.play(runtime, emit, None),
+            Command::ToneStreams { count, seconds } => {
+                self.play(runtime, emit, Some((count, seconds)))
             }
-            Command::Cancel { run } => {
-                let handle = self.runs.lock().ok().and_then(|mut runs| runs.remove(&run));
-                if let Some(handle) = handle {
-                    handle.abort();
-                    emit(Event::Cancelled { run });
-                }
-            }
-            Command::CancelAll => {
-                let all: Vec<(RunId, AbortHandle)> = self
-                    .runs
-                    .lock()
-                    .map(|mut runs| runs.drain().collect())
-                    .unwrap_or_default();
-                for (run, handle) in all {
-                    handle.abort();
-                    emit(Event::Cancelled { run });
-                }
-            }
-            Command::Demo(mode) => {
-                let demo = self.demo.clone();
-                runtime.spawn(async move {
-                    let mut demo = demo.lock().await;
-                    if demo.is_none() {
-                        match DemoTarget::start(mode.behavior()).await {
-                            Ok(started) => *demo = Some(started),
-                            Err(e) => {
-                                emit(Event::DemoFailed(e.to_string()));
-                                return;
-                            }
-                        }
-                    }
-                    if let Some(target) = demo.as_ref() {
-                        target.server.set_behavior(mode.behavior());
-                        emit(Event::DemoReady(DemoInfo {
-                            mode,
-                            url: target.url.clone(),
-                            pin: target.pin.clone(),
-                            root: target.root.clone(),
-                        }));
-                    }
-                });
-            }
-            Command::Listen { port, token, keys } => {
-                let slot = self.listener.clone();
-                let expect = self.expected_url();
-                runtime.spawn(async move {
-                    let options = ListenOptions {
-                        bind: SocketAddr::from(([127, 0, 0, 1], port)),
-                        token,
-                        webhook_keys: keys,
-                        expect_url: expect,
-                        ..ListenOptions::default()
-                    };
-                    start_listener(&slot, &emit, options).await;
-                });
-            }
-            Command::StopListening => {
-                let slot = self.listener.clone();
-                runtime.spawn(async move {
-                    if let Some(listener) = slot.lock().await.take() {
-                        emit(Event::ListenerStopped(listener.stop()));
-                    }
-                });
-            }
-            Command::DemoStream | Command::ToneStreams { .. } => {
-                let load = match command {
-                    Command::ToneStreams { count, seconds } => Some((count, seconds)),
-                    _ => None,
-                };
-                let slot = self.listener.clone();
-                let expect_url = self.expected_url();
-                runtime.spawn(async move {
-                    let running = slot.lock().await.as_ref().map(Listener::addr);
-                    let addr = match running {
-                        Some(addr) => Some(addr),
-                        None => {
-                            let options = ListenOptions {
-                                bind: SocketAddr::from(([127, 0, 0, 1], 0)),
-                                expect_url,
-                                ..ListenOptions::default()
-                            };
-                            start_listener(&slot, &emit, options).await
-                        }
-                    };
-                    if let Some(addr) = addr {
-                        emit(Event::DemoStreamDone(play_demo_stream(addr, load).await));
-                    }
-                });
-            }
+            Command::ExpectUrl(url) => self.expect_url(runtime, url),
             Command::DetectTunnel { port } => {
                 runtime.spawn(async move {
-                    emit(Event::Tunnel(
-                        ngrok::public_url(ngrok::AGENT_API, port, Duration::from_secs(2)).await,
-                    ));
+                    let found = ngrok::public_url(ngrok::AGENT_API, port, Duration::from_secs(2));
+                    emit(Event::Tunnel(found.await));
                 });
             }
-            Command::Watch(options) => {
-                let task = runtime.spawn(watch_remote(options, emit));
-                if let Ok(mut watching) = self.watching.lock()
-                    && let Some(old) = watching.replace(task.abort_handle())
-                {
-                    old.abort();
-                }
+            Command::Watch(options) => self.watch(runtime, emit, options),
+            Command::StopWatching => self.stop_watching(&emit),
+            Command::Api { call, key, base } => self.ask(runtime, emit, call, key, base),
+        }
+    }
+}
+
+/// Checks: runs, each cancellable.
+impl Engine {
+    fn run_checks(
+        &self,
+        runtime: &Runtime,
+        emit: Emit,
+        run: RunId,
+        url: String,
+        options: CheckOptions,
+        scope: Option<CheckId>,
+    ) {
+        let runs = self.runs.clone();
+        // Held across the spawn so a run that ends at once cannot remove itself before it is
+        // registered.
+        let Ok(mut registered) = self.runs.lock() else {
+            return;
+        };
+        let handle = runtime.spawn(async move {
+            let progress = |p: Progress| match p {
+                Progress::Started(check) => emit(Event::Started { run, check }),
+                Progress::Finished(result) => emit(Event::Finished {
+                    run,
+                    result: *result,
+                }),
+            };
+            let report = probe::run_scoped(&url, &options, scope, &progress).await;
+            if let Ok(mut runs) = runs.lock() {
+                runs.remove(&run);
             }
-            Command::StopWatching => {
-                let old = self.watching.lock().ok().and_then(|mut w| w.take());
-                if let Some(old) = old {
-                    old.abort();
-                    emit(Event::Watch(WatchStatus::Stopped {
-                        why: "stopped".into(),
-                    }));
-                }
-            }
-            Command::ExpectUrl(url) => {
-                if let Ok(mut expected) = self.expect_url.lock() {
-                    expected.clone_from(&url);
-                }
-                let slot = self.listener.clone();
-                runtime.spawn(async move {
-                    if let Some(listener) = slot.lock().await.as_ref() {
-                        listener.expect_url(url);
-                    }
-                });
-            }
-            Command::Api { call, key, base } => {
-                let slot = self.listener.clone();
-                runtime.spawn(async move {
-                    let label = call.label();
-                    let store = slot.lock().await.as_ref().map(Listener::store);
-                    let (result, arrival) = ask_api(call, key, base, store).await;
-                    emit(Event::Api {
-                        label,
-                        result,
-                        arrival,
-                    });
-                });
-            }
+            emit(Event::Done { run, report });
+        });
+        registered.insert(run, handle.abort_handle());
+    }
+
+    fn cancel(&self, emit: &Emit, run: RunId) {
+        let handle = self.runs.lock().ok().and_then(|mut runs| runs.remove(&run));
+        if let Some(handle) = handle {
+            handle.abort();
+            emit(Event::Cancelled { run });
         }
     }
 
+    fn cancel_all(&self, emit: &Emit) {
+        let all: Vec<(RunId, AbortHandle)> = self
+            .runs
+            .lock()
+            .map(|mut runs| runs.drain().collect())
+            .unwrap_or_default();
+        for (run, handle) in all {
+            handle.abort();
+            emit(Event::Cancelled { run });
+        }
+    }
+
+    /// The built-in target, started once and switched between its modes.
+    fn demo_target(&self, runtime: &Runtime, emit: Emit, mode: DemoMode) {
+        let demo = self.demo.clone();
+        runtime.spawn(async move {
+            let mut demo = demo.lock().await;
+            if demo.is_none() {
+                match DemoTarget::start(mode.behavior()).await {
+                    Ok(started) => *demo = Some(started),
+                    Err(e) => {
+                        emit(Event::DemoFailed(e.to_string()));
+                        return;
+                    }
+                }
+            }
+            if let Some(target) = demo.as_ref() {
+                target.server.set_behavior(mode.behavior());
+                emit(Event::DemoReady(DemoInfo {
+                    mode,
+                    url: target.url.clone(),
+                    pin: target.pin.clone(),
+                    root: target.root.clone(),
+                }));
+            }
+        });
+    }
+}
+
+/// The local listener, and the demo stream played into it.
+impl Engine {
+    fn listen(
+        &self,
+        runtime: &Runtime,
+        emit: Emit,
+        port: u16,
+        token: Option<Secret>,
+        keys: webhooks::Keys,
+    ) {
+        let slot = self.listener.clone();
+        let expect = self.expected_url();
+        runtime.spawn(async move {
+            let options = ListenOptions {
+                bind: SocketAddr::from(([127, 0, 0, 1], port)),
+                token,
+                webhook_keys: keys,
+                expect_url: expect,
+                ..ListenOptions::default()
+            };
+            start_listener(&slot, &emit, options).await;
+        });
+    }
+
+    fn stop_listening(&self, runtime: &Runtime, emit: Emit) {
+        let slot = self.listener.clone();
+        runtime.spawn(async move {
+            if let Some(listener) = slot.lock().await.take() {
+                emit(Event::ListenerStopped(listener.stop()));
+            }
+        });
+    }
+
+    /// Plays the demo speech (or `load`: tone streams) into the listener, starting one on a
+    /// free port when none runs.
+    fn play(&self, runtime: &Runtime, emit: Emit, load: Option<(usize, f64)>) {
+        let slot = self.listener.clone();
+        let expect_url = self.expected_url();
+        runtime.spawn(async move {
+            let running = slot.lock().await.as_ref().map(Listener::addr);
+            let addr = match running {
+                Some(addr) => Some(addr),
+                None => {
+                    let options = ListenOptions {
+                        bind: SocketAddr::from(([127, 0, 0, 1], 0)),
+                        expect_url,
+                        ..ListenOptions::default()
+                    };
+                    start_listener(&slot, &emit, options).await
+                }
+            };
+            if let Some(addr) = addr {
+                emit(Event::DemoStreamDone(playback::play(addr, load).await));
+            }
+        });
+    }
+
+    /// The URL checked, which the listener compares the provider's `stream_url`s with.
+    fn expect_url(&self, runtime: &Runtime, url: Option<String>) {
+        if let Ok(mut expected) = self.expect_url.lock() {
+            expected.clone_from(&url);
+        }
+        let slot = self.listener.clone();
+        runtime.spawn(async move {
+            if let Some(listener) = slot.lock().await.as_ref() {
+                listener.expect_url(url);
+            }
+        });
+    }
+}
+
+/// A listener elsewhere, watched; and the provider's API.
+impl Engine {
+    fn watch(&self, runtime: &Runtime, emit: Emit, options: WatchOptions) {
+        let task = runtime.spawn(watch_remote(options, emit));
+        if let Ok(mut watching) = self.watching.lock()
+            && let Some(old) = watching.replace(task.abort_handle())
+        {
+            old.abort();
+        }
+    }
+
+    fn stop_watching(&self, emit: &Emit) {
+        let old = self.watching.lock().ok().and_then(|mut w| w.take());
+        if let Some(old) = old {
+            old.abort();
+            emit(Event::Watch(WatchStatus::Stopped {
+                why: "stopped".into(),
+            }));
+        }
+    }
+
+    fn ask(&self, runtime: &Runtime, emit: Emit, call: ApiCall, key: Secret, base: Option<String>) {
+        let slot = self.listener.clone();
+        runtime.spawn(async move {
+            let label = call.label();
+            let store = slot.lock().await.as_ref().map(Listener::store);
+            let (result, arrival) = ask_api(call, key, base, store).await;
+            emit(Event::Api {
+                label,
+                result,
+                arrival,
+            });
+        });
+    }
+}
+
+impl Engine {
     fn expected_url(&self) -> Option<String> {
         self.expect_url.lock().ok().and_then(|u| u.clone())
     }
@@ -422,7 +467,7 @@ impl Engine {
 /// Starts a listener in `slot` (stopping the one there); its address, or `None` when it failed.
 async fn start_listener(
     slot: &tokio::sync::Mutex<Option<Listener>>,
-    emit: &(impl Fn(Event) + Send + Sync + Clone + 'static),
+    emit: &Emit,
     options: ListenOptions,
 ) -> Option<SocketAddr> {
     let mut slot = slot.lock().await;
@@ -478,91 +523,27 @@ async fn ask_api(
     (answer.map_err(|e| e.to_string()), Arrival::NotWatched)
 }
 
-/// Watches a remote listener into a mirror store until aborted, reconnecting with a growing
-/// pause; the webhooks and findings it brings join the session as local ones do.
-async fn watch_remote(options: WatchOptions, emit: impl Fn(Event) + Send + Sync + Clone + 'static) {
+/// Watches a remote listener into a mirror store until aborted (`watch::follow`); the webhooks
+/// and findings it brings join the session as local ones do.
+async fn watch_remote(options: WatchOptions, emit: Emit) {
     let mut mirror = Mirror::default();
     emit(Event::Watch(WatchStatus::Connecting {
         store: mirror.store.clone(),
     }));
-    let mut pause = Duration::from_secs(1);
-    loop {
-        let why = match watch::connect(&options).await {
-            Ok(monitor) => {
-                emit(Event::Watch(WatchStatus::Connected));
-                pause = Duration::from_secs(1);
-                let mut unreadable = 0;
-                let news_emit = emit.clone();
-                let mut on_event = |event: MonitorEvent| {
-                    if mirror.apply(&event) != News::Nothing {
-                        news_emit(Event::Stream(Box::new(event)));
-                    }
-                };
-                match monitor.run(&mut on_event, &mut unreadable).await {
-                    WatchEnd::Closed(reason) => {
-                        format!("the listener closed the monitor: {reason}")
-                    }
-                    WatchEnd::Lost(why) => format!("the link dropped: {why}"),
-                }
-            }
-            Err(e @ (WatchError::Refused(..) | WatchError::BadUrl(_))) => {
-                emit(Event::Watch(WatchStatus::Stopped { why: e.to_string() }));
-                return;
-            }
-            Err(e) => e.to_string(),
-        };
-        emit(Event::Watch(WatchStatus::Reconnecting {
-            why,
-            after: pause,
-        }));
-        tokio::time::sleep(pause).await;
-        pause = (pause * 2).min(WATCH_BACKOFF_MAX);
-    }
+    let state_emit = emit.clone();
+    let state = move |following: Following| {
+        state_emit(Event::Watch(match following {
+            Following::Connected => WatchStatus::Connected,
+            Following::Reconnecting { why, after } => WatchStatus::Reconnecting { why, after },
+            Following::Stopped { why } => WatchStatus::Stopped { why },
+        }))
+    };
+    let mut news = |event: MonitorEvent| emit(Event::Stream(Box::new(event)));
+    watch::follow(&options, &mut mirror, &state, &mut news).await;
 }
 
 /// Items a list from the window asks for.
 const API_LIST_LIMIT: usize = 100;
-
-/// The demo clip the demo stream plays (made by scripts/make-demo-speech).
-pub const DEMO_SPEECH: &[u8] = include_bytes!("../assets/demo-speech.wav");
-
-/// Replays into the listener at `addr` in real time, both tracks: the demo speech once, or
-/// `load` (streams, seconds) of a tone; the number of media frames sent.
-async fn play_demo_stream(addr: SocketAddr, load: Option<(usize, f64)>) -> Result<u64, String> {
-    let (source, streams) = match load {
-        Some((count, seconds)) => (
-            Source::Tone {
-                freq_hz: 440.0,
-                seconds,
-            },
-            count,
-        ),
-        None => {
-            let clip = crate::audio::wav::read_clip(DEMO_SPEECH, "the demo clip")
-                .map_err(|e| e.to_string())?;
-            (Source::Clip(clip), 1)
-        }
-    };
-    let options = ReplayOptions {
-        url: format!("ws://{addr}/demo/stream"),
-        protocol: Provider::Telnyx,
-        codec: Codec::Pcmu,
-        source,
-        tracks: Tracks::Both,
-        pace: Pace::Realtime,
-        streams,
-        timeout: Duration::from_secs(10),
-        resolve: Vec::new(),
-        extra_roots: Vec::new(),
-        auth_token: None,
-        call_id: None,
-    };
-    let summary = replay::run(&options, &|_| {}).await;
-    match summary.streams.first().and_then(|s| s.error.clone()) {
-        Some(e) => Err(e),
-        None => Ok(summary.media_frames_sent),
-    }
-}
 
 impl Drop for Engine {
     fn drop(&mut self) {

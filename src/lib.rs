@@ -1,6 +1,7 @@
 //! Stream Doctor's core: the checks that find out why a telephony provider does not connect to
 //! a WebSocket media-stream server, the diagnosis that names the cause, and the pieces the
-//! window and the headless commands share. Only `ui` (behind the `gui` feature) knows egui.
+//! window and the headless commands share. Only `ui` knows egui; it and its worker, `engine`, build
+//! only with the `gui` feature.
 //! The floors, from the ground up, and where new things go: docs/architecture.md.
 //! Nothing here prints: output leaves through its caller's masked writers (the binary's
 //! `Output`, the monitor's socket), so printing directly is an error.
@@ -15,6 +16,7 @@ pub mod compare;
 pub mod demo;
 pub mod diagnosis;
 pub mod edge;
+#[cfg(feature = "gui")]
 pub mod engine;
 pub mod explain;
 pub mod net;

@@ -3,6 +3,7 @@
 //! It speaks HTTP/1.1 and WebSocket over real sockets, with or without TLS.
 
 pub mod certs;
+pub mod playback;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};

@@ -155,6 +155,64 @@ impl Monitor {
     }
 }
 
+/// How following a listener goes, for whoever shows it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Following {
+    Connected,
+    /// The link dropped or could not be made; another try comes after `after`.
+    Reconnecting {
+        why: String,
+        after: Duration,
+    },
+    /// A refusal or a bad URL: trying again would not help.
+    Stopped {
+        why: String,
+    },
+}
+
+/// The longest pause between two tries.
+pub const FOLLOW_BACKOFF_MAX: Duration = Duration::from_secs(15);
+
+/// Follows a listener into `mirror` until it refuses (or the future is dropped), reconnecting
+/// with a pause that doubles up to `FOLLOW_BACKOFF_MAX`; every event the mirror did not have
+/// (a webhook, a finding) goes to `news`, every change of the link to `state`.
+pub async fn follow(
+    options: &WatchOptions,
+    mirror: &mut Mirror,
+    state: &(dyn Fn(Following) + Send + Sync),
+    news: &mut (dyn FnMut(MonitorEvent) + Send),
+) {
+    let mut pause = Duration::from_secs(1);
+    loop {
+        let why = match connect(options).await {
+            Ok(monitor) => {
+                state(Following::Connected);
+                pause = Duration::from_secs(1);
+                let mut unreadable = 0;
+                let mut on_event = |event: MonitorEvent| {
+                    if mirror.apply(&event) != News::Nothing {
+                        news(event);
+                    }
+                };
+                match monitor.run(&mut on_event, &mut unreadable).await {
+                    WatchEnd::Closed(reason) => {
+                        format!("the listener closed the monitor: {reason}")
+                    }
+                    WatchEnd::Lost(why) => format!("the link dropped: {why}"),
+                }
+            }
+            Err(e @ (WatchError::Refused(..) | WatchError::BadUrl(_))) => {
+                state(Following::Stopped { why: e.to_string() });
+                return;
+            }
+            Err(e) => e.to_string(),
+        };
+        state(Following::Reconnecting { why, after: pause });
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(FOLLOW_BACKOFF_MAX);
+    }
+}
+
 /// A local copy of a remote listener's streams, built from its events. Events replayed after
 /// a reconnect are recognised: a stream is added once, a level point once.
 #[derive(Default)]
