@@ -6,7 +6,7 @@ use egui::RichText;
 use super::glossary;
 use crate::catalog::Severity;
 use crate::checklist::{ITEMS, Verdict};
-use crate::diagnosis::snippet;
+use crate::diagnosis::{Cause, snippet};
 use crate::session::Session;
 
 #[derive(Default)]
@@ -67,55 +67,64 @@ impl DiagnosisView {
                     egui::CollapsingHeader::new(header)
                         .id_salt(("cause", cause.id.as_str()))
                         .default_open(i == 0)
-                        .show(ui, |ui| {
-                            let id = ui.label(RichText::new(cause.id.as_str()).monospace().weak());
-                            let terms = cause.check.check().map(glossary::terms_for).unwrap_or(&[]);
-                            if let Some(text) = terms.first().and_then(|t| glossary::explain(t)) {
-                                id.on_hover_text(text);
-                            }
-                            ui.label(RichText::new("What was seen").strong());
-                            ui.label(&cause.summary);
-                            ui.label(RichText::new("Fix").strong());
-                            ui.label(&cause.fix);
-                            ui.horizontal(|ui| {
-                                if ui
-                                    .button("Copy fix")
-                                    .on_hover_text("Copy the fix as text")
-                                    .clicked()
-                                {
-                                    ui.ctx().copy_text(cause.fix.clone());
-                                }
-                            });
-                            if let Some(code) = snippet(cause.id) {
-                                let mut shown = code.to_string();
-                                ui.add(
-                                    egui::TextEdit::multiline(&mut shown)
-                                        .font(egui::TextStyle::Monospace)
-                                        .desired_width(f32::INFINITY),
-                                );
-                                if ui.button("Copy snippet").clicked() {
-                                    ui.ctx().copy_text(code.to_string());
-                                }
-                            }
-                        });
+                        .show(ui, |ui| cause_ui(ui, cause));
                 }
-                let problems: Vec<_> = ITEMS
-                    .iter()
-                    .filter_map(|item| session.manual.get(item.id).map(|r| (item, r)))
-                    .filter(|(_, r)| r.verdict == Some(Verdict::Problem))
-                    .collect();
-                if !problems.is_empty() {
-                    ui.separator();
-                    ui.label(RichText::new("Problems you noted").strong());
-                    for (item, record) in problems {
-                        let notes = if record.notes.is_empty() {
-                            "(no notes)"
-                        } else {
-                            record.notes.as_str()
-                        };
-                        ui.label(format!("✖ {}: {notes}", item.title));
-                    }
-                }
+                noted_problems_ui(ui, session);
             });
+    }
+}
+
+/// One cause: what was seen, the fix, and a snippet where one helps.
+fn cause_ui(ui: &mut egui::Ui, cause: &Cause) {
+    let id = ui.label(RichText::new(cause.id.as_str()).monospace().weak());
+    let terms = cause.check.check().map(glossary::terms_for).unwrap_or(&[]);
+    if let Some(text) = terms.first().and_then(|t| glossary::explain(t)) {
+        id.on_hover_text(text);
+    }
+    ui.label(RichText::new("What was seen").strong());
+    ui.label(&cause.summary);
+    ui.label(RichText::new("Fix").strong());
+    ui.label(&cause.fix);
+    ui.horizontal(|ui| {
+        if ui
+            .button("Copy fix")
+            .on_hover_text("Copy the fix as text")
+            .clicked()
+        {
+            ui.ctx().copy_text(cause.fix.clone());
+        }
+    });
+    if let Some(code) = snippet(cause.id) {
+        let mut shown = code.to_string();
+        ui.add(
+            egui::TextEdit::multiline(&mut shown)
+                .font(egui::TextStyle::Monospace)
+                .desired_width(f32::INFINITY),
+        );
+        if ui.button("Copy snippet").clicked() {
+            ui.ctx().copy_text(code.to_string());
+        }
+    }
+}
+
+/// The manual steps the person marked as a problem, with their notes.
+fn noted_problems_ui(ui: &mut egui::Ui, session: &Session) {
+    let problems: Vec<_> = ITEMS
+        .iter()
+        .filter_map(|item| session.manual.get(item.id).map(|r| (item, r)))
+        .filter(|(_, r)| r.verdict == Some(Verdict::Problem))
+        .collect();
+    if problems.is_empty() {
+        return;
+    }
+    ui.separator();
+    ui.label(RichText::new("Problems you noted").strong());
+    for (item, record) in problems {
+        let notes = if record.notes.is_empty() {
+            "(no notes)"
+        } else {
+            record.notes.as_str()
+        };
+        ui.label(format!("✖ {}: {notes}", item.title));
     }
 }

@@ -248,9 +248,24 @@ impl LiveView {
         ui: &mut egui::Ui,
         between: impl FnOnce(&mut egui::Ui) -> W,
     ) -> (W, Option<LiveAction>) {
-        let mut action = None;
         ui.heading("Live streams");
         ui.label(RichText::new("Stand in for your server: give the provider the URL below (through a tunnel such as `ngrok http PORT`), and its audio shows up here as it arrives.").weak());
+        let mut action = self.controls_ui(ui);
+        if let Some(found) = self.urls_ui(ui) {
+            action = Some(found);
+        }
+        if let Some(problem) = &self.problem {
+            ui.colored_label(ui.visuals().warn_fg_color, problem);
+        }
+        let between = between(ui);
+        ui.separator();
+        self.streams_ui(ui);
+        (between, action)
+    }
+
+    /// Start or stop the listener, and play the demo stream.
+    fn controls_ui(&mut self, ui: &mut egui::Ui) -> Option<LiveAction> {
+        let mut action = None;
         ui.horizontal(|ui| {
             match self.listening {
                 Some(addr) => {
@@ -283,6 +298,12 @@ impl LiveView {
                 ui.spinner();
             }
         });
+        action
+    }
+
+    /// The URLs to give the provider: local, and through the tunnel when one is found.
+    fn urls_ui(&mut self, ui: &mut egui::Ui) -> Option<LiveAction> {
+        let mut action = None;
         if let Some(addr) = self.listening {
             let local = format!("ws://{addr}{}", self.path());
             ui.horizontal(|ui| {
@@ -322,11 +343,11 @@ impl LiveView {
                 _ => {}
             }
         }
-        if let Some(problem) = &self.problem {
-            ui.colored_label(ui.visuals().warn_fg_color, problem);
-        }
-        let between = between(ui);
-        ui.separator();
+        action
+    }
+
+    /// One tab per stream, and the shown stream's header, levels and events.
+    fn streams_ui(&mut self, ui: &mut egui::Ui) {
         // Every stream's tab, but only the shown stream's header, levels and events: copying
         // all of them under the store's lock each frame cost the window (and the listener,
         // kept waiting for the lock) more than drawing did.
@@ -356,7 +377,7 @@ impl LiveView {
             ui.add_space(12.0);
             ui.label("No stream yet.");
             ui.label(RichText::new("Start listening and point the provider (or `stream-doctor replay`) at the URL above, or press ▶ Play demo stream.").weak());
-            return (between, action);
+            return;
         }
         if let Some(view) = &shown {
             self.selected = view.number;
@@ -374,7 +395,6 @@ impl LiveView {
         if let Some(view) = shown.as_ref().filter(|v| v.number == self.selected) {
             self.stream_ui(ui, view);
         }
-        (between, action)
     }
 
     fn stream_ui(&mut self, ui: &mut egui::Ui, view: &StreamView) {

@@ -173,7 +173,14 @@ impl ProviderView {
         tunnel: Option<&(String, String)>,
     ) -> Option<ProviderAction> {
         ui.label(RichText::new("The provider's API (Telnyx)").strong());
-        let mut action = None;
+        self.api_fields(ui, tunnel);
+        let action = self.api_buttons(ui);
+        self.api_answer(ui);
+        action
+    }
+
+    /// The key, the ids and the test stream URL the API buttons use.
+    fn api_fields(&mut self, ui: &mut egui::Ui, tunnel: Option<&(String, String)>) {
         egui::Grid::new("api_fields")
             .num_columns(2)
             .spacing([8.0, 4.0])
@@ -224,6 +231,11 @@ impl ProviderView {
                     ui.end_row();
                 }
             });
+    }
+
+    /// One button per API call, each enabled once what it needs is typed.
+    fn api_buttons(&mut self, ui: &mut egui::Ui) -> Option<ProviderAction> {
+        let mut action = None;
         let has_key = !self.api_key.trim().is_empty();
         let call = self.call_id.trim().to_string();
         let busy = self.pending.is_some();
@@ -281,41 +293,63 @@ impl ProviderView {
             {
                 action = self.ask("application", Shown::App, ApiCall::App(app));
             }
-            let url = self.stream_url.trim().to_string();
-            if ui
-                .add_enabled(with_call && !url.is_empty(), egui::Button::new("Start test stream"))
-                .on_hover_text("streaming_start on the live call toward the test URL; with the listener running, Stream Doctor waits for the stream to arrive")
-                .on_disabled_hover_text(if with_call { "Type the test stream URL first" } else { why })
-                .clicked()
-            {
-                let start = StreamStart {
-                    url,
-                    track: "inbound_track".into(),
-                    codec: None,
-                    auth_token: None,
-                };
-                action = self.ask(
-                    "start a test stream",
-                    Shown::Action,
-                    ApiCall::StreamStart {
-                        call: call.clone(),
-                        start,
-                    },
-                );
-            }
-            if ui
-                .add_enabled(with_call, egui::Button::new("Stop stream"))
-                .on_hover_text("streaming_stop on the call")
-                .on_disabled_hover_text(why)
-                .clicked()
-            {
-                action = self.ask(
-                    "stop the stream",
-                    Shown::Action,
-                    ApiCall::StreamStop { call: call.clone() },
-                );
+            if let Some(asked) = self.stream_buttons(ui, &call, with_call, why) {
+                action = Some(asked);
             }
         });
+        action
+    }
+
+    /// Start a test stream toward the URL typed, or stop the call's streams.
+    fn stream_buttons(
+        &mut self,
+        ui: &mut egui::Ui,
+        call: &str,
+        with_call: bool,
+        why: &'static str,
+    ) -> Option<ProviderAction> {
+        let mut action = None;
+        let url = self.stream_url.trim().to_string();
+        if ui
+            .add_enabled(with_call && !url.is_empty(), egui::Button::new("Start test stream"))
+            .on_hover_text("streaming_start on the live call toward the test URL; with the listener running, Stream Doctor waits for the stream to arrive")
+            .on_disabled_hover_text(if with_call { "Type the test stream URL first" } else { why })
+            .clicked()
+        {
+            let start = StreamStart {
+                url,
+                track: "inbound_track".into(),
+                codec: None,
+                auth_token: None,
+            };
+            action = self.ask(
+                "start a test stream",
+                Shown::Action,
+                ApiCall::StreamStart {
+                    call: call.to_string(),
+                    start,
+                },
+            );
+        }
+        if ui
+            .add_enabled(with_call, egui::Button::new("Stop stream"))
+            .on_hover_text("streaming_stop on the call")
+            .on_disabled_hover_text(why)
+            .clicked()
+        {
+            action = self.ask(
+                "stop the stream",
+                Shown::Action,
+                ApiCall::StreamStop {
+                    call: call.to_string(),
+                },
+            );
+        }
+        action
+    }
+
+    /// The call in flight, the last problem, the last answer.
+    fn api_answer(&self, ui: &mut egui::Ui) {
         if let Some((label, _)) = &self.pending {
             ui.horizontal(|ui| {
                 ui.spinner();
@@ -335,7 +369,6 @@ impl ProviderView {
                     .desired_rows(4),
             );
         }
-        action
     }
 }
 
