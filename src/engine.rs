@@ -115,19 +115,9 @@ impl ApiCall {
 #[derive(Clone, Debug)]
 pub enum WatchStatus {
     /// The streams it shows land in `store`, as a local listener's do.
-    Connecting {
-        store: LiveStore,
-    },
-    Connected,
-    /// The link dropped or could not be made; another try comes after `after`.
-    Reconnecting {
-        why: String,
-        after: Duration,
-    },
-    /// Given up (a refusal a retry cannot change) or stopped.
-    Stopped {
-        why: String,
-    },
+    Connecting { store: LiveStore },
+    /// The link's news, as `watch::follow` tells it (stopped by hand is `Stopped` too).
+    Link(Following),
 }
 
 /// What the UI needs to point checks at the demo target.
@@ -427,9 +417,9 @@ impl Engine {
         let old = self.watching.lock().ok().and_then(|mut w| w.take());
         if let Some(old) = old {
             old.abort();
-            emit(Event::Watch(WatchStatus::Stopped {
+            emit(Event::Watch(WatchStatus::Link(Following::Stopped {
                 why: "stopped".into(),
-            }));
+            })));
         }
     }
 
@@ -531,13 +521,7 @@ async fn watch_remote(options: WatchOptions, emit: Emit) {
         store: mirror.store.clone(),
     }));
     let state_emit = emit.clone();
-    let state = move |following: Following| {
-        state_emit(Event::Watch(match following {
-            Following::Connected => WatchStatus::Connected,
-            Following::Reconnecting { why, after } => WatchStatus::Reconnecting { why, after },
-            Following::Stopped { why } => WatchStatus::Stopped { why },
-        }))
-    };
+    let state = move |following: Following| state_emit(Event::Watch(WatchStatus::Link(following)));
     let mut news = |event: MonitorEvent| emit(Event::Stream(Box::new(event)));
     watch::follow(&options, &mut mirror, &state, &mut news).await;
 }

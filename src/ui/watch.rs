@@ -4,6 +4,7 @@
 use egui::RichText;
 
 use crate::engine::WatchStatus;
+use crate::stream::watch::Following;
 
 #[derive(Default)]
 pub struct WatchPanel {
@@ -24,21 +25,21 @@ impl WatchPanel {
     pub fn update(&mut self, status: &WatchStatus) {
         let (text, healthy) = match status {
             WatchStatus::Connecting { .. } => (format!("Connecting to {}…", self.url), true),
-            WatchStatus::Connected => (
+            WatchStatus::Link(Following::Connected) => (
                 format!(
                     "✔ Connected to {}: the streams below are the deployed listener's",
                     self.url
                 ),
                 true,
             ),
-            WatchStatus::Reconnecting { why, after } => (
+            WatchStatus::Link(Following::Reconnecting { why, after }) => (
                 format!(
                     "Link lost ({why}); trying again in {:.0} s",
                     after.as_secs_f64()
                 ),
                 false,
             ),
-            WatchStatus::Stopped { why } => {
+            WatchStatus::Link(Following::Stopped { why }) => {
                 self.watching = false;
                 (format!("Not watching: {why}"), false)
             }

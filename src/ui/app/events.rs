@@ -12,6 +12,7 @@ use crate::records::telnyx_api::Answer;
 use crate::report::verdict_line;
 use crate::stream::confirm::Arrival;
 use crate::stream::monitor::{Happening, MonitorEvent};
+use crate::stream::watch::Following;
 
 /// A check run's progress, as far as the window follows it.
 enum RunProgress {
@@ -165,7 +166,7 @@ impl App {
         }
         match status {
             WatchStatus::Connecting { store } => self.live.set_watching(store),
-            WatchStatus::Stopped { .. } => self.live.stop_watching(),
+            WatchStatus::Link(Following::Stopped { .. }) => self.live.stop_watching(),
             _ => {}
         }
     }
