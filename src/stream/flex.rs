@@ -3,8 +3,8 @@
 
 use std::fmt;
 
-use serde::Deserializer;
 use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// A number written as a number or a string.
@@ -71,6 +71,16 @@ impl<'de> Visitor<'de> for Flex {
 
 pub fn flex_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
     deserializer.deserialize_any(Flex)
+}
+
+/// A number as providers write it, as a value of its own: for readers that learn their keys at
+/// run time and so cannot name a field's `deserialize_with`.
+pub struct Flexible(pub Option<u64>);
+
+impl<'de> Deserialize<'de> for Flexible {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        flex_u64(d).map(Flexible)
+    }
 }
 
 #[cfg(test)]

@@ -32,13 +32,20 @@ use self::protocol::Protocol;
 use crate::catalog::Provider;
 use crate::records::live::MessageKind;
 
+/// Every provider's protocol: adding a provider adds its file and its line here.
+static PROTOCOLS: [&dyn Protocol; 2] = [&telnyx::Telnyx, &twilio::Twilio];
+
+/// Whose shapes a message is read in when nothing in it, or before it, says.
+pub const DEFAULT_PROVIDER: Provider = Provider::Telnyx;
+
 impl Provider {
     /// How this provider writes and reads its messages.
     pub fn protocol(self) -> &'static dyn Protocol {
-        match self {
-            Provider::Telnyx => &telnyx::Telnyx,
-            Provider::Twilio => &twilio::Twilio,
-        }
+        PROTOCOLS
+            .iter()
+            .copied()
+            .find(|p| p.provider() == self)
+            .unwrap_or(PROTOCOLS[0])
     }
 }
 
@@ -163,35 +170,85 @@ pub fn parse(
 ) -> Result<(Option<Provider>, Inbound), ParseError> {
     let (value, event) = event_object(text)?;
     let provider = detect(&value).or(known);
-    let protocol = provider.unwrap_or(Provider::Telnyx).protocol();
+    let protocol = provider.unwrap_or(DEFAULT_PROVIDER).protocol();
     let inbound = protocol::read(protocol.keys(), &value, event)?;
     Ok((provider, inbound))
 }
 
-/// The fields of a `media` frame, both providers' names, read without building a JSON tree.
-#[derive(Deserialize)]
+/// The fields of a `media` frame, read without building a JSON tree. The top-level keys that
+/// tell the provider (its stream id and sequence number) are each provider's own, from its
+/// `Protocol::keys`: the reader knows no provider's field names.
 struct MediaFrame<'a> {
-    #[serde(borrow)]
-    event: Cow<'a, str>,
-    #[serde(default, borrow)]
+    event: Option<Cow<'a, str>>,
     media: Option<MediaFields<'a>>,
-    #[serde(default, deserialize_with = "flex::flex_u64")]
-    sequence_number: Option<u64>,
-    #[serde(
-        default,
-        rename = "sequenceNumber",
-        deserialize_with = "flex::flex_u64"
-    )]
-    sequence_number_twilio: Option<u64>,
-    #[serde(default, deserialize_with = "present")]
-    stream_id: Option<()>,
-    #[serde(default, rename = "streamSid", deserialize_with = "present")]
-    stream_sid: Option<()>,
+    /// The provider whose stream id or sequence key was there, and that sequence number.
+    provider: Option<Provider>,
+    sequences: Vec<(Provider, u64)>,
 }
 
-/// A key that is there, whatever its value (`null` included), as `detect` counts it.
-fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<()>, D::Error> {
-    IgnoredAny::deserialize(d).map(|_| Some(()))
+/// Reads a frame's top-level object with the providers' keys in hand.
+struct MediaFrameSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for MediaFrameSeed {
+    type Value = MediaFrame<'de>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for MediaFrameSeed {
+    type Value = MediaFrame<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a provider's message object")
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
+        let mut frame = MediaFrame {
+            event: None,
+            media: None,
+            provider: None,
+            sequences: Vec::new(),
+        };
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            if key == "event" {
+                frame.event = Some(map.next_value()?);
+                continue;
+            }
+            if key == "media" {
+                frame.media = Some(map.next_value()?);
+                continue;
+            }
+            let owner = Provider::ALL.into_iter().find_map(|p| {
+                let keys = p.protocol().keys();
+                if key == keys.sequence {
+                    Some((p, true))
+                } else if key == keys.stream_id {
+                    Some((p, false))
+                } else {
+                    None
+                }
+            });
+            match owner {
+                Some((provider, true)) => {
+                    let sequence: flex::Flexible = map.next_value()?;
+                    frame.provider.get_or_insert(provider);
+                    if let Some(number) = sequence.0 {
+                        frame.sequences.push((provider, number));
+                    }
+                }
+                Some((provider, false)) => {
+                    map.next_value::<IgnoredAny>()?;
+                    frame.provider.get_or_insert(provider);
+                }
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(frame)
+    }
 }
 
 #[derive(Deserialize)]
@@ -212,23 +269,18 @@ pub fn read(
     text: &str,
     known: Option<Provider>,
 ) -> Result<(Option<Provider>, Read<'_>), ParseError> {
-    if let Ok(frame) = serde_json::from_str::<MediaFrame>(text)
-        && frame.event == "media"
+    let mut reader = serde_json::Deserializer::from_str(text);
+    if let Ok(frame) = serde::de::DeserializeSeed::deserialize(MediaFrameSeed, &mut reader)
+        && frame.event.as_deref() == Some("media")
         && let Some(media) = frame.media
     {
-        let telnyx = frame.stream_id.is_some() || frame.sequence_number.is_some();
-        let twilio = frame.stream_sid.is_some() || frame.sequence_number_twilio.is_some();
-        let provider = if telnyx {
-            Some(Provider::Telnyx)
-        } else if twilio {
-            Some(Provider::Twilio)
-        } else {
-            known
-        };
-        let sequence = match provider.unwrap_or(Provider::Telnyx) {
-            Provider::Telnyx => frame.sequence_number,
-            Provider::Twilio => frame.sequence_number_twilio,
-        };
+        let provider = frame.provider.or(known);
+        let reader = provider.unwrap_or(DEFAULT_PROVIDER);
+        let sequence = frame
+            .sequences
+            .iter()
+            .find(|(p, _)| *p == reader)
+            .map(|(_, n)| *n);
         let media = MediaRef {
             // A frame without a track is the inbound one.
             track: media.track.unwrap_or(Cow::Borrowed("inbound")),
@@ -307,6 +359,35 @@ mod tests {
         let (provider, _) =
             parse(r#"{"event":"connected"}"#, Some(Provider::Twilio)).expect("parses");
         assert_eq!(provider, Some(Provider::Twilio));
+    }
+
+    /// The in-place reader learns each provider's keys from its `Protocol`, and agrees with the
+    /// full reading on the provider and the sequence number, whatever the key order.
+    #[test]
+    fn a_media_frame_read_in_place_agrees_with_the_full_reading() {
+        let frames = [
+            (
+                r#"{"event":"media","sequence_number":"7","stream_id":"s","media":{"track":"inbound","chunk":"3","timestamp":"40","payload":"AAAA"}}"#,
+                Some(Provider::Telnyx),
+            ),
+            (
+                r#"{"media":{"chunk":3,"payload":"AAAA"},"streamSid":"MZ1","event":"media","sequenceNumber":"9"}"#,
+                Some(Provider::Twilio),
+            ),
+            (r#"{"event":"media","media":{"payload":"AAAA"}}"#, None),
+        ];
+        for (text, provider) in frames {
+            for known in [None, Some(Provider::Twilio)] {
+                let (fast_provider, fast) = read(text, known).expect("reads");
+                let (full_provider, full) = parse(text, known).expect("parses");
+                assert_eq!(fast_provider, provider.or(known), "{text}");
+                assert_eq!(fast_provider, full_provider, "{text}");
+                let (Read::Media(fast), Inbound::Media(full)) = (fast, full) else {
+                    panic!("not media: {text}");
+                };
+                assert_eq!(fast, full.as_ref(), "{text}");
+            }
+        }
     }
 
     #[test]
