@@ -7,9 +7,13 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use time::OffsetDateTime;
+
 use super::flex::{flex_u64, number};
+use super::webhooks;
 use super::{Inbound, Media, ParseError, Provider, StartInfo};
 use crate::audio::Codec;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 /// The field names a provider gives the parts of its messages.
@@ -22,6 +26,16 @@ pub struct Keys {
     pub media_format: &'static str,
     /// Inside the media format.
     pub sample_rate: &'static str,
+}
+
+/// One webhook POST as the listener read it, for the provider it claims to come from.
+pub struct WebhookPost<'a> {
+    pub keys: &'a webhooks::Keys,
+    pub headers: &'a [(String, String)],
+    /// The URL the provider called, as the edge in front received it.
+    pub url: &'a str,
+    pub body: &'a [u8],
+    pub received_at: OffsetDateTime,
 }
 
 /// The ids one stream carries in its messages.
@@ -48,6 +62,8 @@ pub trait Protocol: Sync {
     fn upgrade_headers(&self, token: Option<&Secret>) -> Vec<(String, String)>;
     /// Whether the server's replies must name the stream they belong to.
     fn replies_name_the_stream(&self) -> bool;
+    /// Reads one webhook this provider sent, its signature judged with the keys given.
+    fn webhook(&self, post: &WebhookPost<'_>) -> WebhookRecord;
 }
 
 /// The `media` object both providers send, with the same field names.

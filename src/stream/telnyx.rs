@@ -6,8 +6,10 @@
 use serde_json::{Map, Value, json};
 
 use super::Provider;
-use super::protocol::{Ids, Keys, Protocol};
+use super::protocol::{Ids, Keys, Protocol, WebhookPost};
 use crate::audio::Codec;
+use crate::provider::webhook;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 /// The header Telnyx sends the `stream_auth_token` in (and the key of it in `connected`).
@@ -76,5 +78,14 @@ impl Protocol for Telnyx {
 
     fn replies_name_the_stream(&self) -> bool {
         false
+    }
+
+    fn webhook(&self, post: &WebhookPost<'_>) -> WebhookRecord {
+        webhook::telnyx(
+            post.keys.telnyx_public_key.as_ref(),
+            post.headers,
+            post.body,
+            post.received_at,
+        )
     }
 }

@@ -4,8 +4,10 @@
 use serde_json::{Map, Value, json};
 
 use super::Provider;
-use super::protocol::{Ids, Keys, Protocol};
+use super::protocol::{Ids, Keys, Protocol, WebhookPost};
 use crate::audio::Codec;
+use crate::provider::webhook;
+use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 pub struct Twilio;
@@ -64,5 +66,15 @@ impl Protocol for Twilio {
 
     fn replies_name_the_stream(&self) -> bool {
         true
+    }
+
+    fn webhook(&self, post: &WebhookPost<'_>) -> WebhookRecord {
+        webhook::twilio(
+            post.keys.twilio_auth_token.as_ref(),
+            post.headers,
+            post.url,
+            post.body,
+            post.received_at,
+        )
     }
 }

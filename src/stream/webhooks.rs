@@ -9,10 +9,11 @@ use std::time::Duration;
 use ed25519_dalek::VerifyingKey;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
+use super::protocol::WebhookPost;
 use crate::catalog::Provider;
 use crate::clock;
 use crate::net::http::{self, Request};
-use crate::provider::webhook::{self, MAX_BODY_BYTES};
+use crate::provider::webhook::MAX_BODY_BYTES;
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
@@ -118,22 +119,14 @@ pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
                     problem,
                 ),
                 Ok(body) => {
-                    let headers = &request.headers;
-                    let record = match provider {
-                        Provider::Telnyx => webhook::telnyx(
-                            keys.telnyx_public_key.as_ref(),
-                            headers,
-                            &body,
-                            received_at,
-                        ),
-                        Provider::Twilio => webhook::twilio(
-                            keys.twilio_auth_token.as_ref(),
-                            headers,
-                            &called_url(request, tls),
-                            &body,
-                            received_at,
-                        ),
-                    };
+                    let url = called_url(request, tls);
+                    let record = provider.protocol().webhook(&WebhookPost {
+                        keys,
+                        headers: &request.headers,
+                        url: &url,
+                        body: &body,
+                        received_at,
+                    });
                     let answer = if record.readable() {
                         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_string()
                     } else {
