@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use stream_doctor::audio::{Codec, Encoder, tone};
 use stream_doctor::catalog::Provider;
 use stream_doctor::records::live::StreamState;
-use stream_doctor::stream::receiver::{Receiver, ReceiverOptions};
+use stream_doctor::server::receiver::{Receiver, ReceiverOptions};
 use stream_doctor::stream::script::Script;
 
 /// Distinct frames cycled through, so the payloads are not one cached string.

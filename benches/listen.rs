@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use stream_doctor::audio::Codec;
 use stream_doctor::catalog::Provider;
-use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
 const STREAMS: usize = 8;

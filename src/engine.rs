@@ -22,17 +22,17 @@ use crate::diagnosis::CheckReport;
 use crate::probe::{self, Progress};
 use crate::provider::api::{self, Api, DeliveryFilter, EventsOf, StreamStart};
 use crate::provider::correlate::DEFAULT_STARTED_GRACE;
+use crate::provider::webhook;
 use crate::records::address::ResolvePin;
 use crate::records::live::ListenSummary;
 use crate::records::live::LiveStore;
 use crate::records::telnyx_api::Answer;
 use crate::secret::Secret;
-use crate::stream::confirm::{self, Arrival};
-use crate::stream::listener::{ListenOptions, Listener};
-use crate::stream::monitor::MonitorEvent;
-use crate::stream::ngrok;
-use crate::stream::watch::{self, Following, Mirror, WatchOptions};
-use crate::stream::webhooks;
+use crate::server::confirm::{self, Arrival};
+use crate::server::listener::{ListenOptions, Listener};
+use crate::server::monitor::MonitorEvent;
+use crate::server::ngrok;
+use crate::server::watch::{self, Following, Mirror, WatchOptions};
 
 pub type RunId = u64;
 
@@ -56,7 +56,7 @@ pub enum Command {
         port: u16,
         token: Option<Secret>,
         /// What the webhooks' signatures are judged with.
-        keys: webhooks::Keys,
+        keys: webhook::Keys,
     },
     StopListening,
     /// Replay the demo speech clip into the app's own listener, as a provider would.
@@ -339,7 +339,7 @@ impl Engine {
         emit: Emit,
         port: u16,
         token: Option<Secret>,
-        keys: webhooks::Keys,
+        keys: webhook::Keys,
     ) {
         let slot = self.listener.clone();
         let expect = self.expected_url();

@@ -25,6 +25,7 @@ pub mod provider;
 pub mod records;
 pub mod report;
 pub mod secret;
+pub mod server;
 pub mod session;
 pub mod stream;
 #[cfg(feature = "gui")]

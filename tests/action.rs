@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use yaml_rust2::{Yaml, YamlLoader};
 
 const AUTH_TOKEN: &str = "SECRET-action-auth-31d7";

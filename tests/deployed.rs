@@ -13,10 +13,10 @@ use std::time::Duration;
 
 use serde_json::Value;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::listener::{ListenOptions, Listener};
-use stream_doctor::stream::monitor::{Happening, MonitorEvent};
+use stream_doctor::server::listener::{ListenOptions, Listener};
+use stream_doctor::server::monitor::{Happening, MonitorEvent};
+use stream_doctor::server::watch::{self, WatchEnd, WatchError, WatchOptions};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions};
-use stream_doctor::stream::watch::{self, WatchEnd, WatchError, WatchOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN: &str = "deploy-t0ken-5150";

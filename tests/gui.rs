@@ -15,7 +15,7 @@ use stream_doctor::checklist::Verdict;
 use stream_doctor::demo::{Behavior, DemoServer};
 use stream_doctor::report::Format;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::Pace;
 use stream_doctor::ui::{App, AppOptions};
 use support::app::{Dialogs, app, app_with, post_webhook, step_until};
@@ -376,8 +376,8 @@ fn the_reports_the_window_gives_out_hold_no_secret() {
     // A real listener, reached by a URL with a password, the token sent to it.
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let listener = runtime
-        .block_on(stream_doctor::stream::listener::Listener::start(
-            stream_doctor::stream::listener::ListenOptions {
+        .block_on(stream_doctor::server::listener::Listener::start(
+            stream_doctor::server::listener::ListenOptions {
                 bind: "127.0.0.1:0".parse().unwrap(),
                 ..Default::default()
             },

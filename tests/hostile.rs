@@ -19,7 +19,7 @@ use stream_doctor::catalog::CauseId;
 use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::Served;
 use stream_doctor::records::live::ListenSummary;
-use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace};
 use support::{HOST, Scenario, tone_replay};
 

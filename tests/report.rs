@@ -16,8 +16,8 @@ use stream_doctor::demo::{DemoMode, DemoTarget};
 use stream_doctor::probe;
 use stream_doctor::report::{self, Format};
 use stream_doctor::secret::Secret;
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::session::{Session, SessionOptions};
-use stream_doctor::stream::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
 mod support;

@@ -13,7 +13,7 @@ use stream_doctor::audio::wav;
 use stream_doctor::catalog::Provider;
 use stream_doctor::records::live::ListenSummary;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 use tokio_tungstenite::tungstenite::Message;
 

@@ -11,12 +11,12 @@ use ed25519_dalek::SigningKey;
 use stream_doctor::audio::Codec;
 use stream_doctor::catalog::{CauseId, Provider};
 use stream_doctor::provider::signature::{telnyx_sign, twilio_sign};
+use stream_doctor::provider::webhook::Keys;
 use stream_doctor::records::webhook::SignatureVerdict;
 use stream_doctor::records::webhook::WebhookRecord;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::listener::{ListenOptions, Listener};
+use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
-use stream_doctor::stream::webhooks::Keys;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const TOKEN: &str = "listen-t0ken-77";

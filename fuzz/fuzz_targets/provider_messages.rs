@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use libfuzzer_sys::fuzz_target;
 use stream_doctor::records::live::StreamState;
-use stream_doctor::stream::receiver::{Receiver, ReceiverOptions};
+use stream_doctor::server::receiver::{Receiver, ReceiverOptions};
 use stream_doctor::stream::{Inbound, Read, parse, parse_reply, read};
 
 const START: &str = r#"{"event":"start","sequence_number":"1","stream_id":"S","start":{"call_control_id":"v3:c","media_format":{"encoding":"PCMU","sample_rate":8000,"channels":1}}}"#;

@@ -18,13 +18,13 @@ use stream_doctor::demo::DemoTarget;
 use stream_doctor::explain;
 use stream_doctor::net::tls;
 use stream_doctor::probe::{self, Progress};
+use stream_doctor::provider::webhook;
 use stream_doctor::report::{self, streams, verdict_line};
 use stream_doctor::secret::Secret;
+use stream_doctor::server::listener::{ListenOptions, Listener};
+use stream_doctor::server::monitor::MonitorEvent;
 use stream_doctor::session::{Session, SessionOptions};
-use stream_doctor::stream::listener::{ListenOptions, Listener};
-use stream_doctor::stream::monitor::MonitorEvent;
 use stream_doctor::stream::replay::{self, ReplayOptions, Source};
-use stream_doctor::stream::webhooks;
 use stream_doctor::vantage::Vantage;
 
 pub async fn check(args: CheckArgs, out: &Output) -> anyhow::Result<u8> {
@@ -157,7 +157,7 @@ pub async fn listen(args: ListenArgs, out: &Output) -> anyhow::Result<u8> {
         max_frame_bytes: args.max_frame_bytes,
         record_dir: args.record.clone(),
         reply_tone: args.reply_tone,
-        webhook_keys: webhooks::Keys {
+        webhook_keys: webhook::Keys {
             telnyx_public_key: args.webhook_public_key,
             twilio_auth_token: args.twilio_auth_token.map(Secret::new),
         },

@@ -12,9 +12,9 @@ use stream_doctor::catalog::Severity;
 use stream_doctor::provider::api::{self, Api, ApiError, DeliveryFilter, EventsOf, StreamStart};
 use stream_doctor::report::api::{self as render, Shown};
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::confirm::{self, Arrival};
-use stream_doctor::stream::listener::{ListenOptions, Listener};
-use stream_doctor::stream::monitor::MonitorEvent;
+use stream_doctor::server::confirm::{self, Arrival};
+use stream_doctor::server::listener::{ListenOptions, Listener};
+use stream_doctor::server::monitor::MonitorEvent;
 
 #[derive(clap::Args)]
 #[command(

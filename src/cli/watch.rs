@@ -7,8 +7,8 @@ use super::output::Output;
 use super::{CaFile, SummaryFormat, parse};
 use stream_doctor::records::address::ResolvePin;
 use stream_doctor::secret::Secret;
-use stream_doctor::stream::monitor::MonitorEvent;
-use stream_doctor::stream::watch::{self, WatchEnd, WatchOptions};
+use stream_doctor::server::monitor::MonitorEvent;
+use stream_doctor::server::watch::{self, WatchEnd, WatchOptions};
 
 #[derive(clap::Args)]
 #[command(

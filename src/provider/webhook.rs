@@ -13,6 +13,13 @@ use crate::catalog::Provider;
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
+/// What judging a webhook needs: the keys each provider signs with.
+#[derive(Clone, Debug, Default)]
+pub struct Keys {
+    pub telnyx_public_key: Option<VerifyingKey>,
+    pub twilio_auth_token: Option<Secret>,
+}
+
 /// Bodies over this many bytes are refused (413) and recorded without their content.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 

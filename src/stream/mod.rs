@@ -1,26 +1,16 @@
-//! Media streams: the providers' protocols (`protocol`, one file per provider), the messages of
-//! one stream in order (`script`), the provider's side of a stream (`caller`, which `replay`
-//! and the `provider` check both run), the listener that stands in for the user's server with
-//! its socket-free per-stream state (`receiver`), and a stream
-//! started through the provider's API and confirmed at the listener (`confirm`), and the
-//! listener's monitor, which a person watches from elsewhere (`monitor`, `watch`).
+//! Media streams from the provider's side: the providers' protocols (`protocol`, one file per
+//! provider), the messages of one stream in order (`script`), and the provider's side of a
+//! stream (`caller`, which `replay` and the `provider` check both run). The server's side (the
+//! listener and everything beside it) is `server`'s.
 //! Messages from either provider are read into one provider-neutral shape, `Inbound`.
 
-pub mod admission;
 pub mod caller;
-pub mod confirm;
 mod flex;
-pub mod listener;
-pub mod monitor;
-pub mod ngrok;
 pub mod protocol;
-pub mod receiver;
 pub mod replay;
 pub mod script;
 pub mod telnyx;
 pub mod twilio;
-pub mod watch;
-pub mod webhooks;
 
 use std::borrow::Cow;
 

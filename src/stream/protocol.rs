@@ -10,9 +10,9 @@ use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use super::flex::{flex_u64, number};
-use super::webhooks;
 use super::{Inbound, Media, ParseError, Provider, StartInfo};
 use crate::audio::Codec;
+use crate::provider::webhook;
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
@@ -30,7 +30,7 @@ pub struct Keys {
 
 /// One webhook POST as the listener read it, for the provider it claims to come from.
 pub struct WebhookPost<'a> {
-    pub keys: &'a webhooks::Keys,
+    pub keys: &'a webhook::Keys,
     pub headers: &'a [(String, String)],
     /// The URL the provider called, as the edge in front received it.
     pub url: &'a str,

@@ -9,12 +9,12 @@ use crate::diagnosis::Cause;
 use crate::engine::ApiCall;
 use crate::provider::api::{DeliveryFilter, EventsOf, StreamStart};
 use crate::provider::signature;
+use crate::provider::webhook;
 use crate::records::telnyx_api::Answer;
 use crate::records::webhook::SignatureVerdict;
 use crate::report::api::{self as render, Shown};
 use crate::secret::Secret;
 use crate::session::Session;
-use crate::stream::webhooks;
 
 #[derive(Default)]
 pub struct ProviderView {
@@ -92,8 +92,8 @@ impl ProviderView {
     }
 
     /// What the listener judges webhook signatures with: the public key, when it reads as one.
-    pub fn webhook_keys(&self) -> webhooks::Keys {
-        webhooks::Keys {
+    pub fn webhook_keys(&self) -> webhook::Keys {
+        webhook::Keys {
             telnyx_public_key: signature::telnyx_key(&self.public_key).ok(),
             twilio_auth_token: None,
         }

@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use crate::engine::WatchStatus;
-use crate::stream::watch::Following;
+use crate::server::watch::Following;
 
 #[derive(Default)]
 pub struct WatchPanel {

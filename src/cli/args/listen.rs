@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use super::SummaryFormat;
 use crate::cli::parse;
-use stream_doctor::stream::listener::DEFAULT_MAX_FRAME_BYTES;
+use stream_doctor::server::listener::DEFAULT_MAX_FRAME_BYTES;
 
 #[derive(clap::Args)]
 #[command(

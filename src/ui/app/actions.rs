@@ -4,8 +4,8 @@
 use super::{App, View};
 use crate::engine::Command;
 use crate::report::Format;
+use crate::server::watch::WatchOptions;
 use crate::session::Session;
-use crate::stream::watch::WatchOptions;
 use crate::ui::live::LiveAction;
 use crate::ui::provider::ProviderAction;
 use crate::ui::report_view::ReportAction;

@@ -10,9 +10,9 @@ use crate::engine::{DemoInfo, Event, RunId, WatchStatus};
 use crate::records::live::{ListenSummary, LiveStore};
 use crate::records::telnyx_api::Answer;
 use crate::report::verdict_line;
-use crate::stream::confirm::Arrival;
-use crate::stream::monitor::{Happening, MonitorEvent};
-use crate::stream::watch::Following;
+use crate::server::confirm::Arrival;
+use crate::server::monitor::{Happening, MonitorEvent};
+use crate::server::watch::Following;
 
 /// A check run's progress, as far as the window follows it.
 enum RunProgress {

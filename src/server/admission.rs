@@ -14,10 +14,10 @@ use tokio_rustls::TlsAcceptor;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
 
-use super::telnyx::AUTH_TOKEN_HEADER;
 use crate::net::connect::Io;
 use crate::net::http;
 use crate::secret::{REDACTED, Secret};
+use crate::stream::telnyx::AUTH_TOKEN_HEADER;
 
 /// Deadline of TLS, of the request head, and of a webhook's body.
 pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,15 +10,16 @@ use std::time::Instant;
 
 use base64::Engine;
 
-use super::script::{FRAME_MS, reply_mark, reply_media};
-use super::{Inbound, MediaRef, Provider, Read, StartInfo};
 use crate::audio::meter::{LevelPoint, Summary};
 use crate::audio::wav::Recorder;
 use crate::audio::{Codec, Decoder, Encoder, tone};
+use crate::catalog::Provider;
 use crate::clock::millis;
 use crate::records::live::TrackState;
 use crate::records::live::{MediaFormat, MessageKind, StreamState};
 use crate::secret::Redactor;
+use crate::stream::script::{FRAME_MS, reply_mark, reply_media};
+use crate::stream::{Inbound, MediaRef, Read, StartInfo};
 
 /// A frame arriving this much later than its media timestamp says, beyond the stream's most
 /// punctual frame, is late.
@@ -147,7 +148,7 @@ impl Receiver {
     pub fn text(&mut self, text: &str, arrived: Instant, live: &mut StreamState) -> Step {
         let mut step = Step::default();
         live.bytes += text.len() as u64;
-        let (provider, read) = match super::read(text, self.provider) {
+        let (provider, read) = match crate::stream::read(text, self.provider) {
             Ok(parsed) => parsed,
             Err(e) => {
                 live.messages.count(MessageKind::Invalid);
@@ -275,7 +276,7 @@ impl Receiver {
         let samples_per_frame = (self.rate_hz as usize * FRAME_MS as usize) / 1000;
         let mut encoder = Encoder::new(codec);
         let engine = base64::engine::general_purpose::STANDARD;
-        let provider = self.provider.unwrap_or(Provider::Telnyx);
+        let provider = self.provider.unwrap_or(crate::stream::DEFAULT_PROVIDER);
         let samples = tone(660.0, 0.3, self.rate_hz, samples_per_frame * 50);
         for frame in samples.chunks(samples_per_frame) {
             let payload = engine.encode(encoder.encode(frame));

@@ -6,23 +6,14 @@
 
 use std::time::Duration;
 
-use ed25519_dalek::VerifyingKey;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite};
 
-use super::protocol::WebhookPost;
 use crate::catalog::Provider;
 use crate::clock;
 use crate::net::http::{self, Request};
-use crate::provider::webhook::MAX_BODY_BYTES;
+use crate::provider::webhook::{Keys, MAX_BODY_BYTES};
 use crate::records::webhook::WebhookRecord;
-use crate::secret::Secret;
-
-/// What judging a webhook needs.
-#[derive(Clone, Debug, Default)]
-pub struct Keys {
-    pub telnyx_public_key: Option<VerifyingKey>,
-    pub twilio_auth_token: Option<Secret>,
-}
+use crate::stream::protocol::WebhookPost;
 
 /// The provider whose webhook path this request names, if it names one.
 pub fn route(request: &Request) -> Option<Provider> {

@@ -303,7 +303,7 @@ mod tests {
     use super::*;
     use crate::audio::meter::LevelPoint;
     use crate::records::live::{Closed, ClosedBy};
-    use crate::stream::monitor::TrackLevels;
+    use crate::server::monitor::TrackLevels;
 
     fn event(stream: u64, what: Happening, replayed: bool) -> MonitorEvent {
         MonitorEvent {

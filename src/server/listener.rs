@@ -37,6 +37,7 @@ use crate::clock::millis;
 use crate::net::connect::Io;
 use crate::net::http;
 use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
+use crate::provider::webhook;
 use crate::records::live::{Closed, ClosedBy, ListenSummary, LiveStore, StreamState, UpgradeSeen};
 use crate::records::webhook::WebhookRecord;
 use crate::secret::{Redactor, Secret};
@@ -72,7 +73,7 @@ pub struct ListenOptions {
     /// Send a second of tone back as `media` frames, then a `mark`, once a stream starts.
     pub reply_tone: bool,
     /// What the webhooks' signatures are judged with.
-    pub webhook_keys: webhooks::Keys,
+    pub webhook_keys: webhook::Keys,
     /// How long a stream the provider says it started may take to arrive.
     pub started_grace: Duration,
     /// The URL checked, which the provider's `stream_url`s are compared with.
@@ -92,7 +93,7 @@ impl Default for ListenOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             record_dir: None,
             reply_tone: false,
-            webhook_keys: webhooks::Keys::default(),
+            webhook_keys: webhook::Keys::default(),
             started_grace: DEFAULT_STARTED_GRACE,
             expect_url: None,
             redactor: Redactor::new(),
