@@ -166,12 +166,13 @@ async fn deliveries_json_passes_the_data_through_with_the_request_and_findings()
     );
     assert_eq!(report["request"]["query"]["page[number]"], "1");
     let data = report["data"].as_array().unwrap();
-    assert_eq!(data.len(), 1);
+    assert_eq!(data.len(), 2, "the unreadable one is passed through too");
     assert_eq!(
         data[0],
         support::telnyx_api::deliveries()[1],
         "unchanged, unknown fields and header pairs kept"
     );
+    assert_eq!(data[1], support::telnyx_api::deliveries()[5]);
     assert_eq!(
         finding_ids(&report),
         ["provider.stream_failed", "provider.webhooks_not_delivered"]
@@ -195,7 +196,10 @@ async fn deliveries_text_has_a_row_per_delivery_and_every_attempt() {
     let out = telnyx(&fake, Some(KEY), &["deliveries", "--status", "failed"]).await;
     let text = stdout(&out);
     assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
-    assert!(text.contains("1 webhook deliveries:"), "{text}");
+    assert!(
+        text.contains("2 webhook deliveries (attempts most recent first):"),
+        "{text}"
+    );
     let row = text
         .lines()
         .find(|l| l.contains("call.hangup"))
@@ -204,12 +208,18 @@ async fn deliveries_text_has_a_row_per_delivery_and_every_attempt() {
         "2026-11-25T14:03:00Z",
         "failed",
         "v3:ended",
-        "HTTP 502, error 75499",
+        r#"HTTP 502: "Bad Gateway", HTTP 401: "Unauthorized""#,
     ] {
         assert!(row.contains(part), "{part} missing from {row}");
     }
     assert!(
         text.contains("Finding provider.webhooks_not_delivered (fail)"),
+        "{text}"
+    );
+    // The delivery that does not read is shown with an excerpt, not dropped.
+    assert!(
+        text.contains("(unreadable: invalid type: string \"not a list\"")
+            && text.contains("\"id\":\"d-6\""),
         "{text}"
     );
     assert_eq!(

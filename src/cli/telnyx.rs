@@ -10,7 +10,7 @@ use super::output::Output;
 use super::{SummaryFormat, USAGE, parse};
 use stream_doctor::catalog::Severity;
 use stream_doctor::provider::api::{self, Api, ApiError, DeliveryFilter, EventsOf, StreamStart};
-use stream_doctor::report::api::{self as render, Shown};
+use stream_doctor::report::api as render;
 use stream_doctor::secret::Secret;
 use stream_doctor::server::confirm::{self, Arrival};
 use stream_doctor::server::listener::{ListenOptions, Listener};
@@ -175,7 +175,7 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
         Some(&args.api_base),
         Duration::from_secs_f64(args.timeout),
     )?;
-    let (shown, answer) = match args.action {
+    let answer = match args.action {
         Action::Deliveries {
             event,
             status,
@@ -193,7 +193,7 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
                 call,
                 limit: limit as usize,
             };
-            (Shown::Deliveries, api.deliveries(&filter).await)
+            api.deliveries(&filter).await
         }
         Action::Events {
             call,
@@ -209,10 +209,10 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
                 out.error("say whose events: --call, --leg or --session");
                 return Ok(USAGE);
             };
-            (Shown::Events, api.events(&of, limit as usize).await)
+            api.events(&of, limit as usize).await
         }
-        Action::Call { id } => (Shown::Call, api.call_status(&id).await),
-        Action::App { id } => (Shown::App, api.app(&id).await),
+        Action::Call { id } => api.call_status(&id).await,
+        Action::App { id } => api.app(&id).await,
         Action::StreamStart {
             id,
             url,
@@ -263,12 +263,9 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
                 listener.stop();
                 listener.stopped().await;
             }
-            (Shown::Action, answer.map(|(answer, _)| answer))
+            answer.map(|(answer, _)| answer)
         }
-        Action::StreamStop { id, stream_id } => (
-            Shown::Action,
-            api.stream_stop(&id, stream_id.as_deref()).await,
-        ),
+        Action::StreamStop { id, stream_id } => api.stream_stop(&id, stream_id.as_deref()).await,
     };
     let answer = match answer {
         Ok(answer) => answer,
@@ -280,7 +277,7 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
     };
     let text = match args.format {
         SummaryFormat::Json => render::json(&answer),
-        SummaryFormat::Text => render::text(shown, &answer),
+        SummaryFormat::Text => render::text(&answer),
     };
     out.write(None, &text)?;
     let failed = answer

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::net::tls::{Verifier, client_config};
-use crate::records::telnyx_api::{self, Answer, RequestRecord};
+use crate::records::telnyx_api::{Answer, Item, RequestRecord, Typed};
 use crate::secret::Secret;
 
 pub const DEFAULT_BASE: &str = "https://api.telnyx.com/v2";
@@ -245,14 +245,11 @@ impl Api {
         }
     }
 
-    /// A GET of one object's `data`.
-    async fn get(&self, path: &str) -> Result<Answer, ApiError> {
+    /// A GET of one object's `data`, decoded by `view`.
+    async fn get(&self, path: &str, view: fn(&Value) -> Typed) -> Result<Answer, ApiError> {
         let answer = self.call(Method::GET, path, &[], None).await?;
-        Ok(Answer {
-            request: record("GET", path, &[]),
-            data: Self::data(path, answer)?,
-            findings: Vec::new(),
-        })
+        let data = Self::data(path, answer)?;
+        Ok(Answer::new(record("GET", path, &[]), data, view))
     }
 
     /// A list, page after page, until `limit` items or the last page.
@@ -261,6 +258,7 @@ impl Api {
         path: &str,
         filters: &[(String, String)],
         limit: usize,
+        view: fn(&Value) -> Typed,
     ) -> Result<Answer, ApiError> {
         let size = limit.clamp(1, PAGE_SIZE);
         let mut items = Vec::new();
@@ -290,11 +288,8 @@ impl Api {
             }
         }
         items.truncate(limit);
-        Ok(Answer {
-            request: first.unwrap_or_else(|| record("GET", path, filters)),
-            data: Value::Array(items),
-            findings: Vec::new(),
-        })
+        let request = first.unwrap_or_else(|| record("GET", path, filters));
+        Ok(Answer::new(request, Value::Array(items), view))
     }
 
     /// `GET /webhook_deliveries`, with the findings the deliveries support.
@@ -312,11 +307,13 @@ impl Api {
         if let Some(call) = &filter.call {
             query.push(("filter[webhook][contains]".into(), call.clone()));
         }
-        let mut answer = self
-            .list("/webhook_deliveries", &query, filter.limit)
-            .await?;
-        answer.findings = telnyx_api::delivery_findings(&answer.data);
-        Ok(answer)
+        self.list(
+            "/webhook_deliveries",
+            &query,
+            filter.limit,
+            Typed::deliveries,
+        )
+        .await
     }
 
     /// `GET /call_events` for a leg, a session, or a call (whose leg is looked up first).
@@ -331,17 +328,20 @@ impl Api {
             EventsOf::Call(call) => {
                 let status = self.call_status(call).await?;
                 first = Some(status.request);
-                let status: telnyx_api::CallStatus =
-                    serde_json::from_value(status.data).unwrap_or_default();
-                let leg = status.call_leg_id.ok_or_else(|| ApiError::Shape {
+                let leg = match status.typed {
+                    Typed::Call(Item::Read(status)) => status.call_leg_id,
+                    _ => None,
+                };
+                let leg = leg.ok_or_else(|| ApiError::Shape {
                     path: format!("/calls/{call}"),
                     why: "no call_leg_id".into(),
                 })?;
                 ("filter[leg_id]".to_string(), leg)
             }
         };
-        let mut answer = self.list("/call_events", &[filter], limit).await?;
-        answer.findings = telnyx_api::event_findings(&answer.data);
+        let mut answer = self
+            .list("/call_events", &[filter], limit, Typed::events)
+            .await?;
         if let Some(first) = first {
             answer.request = first;
         }
@@ -350,12 +350,13 @@ impl Api {
 
     /// `GET /calls/{id}`: alive or not, duration, start and end.
     pub async fn call_status(&self, call: &str) -> Result<Answer, ApiError> {
-        self.get(&format!("/calls/{call}")).await
+        self.get(&format!("/calls/{call}"), Typed::call).await
     }
 
     /// `GET /call_control_applications/{id}`.
     pub async fn app(&self, id: &str) -> Result<Answer, ApiError> {
-        self.get(&format!("/call_control_applications/{id}")).await
+        self.get(&format!("/call_control_applications/{id}"), Typed::app)
+            .await
     }
 
     /// `POST /calls/{id}/actions/streaming_start`.
@@ -372,11 +373,8 @@ impl Api {
             body["stream_auth_token"] = token.expose().into();
         }
         let answer = self.call(Method::POST, &path, &[], Some(&body)).await?;
-        Ok(Answer {
-            request: record("POST", &path, &[]),
-            data: Self::data(&path, answer)?,
-            findings: Vec::new(),
-        })
+        let data = Self::data(&path, answer)?;
+        Ok(Answer::new(record("POST", &path, &[]), data, Typed::action))
     }
 
     /// `POST /calls/{id}/actions/streaming_stop`.
@@ -391,11 +389,8 @@ impl Api {
             None => serde_json::json!({}),
         };
         let answer = self.call(Method::POST, &path, &[], Some(&body)).await?;
-        Ok(Answer {
-            request: record("POST", &path, &[]),
-            data: Self::data(&path, answer)?,
-            findings: Vec::new(),
-        })
+        let data = Self::data(&path, answer)?;
+        Ok(Answer::new(record("POST", &path, &[]), data, Typed::action))
     }
 }
 

@@ -1,8 +1,10 @@
-//! What the provider's REST API answered, as records: the request made and the `data` got
-//! (`Answer`), typed views of it (a webhook delivery and its attempts, a call event, a call's
-//! status, a Call Control application), read leniently: every field optional, unknown ones
-//! ignored, since the raw `data` is what the JSON output passes through. And the findings those
-//! answers support. Asking the API is `provider::api`'s.
+//! What the provider's REST API answered, as records: the request made, the `data` got, and
+//! that `data` decoded once (`Typed`) into typed views (a webhook delivery and its attempts, a
+//! call event, a call's status, a Call Control application) which both the findings and the
+//! printouts read. Views are lenient (every field optional, `null` as absent, unknown fields
+//! ignored, both documented shapes of an attempt's errors), and an item that still does not
+//! read is kept as unreadable with an excerpt, never dropped. Asking the API is
+//! `provider::api`'s.
 
 use std::collections::BTreeMap;
 
@@ -11,38 +13,164 @@ use serde_json::Value;
 
 use crate::catalog::{CauseId, Finding, Severity};
 
-/// A delivery as far as the findings read it.
-#[derive(Debug, Default, Deserialize)]
+/// `null` reads as the default, as an absent field does: a provider may send either.
+fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Option::unwrap_or_default)
+}
+
+/// One item of an answer: read into its view, or kept with why it could not be.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Item<T> {
+    Read(T),
+    Unreadable { why: String, excerpt: String },
+}
+
+/// How much of an unreadable item is shown.
+const EXCERPT_CHARS: usize = 160;
+
+impl<T: serde::de::DeserializeOwned> Item<T> {
+    pub fn of(value: &Value) -> Self {
+        match serde_json::from_value(value.clone()) {
+            Ok(read) => Item::Read(read),
+            Err(e) => Item::Unreadable {
+                why: e.to_string(),
+                excerpt: value.to_string().chars().take(EXCERPT_CHARS).collect(),
+            },
+        }
+    }
+}
+
+impl<T> Item<T> {
+    pub fn read(&self) -> Option<&T> {
+        match self {
+            Item::Read(read) => Some(read),
+            Item::Unreadable { .. } => None,
+        }
+    }
+}
+
+/// Every item of a list answer, in order.
+fn list<T: serde::de::DeserializeOwned>(data: &Value) -> Vec<Item<T>> {
+    data.as_array()
+        .map(|items| items.iter().map(Item::of).collect())
+        .unwrap_or_default()
+}
+
+/// An answer's `data`, decoded once into what it is.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum Typed {
+    /// Not decoded: an answer no view reads.
+    #[default]
+    Raw,
+    Deliveries(Vec<Item<Delivery>>),
+    Events(Vec<Item<CallEvent>>),
+    Call(Item<CallStatus>),
+    App(Item<Application>),
+    Action(Item<ActionResult>),
+}
+
+impl Typed {
+    pub fn deliveries(data: &Value) -> Self {
+        Typed::Deliveries(list(data))
+    }
+
+    pub fn events(data: &Value) -> Self {
+        Typed::Events(list(data))
+    }
+
+    pub fn call(data: &Value) -> Self {
+        Typed::Call(Item::of(data))
+    }
+
+    pub fn app(data: &Value) -> Self {
+        Typed::App(Item::of(data))
+    }
+
+    pub fn action(data: &Value) -> Self {
+        Typed::Action(Item::of(data))
+    }
+
+    /// The findings the answer supports.
+    pub fn findings(&self) -> Vec<Finding> {
+        match self {
+            Typed::Deliveries(items) => delivery_findings(items.iter().filter_map(Item::read)),
+            Typed::Events(items) => event_findings(items.iter().filter_map(Item::read)),
+            _ => Vec::new(),
+        }
+    }
+}
+
+/// A webhook delivery and its attempts, most recent first as the provider lists them.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Delivery {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub status: String,
     #[serde(default)]
     pub started_at: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub webhook: DeliveredWebhook,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub attempts: Vec<Attempt>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct DeliveredWebhook {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub event_type: String,
     #[serde(default)]
     pub payload: Value,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Attempt {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub status: String,
-    #[serde(default)]
-    pub errors: Vec<i64>,
+    #[serde(default, deserialize_with = "or_default")]
+    pub errors: Vec<AttemptError>,
     #[serde(default)]
     pub http: Option<AttemptHttp>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// An attempt's error, in either shape the provider documents: a bare code (`75499`, the SDK
+/// and the newer reference) or an object (`{"code": "75499", "title": …}`, the older one).
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum AttemptError {
+    Code(i64),
+    Detailed {
+        #[serde(default)]
+        code: Value,
+        #[serde(default)]
+        title: Option<String>,
+    },
+    Text(String),
+}
+
+impl std::fmt::Display for AttemptError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AttemptError::Code(code) => write!(f, "{code}"),
+            AttemptError::Detailed { code, title } => {
+                match code {
+                    Value::String(code) => f.write_str(code)?,
+                    Value::Null => f.write_str("?")?,
+                    other => write!(f, "{other}")?,
+                }
+                match title {
+                    Some(title) => write!(f, " {title}"),
+                    None => Ok(()),
+                }
+            }
+            AttemptError::Text(text) => f.write_str(text),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct AttemptHttp {
     #[serde(default)]
     pub request: Option<Value>,
@@ -50,10 +178,14 @@ pub struct AttemptHttp {
     pub response: Option<AttemptResponse>,
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct AttemptResponse {
     #[serde(default)]
     pub status: Option<u16>,
+    /// What the user's server answered (the provider keeps up to 10 kB): often its own error
+    /// page.
+    #[serde(default)]
+    pub body: Option<String>,
 }
 
 impl Delivery {
@@ -61,21 +193,28 @@ impl Delivery {
         StreamingPayload::read(&self.webhook.payload).call_control_id
     }
 
-    /// What each attempt got: an HTTP status, or its error codes.
+    /// What each attempt got, most recent first: an HTTP status (with the first line of the
+    /// body the user's server answered), or its errors.
     pub fn attempt_results(&self) -> Vec<String> {
         self.attempts
             .iter()
             .map(|a| {
-                match a
-                    .http
-                    .as_ref()
-                    .and_then(|h| h.response.as_ref())
-                    .and_then(|r| r.status)
-                {
-                    Some(status) => format!("HTTP {status}"),
+                let response = a.http.as_ref().and_then(|h| h.response.as_ref());
+                match response.and_then(|r| r.status) {
+                    Some(status) => {
+                        let said = response
+                            .and_then(|r| r.body.as_deref())
+                            .and_then(|b| b.lines().map(str::trim).find(|l| !l.is_empty()))
+                            .map(|line| {
+                                let line: String = line.chars().take(80).collect();
+                                format!(": {line:?}")
+                            })
+                            .unwrap_or_default();
+                        format!("HTTP {status}{said}")
+                    }
                     None if !a.errors.is_empty() => {
-                        let codes: Vec<String> = a.errors.iter().map(i64::to_string).collect();
-                        format!("error {}", codes.join(","))
+                        let codes: Vec<String> = a.errors.iter().map(ToString::to_string).collect();
+                        format!("error {}", codes.join(", "))
                     }
                     None => a.status.clone(),
                 }
@@ -84,27 +223,15 @@ impl Delivery {
     }
 }
 
-/// Reads the items of a list answer, skipping what does not look like one.
-pub fn items<T: serde::de::DeserializeOwned>(data: &Value) -> Vec<T> {
-    data.as_array()
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|item| serde_json::from_value(item.clone()).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
 /// One entry of `GET /call_events`: a command the provider received or a webhook it sent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct CallEvent {
     #[serde(default)]
     pub event_timestamp: Option<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_default")]
     pub name: String,
     /// `command` or `webhook`.
-    #[serde(default, rename = "type")]
+    #[serde(default, rename = "type", deserialize_with = "or_default")]
     pub kind: String,
     #[serde(default)]
     pub call_leg_id: Option<String>,
@@ -128,7 +255,7 @@ impl CallEvent {
 }
 
 /// `GET /calls/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct CallStatus {
     #[serde(default)]
     pub call_control_id: Option<String>,
@@ -148,7 +275,7 @@ pub struct CallStatus {
 }
 
 /// `GET /call_control_applications/{id}`.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct Application {
     #[serde(default)]
     pub id: Option<String>,
@@ -172,7 +299,7 @@ pub struct Application {
 }
 
 /// The answer to a call action (`streaming_start`, `streaming_stop`).
-#[derive(Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
 pub struct ActionResult {
     #[serde(default)]
     pub result: Option<String>,
@@ -217,9 +344,8 @@ impl StreamingPayload {
 }
 
 /// A `streaming.failed` among a call's events means the stream failed.
-pub fn event_findings(data: &Value) -> Vec<Finding> {
-    items::<CallEvent>(data)
-        .iter()
+fn event_findings<'a>(events: impl Iterator<Item = &'a CallEvent>) -> Vec<Finding> {
+    events
         .filter(|e| e.kind == "webhook" && e.name == "streaming.failed")
         .map(|event| {
             let payload = StreamingPayload::read(event.payload());
@@ -241,9 +367,9 @@ pub fn event_findings(data: &Value) -> Vec<Finding> {
 
 /// A `streaming.failed` delivered means the stream failed; deliveries that failed (or needed
 /// several attempts) mean the webhook URL itself is hard to reach.
-pub fn delivery_findings(data: &Value) -> Vec<Finding> {
+fn delivery_findings<'a>(deliveries: impl Iterator<Item = &'a Delivery>) -> Vec<Finding> {
     let mut findings = Vec::new();
-    for delivery in items::<Delivery>(data) {
+    for delivery in deliveries {
         let call = delivery
             .call_id()
             .unwrap_or_else(|| "an unknown call".into());
@@ -294,12 +420,26 @@ mod tests {
             {"id": "d1", "status": "delivered", "started_at": "2026-11-25T14:02:11Z",
              "webhook": {"event_type": "streaming.failed", "payload": {"call_control_id": "v3:A",
                 "failure_reason": "connection_failed", "stream_params": {"stream_url": "wss://h/a"}}},
-             "attempts": [{"status": "failed", "errors": [75499], "http": {"request": {"url": "https://app/hook", "headers": [["content-type", "application/json"]]}}},
-                          {"status": "delivered", "http": {"response": {"status": 200, "headers": [["a", "b"]], "body": "ok"}}}]},
+             "attempts": [{"status": "delivered", "http": {"response": {"status": 200, "headers": [["a", "b"]], "body": "ok"}}},
+                          {"status": "failed", "errors": [{"code": "75499", "title": "Webhook host returned HTTP 4XX"}],
+                           "http": {"request": {"url": "https://app/hook", "headers": [["content-type", "application/json"]]}}}]},
             {"id": "d2", "status": "failed", "webhook": {"event_type": "streaming.started", "payload": {"call_control_id": "v3:B"}},
-             "attempts": [{"status": "failed", "http": {"response": {"status": 502}}}]}
+             "attempts": [{"status": "failed", "errors": [75499], "http": {"response": {"status": 502}}}]},
+            {"id": "d3", "status": null, "webhook": null, "attempts": null},
+            {"id": "d4", "attempts": 7}
         ]);
-        let findings = delivery_findings(&data);
+        let typed = Typed::deliveries(&data);
+        let Typed::Deliveries(items) = &typed else {
+            panic!("deliveries");
+        };
+        assert_eq!(items.len(), 4, "every delivery is kept");
+        assert!(matches!(items[2], Item::Read(_)), "nulls read as absent");
+        assert!(
+            matches!(&items[3], Item::Unreadable { excerpt, .. } if excerpt.contains("\"d4\"")),
+            "{:?}",
+            items[3]
+        );
+        let findings = typed.findings();
         let causes: Vec<CauseId> = findings.iter().map(|f| f.cause).collect();
         assert_eq!(
             causes,
@@ -316,7 +456,7 @@ mod tests {
         assert!(
             findings[1]
                 .summary
-                .contains("after 1 failed attempt(s) (error 75499, HTTP 200)"),
+                .contains(r#"after 1 failed attempt(s) (HTTP 200: "ok", error 75499 Webhook host returned HTTP 4XX)"#),
             "{}",
             findings[1].summary
         );
@@ -338,10 +478,26 @@ pub struct RequestRecord {
 }
 
 /// What a command got: its first request, the provider's `data` (pages concatenated, every
-/// field kept), and the findings that data supports.
+/// field kept), that data decoded once, and the findings it supports.
 #[derive(Clone, Debug, Serialize)]
 pub struct Answer {
     pub request: RequestRecord,
     pub data: Value,
+    #[serde(skip)]
+    pub typed: Typed,
     pub findings: Vec<Finding>,
+}
+
+impl Answer {
+    /// An answer whose `data` is decoded by `view`, with the findings that supports.
+    pub fn new(request: RequestRecord, data: Value, view: fn(&Value) -> Typed) -> Self {
+        let typed = view(&data);
+        let findings = typed.findings();
+        Self {
+            request,
+            data,
+            typed,
+            findings,
+        }
+    }
 }

@@ -9,18 +9,8 @@ use serde::Serialize;
 use crate::catalog::FoundBy;
 use crate::diagnosis::Cause;
 use crate::records::telnyx_api::{
-    self, ActionResult, Answer, Application, CallEvent, CallStatus, Delivery, RequestRecord,
+    ActionResult, Answer, Application, CallEvent, CallStatus, Delivery, Item, RequestRecord, Typed,
 };
-
-/// Which of the provider's answers is being shown.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Shown {
-    Deliveries,
-    Events,
-    Call,
-    App,
-    Action,
-}
 
 fn causes(answer: &Answer) -> Vec<Cause> {
     answer
@@ -58,36 +48,49 @@ fn yes_no(value: Option<bool>) -> &'static str {
     }
 }
 
-fn deliveries(out: &mut String, answer: &Answer) {
-    let list: Vec<Delivery> = telnyx_api::items(&answer.data);
+/// An item that could not be read, shown rather than dropped.
+fn unreadable(out: &mut String, why: &str, excerpt: &str) {
+    let _ = writeln!(out, "  (unreadable: {why}) {excerpt}");
+}
+
+fn deliveries(out: &mut String, list: &[Item<Delivery>]) {
     if list.is_empty() {
         out.push_str("No webhook deliveries match (the log keeps recent ones only).\n");
         return;
     }
-    let _ = writeln!(out, "{} webhook deliveries:", list.len());
-    for delivery in &list {
-        let _ = writeln!(
-            out,
-            "  {:<24} {:<22} {:<10} {:<40} {}",
-            or_dash(delivery.started_at.as_deref()),
-            delivery.webhook.event_type,
-            delivery.status,
-            delivery.call_id().unwrap_or_else(|| "-".into()),
-            delivery.attempt_results().join(", ")
-        );
+    let _ = writeln!(
+        out,
+        "{} webhook deliveries (attempts most recent first):",
+        list.len()
+    );
+    for item in list {
+        match item {
+            Item::Read(delivery) => {
+                let _ = writeln!(
+                    out,
+                    "  {:<24} {:<22} {:<10} {:<40} {}",
+                    or_dash(delivery.started_at.as_deref()),
+                    delivery.webhook.event_type,
+                    delivery.status,
+                    delivery.call_id().unwrap_or_else(|| "-".into()),
+                    delivery.attempt_results().join(", ")
+                );
+            }
+            Item::Unreadable { why, excerpt } => unreadable(out, why, excerpt),
+        }
     }
 }
 
-fn events(out: &mut String, answer: &Answer) {
-    let mut list: Vec<CallEvent> = telnyx_api::items(&answer.data);
+fn events(out: &mut String, list: &[Item<CallEvent>]) {
     if list.is_empty() {
         out.push_str("No events for this call (the provider keeps them for a limited time).\n");
         return;
     }
+    let mut read: Vec<&CallEvent> = list.iter().filter_map(Item::read).collect();
     // RFC 3339 stamps of one offset sort as text.
-    list.sort_by(|a, b| a.event_timestamp.cmp(&b.event_timestamp));
+    read.sort_by(|a, b| a.event_timestamp.cmp(&b.event_timestamp));
     let _ = writeln!(out, "{} events, oldest first (* = streaming):", list.len());
-    for event in &list {
+    for event in read {
         let _ = writeln!(
             out,
             "{} {:<24} {:<8} {}",
@@ -97,10 +100,14 @@ fn events(out: &mut String, answer: &Answer) {
             event.name
         );
     }
+    for item in list {
+        if let Item::Unreadable { why, excerpt } = item {
+            unreadable(out, why, excerpt);
+        }
+    }
 }
 
-fn call(out: &mut String, answer: &Answer) {
-    let status: CallStatus = serde_json::from_value(answer.data.clone()).unwrap_or_default();
+fn call(out: &mut String, status: &CallStatus) {
     let alive = match status.is_alive {
         Some(true) => "alive: a stream can still start on it",
         Some(false) => "ended (or not yet answered): no stream can start on it",
@@ -130,8 +137,7 @@ fn call(out: &mut String, answer: &Answer) {
     );
 }
 
-fn app(out: &mut String, answer: &Answer) {
-    let app: Application = serde_json::from_value(answer.data.clone()).unwrap_or_default();
+fn app(out: &mut String, app: &Application) {
     let _ = writeln!(
         out,
         "application {} ({})",
@@ -166,8 +172,7 @@ fn app(out: &mut String, answer: &Answer) {
     }
 }
 
-fn action(out: &mut String, answer: &Answer) {
-    let result: ActionResult = serde_json::from_value(answer.data.clone()).unwrap_or_default();
+fn action(out: &mut String, answer: &Answer, result: &ActionResult) {
     let _ = writeln!(
         out,
         "{} {}: the API answered {}",
@@ -177,15 +182,25 @@ fn action(out: &mut String, answer: &Answer) {
     );
 }
 
-/// `--format text`: the answer for people, then each finding with its fix.
-pub fn text(shown: Shown, answer: &Answer) -> String {
+/// `--format text`: the answer for people (as it was decoded once, with `answer`), then each
+/// finding with its fix.
+pub fn text(answer: &Answer) -> String {
     let mut out = String::new();
-    match shown {
-        Shown::Deliveries => deliveries(&mut out, answer),
-        Shown::Events => events(&mut out, answer),
-        Shown::Call => call(&mut out, answer),
-        Shown::App => app(&mut out, answer),
-        Shown::Action => action(&mut out, answer),
+    match &answer.typed {
+        Typed::Deliveries(list) => deliveries(&mut out, list),
+        Typed::Events(list) => events(&mut out, list),
+        Typed::Call(Item::Read(status)) => call(&mut out, status),
+        Typed::App(Item::Read(application)) => app(&mut out, application),
+        Typed::Action(Item::Read(result)) => action(&mut out, answer, result),
+        Typed::Call(Item::Unreadable { why, excerpt })
+        | Typed::App(Item::Unreadable { why, excerpt })
+        | Typed::Action(Item::Unreadable { why, excerpt }) => {
+            out.push_str("The answer did not read as documented:\n");
+            unreadable(&mut out, why, excerpt);
+        }
+        Typed::Raw => {
+            let _ = writeln!(out, "{}", answer.data);
+        }
     }
     for cause in causes(answer) {
         let _ = writeln!(

@@ -12,7 +12,7 @@ use crate::provider::signature;
 use crate::provider::webhook;
 use crate::records::telnyx_api::Answer;
 use crate::records::webhook::SignatureVerdict;
-use crate::report::api::{self as render, Shown};
+use crate::report::api as render;
 use crate::secret::Secret;
 use crate::session::Session;
 
@@ -28,7 +28,7 @@ pub struct ProviderView {
     pub app_id: String,
     pub stream_url: String,
     /// What is being asked, while the answer is awaited.
-    pub pending: Option<(&'static str, Shown)>,
+    pub pending: Option<&'static str>,
     /// The last answer, as text.
     pub answer: Option<(&'static str, String)>,
     pub problem: Option<String>,
@@ -78,9 +78,9 @@ fn signature_badge(ui: &mut egui::Ui, verdict: SignatureVerdict, problem: Option
 }
 
 impl ProviderView {
-    /// Remembers what was asked, so its answer is shown the right way.
-    fn ask(&mut self, label: &'static str, shown: Shown, call: ApiCall) -> Option<ProviderAction> {
-        self.pending = Some((label, shown));
+    /// Remembers what was asked, while its answer is awaited.
+    fn ask(&mut self, label: &'static str, call: ApiCall) -> Option<ProviderAction> {
+        self.pending = Some(label);
         self.problem = None;
         Some(ProviderAction::Ask(call))
     }
@@ -101,10 +101,10 @@ impl ProviderView {
 
     /// The engine's answer to what was asked.
     pub fn answered(&mut self, label: &'static str, result: Result<&Answer, String>) {
-        let shown = self.pending.take().map_or(Shown::Action, |(_, s)| s);
+        self.pending = None;
         match result {
             Ok(answer) => {
-                self.answer = Some((label, render::text(shown, answer)));
+                self.answer = Some((label, render::text(answer)));
                 self.problem = None;
             }
             Err(why) => self.problem = Some(format!("{label}: {why}")),
@@ -254,7 +254,6 @@ impl ProviderView {
                 };
                 action = self.ask(
                     "webhook deliveries",
-                    Shown::Deliveries,
                     ApiCall::Deliveries(filter),
                 );
             }
@@ -268,7 +267,6 @@ impl ProviderView {
             {
                 action = self.ask(
                     "call events",
-                    Shown::Events,
                     ApiCall::Events(EventsOf::Call(call.clone())),
                 );
             }
@@ -280,7 +278,6 @@ impl ProviderView {
             {
                 action = self.ask(
                     "call status",
-                    Shown::Call,
                     ApiCall::CallStatus(call.clone()),
                 );
             }
@@ -291,7 +288,7 @@ impl ProviderView {
                 .on_disabled_hover_text(if has_key { "Type an application id first" } else { no_key })
                 .clicked()
             {
-                action = self.ask("application", Shown::App, ApiCall::App(app));
+                action = self.ask("application", ApiCall::App(app));
             }
             if let Some(asked) = self.stream_buttons(ui, &call, with_call, why) {
                 action = Some(asked);
@@ -324,7 +321,6 @@ impl ProviderView {
             };
             action = self.ask(
                 "start a test stream",
-                Shown::Action,
                 ApiCall::StreamStart {
                     call: call.to_string(),
                     start,
@@ -339,7 +335,6 @@ impl ProviderView {
         {
             action = self.ask(
                 "stop the stream",
-                Shown::Action,
                 ApiCall::StreamStop {
                     call: call.to_string(),
                 },
@@ -350,7 +345,7 @@ impl ProviderView {
 
     /// The call in flight, the last problem, the last answer.
     fn api_answer(&self, ui: &mut egui::Ui) {
-        if let Some((label, _)) = &self.pending {
+        if let Some(label) = &self.pending {
             ui.horizontal(|ui| {
                 ui.spinner();
                 ui.label(format!("Asking the API: {label}…"));

@@ -90,25 +90,36 @@ pub fn deliveries() -> Vec<Value> {
                 "payload": {"call_control_id": "v3:alive", "failure_reason": "connection_failed", "stream_id": "s-9",
                     "stream_type": "websocket",
                     "stream_params": {"stream_url": "wss://app.example.com/api/calls/${id}/audio", "track": "inbound_track"}}},
+            // Attempts most recent first; 75499 is the provider's "webhook host returned 4XX",
+            // here in the object form of the older reference.
             "attempts": [
-                {"status": "failed", "errors": [75499], "http": {"request": {"url": "https://app.example.com/webhooks", "headers": pairs}}},
                 {"status": "delivered", "errors": [], "http": {"request": {"url": "https://app.example.com/webhooks", "headers": pairs},
-                    "response": {"status": 200, "headers": [], "body": ""}}}]}),
+                    "response": {"status": 200, "headers": [], "body": ""}}},
+                {"status": "failed", "errors": [{"code": "75499", "title": "Webhook host returned HTTP 4XX", "detail": "404"}],
+                    "http": {"request": {"url": "https://app.example.com/webhooks", "headers": pairs},
+                    "response": {"status": 404, "headers": [], "body": "Cannot POST /webhooks\n<html>"}}}]}),
         json!({"record_type": "webhook_delivery", "id": "d-3", "user_id": "u-1", "status": "failed",
             "started_at": "2026-11-25T14:03:00Z", "finished_at": "2026-11-25T14:03:30Z",
             "webhook": {"event_type": "call.hangup", "id": "e-3", "payload": {"call_control_id": "v3:ended"}},
             "attempts": [
                 {"status": "failed", "errors": [], "http": {"request": {"url": "https://app.example.com/webhooks", "headers": pairs},
                     "response": {"status": 502, "headers": [["server", "railway-edge"]], "body": "Bad Gateway"}}},
-                {"status": "failed", "errors": [75499], "http": {"request": {"url": "https://app.example.com/webhooks", "headers": pairs}}}]}),
+                {"status": "failed", "errors": [75499], "http": {"request": {"url": "https://app.example.com/webhooks", "headers": pairs},
+                    "response": {"status": 401, "headers": [], "body": "Unauthorized"}}}]}),
         json!({"record_type": "webhook_delivery", "id": "d-4", "user_id": "u-1", "status": "delivered",
             "started_at": "2026-11-25T14:04:00Z",
             "webhook": {"event_type": "streaming.stopped", "payload": {"call_control_id": "v3:alive"}},
             "attempts": [{"status": "delivered", "http": {"response": {"status": 204}}}]}),
+        // A null where a value is expected reads as absent.
         json!({"record_type": "webhook_delivery", "id": "d-5", "user_id": "u-1", "status": "delivered",
-            "started_at": "2026-11-25T14:05:00Z",
+            "started_at": "2026-11-25T14:05:00Z", "finished_at": null,
             "webhook": {"event_type": "call.initiated", "payload": {"call_control_id": "v3:other"}},
-            "attempts": [{"status": "delivered", "http": {"response": {"status": 200}}}]}),
+            "attempts": [{"status": "delivered", "errors": null, "http": {"response": {"status": 200}}}]}),
+        // A record that does not read at all is shown as unreadable, never dropped.
+        json!({"record_type": "webhook_delivery", "id": "d-6", "user_id": "u-1", "status": "failed",
+            "started_at": "2026-11-25T14:06:00Z",
+            "webhook": {"event_type": "streaming.failed", "payload": {"call_control_id": "v3:odd"}},
+            "attempts": "not a list"}),
     ]
 }
 
