@@ -45,7 +45,7 @@ impl CheckId {
     }
 
     /// The checks that must run for this one to run, itself last.
-    pub fn needs(self) -> &'static [CheckId] {
+    pub(crate) fn needs(self) -> &'static [CheckId] {
         use CheckId::*;
         match self {
             Url => &[Url],
@@ -60,7 +60,7 @@ impl CheckId {
     }
 
     /// What the check does, in words for someone who does not know the protocols.
-    pub const fn title(self) -> &'static str {
+    pub(crate) const fn title(self) -> &'static str {
         match self {
             CheckId::Url => "The stream URL is well formed",
             CheckId::Dns => "The host name resolves",
@@ -85,7 +85,7 @@ pub enum Severity {
 }
 
 impl Severity {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Severity::Fail => "fail",
             Severity::Warn => "warn",
@@ -106,7 +106,7 @@ pub enum FoundBy {
 }
 
 impl FoundBy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FoundBy::Check(check) => check.as_str(),
             FoundBy::ProviderSide => "provider-side",
@@ -115,7 +115,7 @@ impl FoundBy {
     }
 
     /// The check, when a check finds it.
-    pub fn check(self) -> Option<CheckId> {
+    pub(crate) fn check(self) -> Option<CheckId> {
         match self {
             FoundBy::Check(check) => Some(check),
             _ => None,
@@ -154,7 +154,7 @@ pub enum Provider {
 }
 
 impl Provider {
-    pub const ALL: [Provider; 2] = [Provider::Telnyx, Provider::Twilio];
+    pub(crate) const ALL: [Provider; 2] = [Provider::Telnyx, Provider::Twilio];
 
     pub fn name(self) -> &'static str {
         match self {

@@ -4,10 +4,12 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::catalog::{CauseId, CheckId, Finding, Severity};
+use crate::catalog::CheckId;
+#[cfg(feature = "gui")]
+use crate::catalog::{CauseId, Finding, Severity};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ItemKind {
+pub(crate) enum ItemKind {
     /// Run by Stream Doctor: the check of that id.
     Check(CheckId),
     /// Done by a person, who records a verdict and notes.
@@ -15,14 +17,14 @@ pub enum ItemKind {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct ManualStep {
+pub(crate) struct ManualStep {
     pub look_for: &'static [&'static str],
     pub healthy: &'static str,
     pub unhealthy: &'static str,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Item {
+pub(crate) struct Item {
     /// Stable id, used in saved sessions.
     pub id: &'static str,
     pub title: &'static str,
@@ -43,9 +45,11 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    pub const ALL: [Verdict; 3] = [Verdict::Ok, Verdict::Problem, Verdict::Skipped];
+    /// The choices the window offers (the headless build records verdicts from saved sessions).
+    #[cfg(feature = "gui")]
+    pub(crate) const ALL: [Verdict; 3] = [Verdict::Ok, Verdict::Problem, Verdict::Skipped];
 
-    pub fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             Verdict::Ok => "Looks fine",
             Verdict::Problem => "Found a problem",
@@ -54,7 +58,7 @@ impl Verdict {
     }
 }
 
-pub const ITEMS: &[Item] = &[
+pub(crate) const ITEMS: &[Item] = &[
     Item {
         id: "url",
         title: CheckId::Url.title(),
@@ -173,8 +177,9 @@ pub const ITEMS: &[Item] = &[
 ];
 
 /// The provider's own record (its webhooks, its API) answers part of some manual steps: the
-/// findings that bear on `item`.
-pub fn provider_evidence<'a>(item: &str, findings: &'a [Finding]) -> Vec<&'a Finding> {
+/// findings that bear on `item` (shown beside the step in the window).
+#[cfg(feature = "gui")]
+pub(crate) fn provider_evidence<'a>(item: &str, findings: &'a [Finding]) -> Vec<&'a Finding> {
     let causes: &[CauseId] = match item {
         "provider_portal" => &[
             CauseId::ProviderStreamFailed,
@@ -192,7 +197,8 @@ pub fn provider_evidence<'a>(item: &str, findings: &'a [Finding]) -> Vec<&'a Fin
 
 /// The verdict that evidence suggests (a person still decides): a problem when any of it is
 /// more than information.
-pub fn suggested_verdict(evidence: &[&Finding]) -> Option<Verdict> {
+#[cfg(feature = "gui")]
+pub(crate) fn suggested_verdict(evidence: &[&Finding]) -> Option<Verdict> {
     evidence
         .iter()
         .any(|f| f.severity() != Severity::Info)

@@ -8,24 +8,24 @@ use std::time::Duration;
 use time::{OffsetDateTime, PrimitiveDateTime, Time};
 
 /// Milliseconds with a fraction, as the reports print durations.
-pub fn millis(duration: Duration) -> f64 {
+pub(crate) fn millis(duration: Duration) -> f64 {
     (duration.as_secs_f64() * 1000.0 * 10.0).round() / 10.0
 }
 
 /// Now, in UTC, to the second: what `started_at` and `ended_at` record.
-pub fn now() -> OffsetDateTime {
+pub(crate) fn now() -> OffsetDateTime {
     let now = OffsetDateTime::now_utc();
     now.replace_nanosecond(0).unwrap_or(now)
 }
 
 /// An instant as the reports print it: RFC 3339 (`2026-11-25T14:00:00Z`).
-pub fn rfc3339(at: OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_else(|_| at.unix_timestamp().to_string())
 }
 
 /// Now as a time of day (UTC), for timeline entries.
-pub fn time_of_day() -> Time {
+pub(crate) fn time_of_day() -> Time {
     OffsetDateTime::now_utc().time()
 }
 
@@ -38,17 +38,20 @@ pub mod minutes {
     const FORMAT: &[time::format_description::BorrowedFormatItem<'static>] =
         time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]Z");
 
-    pub fn text(at: OffsetDateTime) -> String {
+    pub(crate) fn text(at: OffsetDateTime) -> String {
         at.format(FORMAT)
             .unwrap_or_else(|_| at.unix_timestamp().to_string())
     }
 
-    pub fn serialize<S: Serializer>(at: &OffsetDateTime, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        at: &OffsetDateTime,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         let text = at.format(FORMAT).map_err(S::Error::custom)?;
         serializer.serialize_str(&text)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<OffsetDateTime, D::Error> {
         let text = String::deserialize(deserializer)?;
@@ -64,7 +67,7 @@ const TIMELINE: &[time::format_description::BorrowedFormatItem<'static>] =
 
 time::serde::format_description!(pub timeline_time, Time, TIMELINE);
 
-pub fn timeline_text(at: Time) -> String {
+pub(crate) fn timeline_text(at: Time) -> String {
     at.format(TIMELINE).unwrap_or_default()
 }
 

@@ -58,7 +58,7 @@ impl Cause {
 
 /// The causes of the check results, and of `outside` findings (the provider's own record,
 /// a comparison of vantage points), ordered so that the first is the verdict.
-pub fn diagnose(checks: &[CheckResult], outside: &[Finding]) -> Diagnosis {
+pub(crate) fn diagnose(checks: &[CheckResult], outside: &[Finding]) -> Diagnosis {
     let path_mismatch = checks
         .iter()
         .flat_map(|c| &c.findings)
@@ -177,7 +177,7 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
 }
 
 /// Configuration lines a person can paste, where a cause has a typical fix in config or code.
-pub fn snippet(cause: CauseId) -> Option<&'static str> {
+pub(crate) fn snippet(cause: CauseId) -> Option<&'static str> {
     use CauseId::*;
     match cause {
         TlsIncompleteChain => Some(

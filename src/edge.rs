@@ -28,7 +28,7 @@ pub struct AnsweredBy {
 }
 
 impl AnsweredBy {
-    pub fn new(kind: AnswererKind, name: &str, because: impl Into<String>) -> Self {
+    pub(crate) fn new(kind: AnswererKind, name: &str, because: impl Into<String>) -> Self {
         Self {
             kind,
             name: name.to_string(),
@@ -38,7 +38,7 @@ impl AnsweredBy {
     }
 
     /// The party in words: "Railway's edge", "Cloudflare", "nginx", "your app (uvicorn)".
-    pub fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         let shown = match Platform::named(&self.name) {
             Some(platform) => platform.title(),
             None => self.name.as_str(),
@@ -53,14 +53,14 @@ impl AnsweredBy {
     }
 
     /// The platform this answer came from or through, when it is one the tool knows.
-    pub fn platform(&self) -> Option<Platform> {
+    pub(crate) fn platform(&self) -> Option<Platform> {
         Platform::named(&self.name).or_else(|| self.via.as_deref().and_then(Platform::named))
     }
 }
 
 /// The hosting platforms, CDNs and tunnels the tool recognises.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Platform {
+pub(crate) enum Platform {
     Railway,
     Render,
     Fly,
@@ -70,7 +70,7 @@ pub enum Platform {
 }
 
 impl Platform {
-    pub const ALL: [Platform; 6] = [
+    pub(crate) const ALL: [Platform; 6] = [
         Platform::Railway,
         Platform::Render,
         Platform::Fly,
@@ -79,7 +79,7 @@ impl Platform {
         Platform::Ngrok,
     ];
 
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Platform::Railway => "railway",
             Platform::Render => "render",
@@ -90,7 +90,7 @@ impl Platform {
         }
     }
 
-    pub fn title(self) -> &'static str {
+    pub(crate) fn title(self) -> &'static str {
         match self {
             Platform::Railway => "Railway",
             Platform::Render => "Render",
@@ -114,7 +114,7 @@ impl Platform {
     }
 
     /// The platform's own host names, which its default certificate covers.
-    pub fn host_suffixes(self) -> &'static [&'static str] {
+    pub(crate) fn host_suffixes(self) -> &'static [&'static str] {
         match self {
             Platform::Railway => &["up.railway.app", "railway.app"],
             Platform::Render => &["onrender.com"],
@@ -133,7 +133,7 @@ impl Platform {
 
     /// How long the edge keeps a connection that carries nothing, where the platform
     /// documents it (docs/platforms.md).
-    pub fn idle_limit_secs(self) -> Option<u64> {
+    pub(crate) fn idle_limit_secs(self) -> Option<u64> {
         match self {
             Platform::Fly => Some(60),
             Platform::Heroku => Some(55),
@@ -148,7 +148,7 @@ impl Platform {
 }
 
 /// The platform whose own domain `host` is under.
-pub fn platform_of_host(host: &str) -> Option<Platform> {
+pub(crate) fn platform_of_host(host: &str) -> Option<Platform> {
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     Platform::ALL.into_iter().find(|p| {
         p.host_suffixes()
@@ -158,14 +158,14 @@ pub fn platform_of_host(host: &str) -> Option<Platform> {
 }
 
 /// Who a chain of DNS names leads to: the first one under a platform's domain.
-pub fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<AnsweredBy> {
+pub(crate) fn from_names<'a>(names: impl IntoIterator<Item = &'a str>) -> Option<AnsweredBy> {
     names.into_iter().find_map(|name| {
         platform_of_host(name).map(|p| p.answered(format!("the name leads to {name}")))
     })
 }
 
 /// The platform a certificate belongs to, from the names it covers.
-pub fn from_certificate(names: &[String]) -> Option<AnsweredBy> {
+pub(crate) fn from_certificate(names: &[String]) -> Option<AnsweredBy> {
     names.iter().find_map(|name| {
         platform_of_host(name.trim_start_matches("*."))
             .map(|p| p.answered(format!("its certificate is for {name}")))
@@ -174,7 +174,7 @@ pub fn from_certificate(names: &[String]) -> Option<AnsweredBy> {
 
 /// The platform whose wildcard alone a certificate covers (`*.up.railway.app`), when `host`
 /// is not one of its names: the platform's default certificate on a custom domain.
-pub fn default_certificate(names: &[String], host: &str) -> Option<Platform> {
+pub(crate) fn default_certificate(names: &[String], host: &str) -> Option<Platform> {
     if names.is_empty() || platform_of_host(host).is_some() {
         return None;
     }
@@ -188,7 +188,7 @@ pub fn default_certificate(names: &[String], host: &str) -> Option<Platform> {
 
 /// What an edge's own error page says about the app behind it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EdgeSignal {
+pub(crate) enum EdgeSignal {
     /// The edge reached no process on the port it forwards to.
     AppNotListening,
     /// The edge knows no app for this host (or it sleeps: the same page).
@@ -200,7 +200,7 @@ pub enum EdgeSignal {
 }
 
 /// A response, as the fingerprints need it.
-pub struct Response<'a> {
+pub(crate) struct Response<'a> {
     pub status: u16,
     pub headers: &'a [(String, String)],
     pub body: &'a str,
@@ -225,7 +225,7 @@ impl Response<'_> {
 
 /// An edge's own answer: which edge, and what it says. None when the answer came from further
 /// in (or cannot be told).
-pub fn edge_answer(r: &Response<'_>) -> Option<(EdgeSignal, AnsweredBy)> {
+pub(crate) fn edge_answer(r: &Response<'_>) -> Option<(EdgeSignal, AnsweredBy)> {
     let challenge = r
         .header("cf-mitigated")
         .is_some_and(|v| v.eq_ignore_ascii_case("challenge"))
@@ -370,7 +370,7 @@ fn proxy_page(r: &Response<'_>) -> Option<AnsweredBy> {
 }
 
 /// Who produced this response: an edge's own page, the app (through whatever edge), a proxy.
-pub fn from_response(r: &Response<'_>) -> Option<AnsweredBy> {
+pub(crate) fn from_response(r: &Response<'_>) -> Option<AnsweredBy> {
     if let Some((_, by)) = edge_answer(r) {
         return Some(by);
     }
@@ -400,7 +400,7 @@ pub fn from_response(r: &Response<'_>) -> Option<AnsweredBy> {
 }
 
 /// The edge a request crossed before it reached a listener, from the headers edges add.
-pub fn from_request(headers: &[(String, String)]) -> Option<AnsweredBy> {
+pub(crate) fn from_request(headers: &[(String, String)]) -> Option<AnsweredBy> {
     let request = Response {
         status: 0,
         headers,

@@ -30,14 +30,15 @@ use crate::records::telnyx_api::Answer;
 use crate::secret::Secret;
 use crate::server::confirm::{self, Arrival};
 use crate::server::listener::{ListenOptions, Listener};
+use crate::server::mirror::{self, Following, Mirror};
 use crate::server::monitor::MonitorEvent;
 use crate::server::ngrok;
-use crate::server::watch::{self, Following, Mirror, WatchOptions};
+use crate::server::watch::WatchOptions;
 
-pub type RunId = u64;
+pub(crate) type RunId = u64;
 
 #[derive(Clone, Debug)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the checks `scope` needs (every check when `None`).
     Run {
         run: RunId,
@@ -88,7 +89,7 @@ pub enum Command {
 
 /// A request to the provider's REST API.
 #[derive(Clone, Debug)]
-pub enum ApiCall {
+pub(crate) enum ApiCall {
     Deliveries(DeliveryFilter),
     Events(EventsOf),
     CallStatus(String),
@@ -99,7 +100,7 @@ pub enum ApiCall {
 
 impl ApiCall {
     /// What it is, in the words of the window's buttons.
-    pub fn label(&self) -> &'static str {
+    pub(crate) fn label(&self) -> &'static str {
         match self {
             ApiCall::Deliveries(_) => "webhook deliveries",
             ApiCall::Events(_) => "call events",
@@ -113,16 +114,16 @@ impl ApiCall {
 
 /// How watching a remote listener goes.
 #[derive(Clone, Debug)]
-pub enum WatchStatus {
+pub(crate) enum WatchStatus {
     /// The streams it shows land in `store`, as a local listener's do.
     Connecting { store: LiveStore },
-    /// The link's news, as `watch::follow` tells it (stopped by hand is `Stopped` too).
+    /// The link's news, as `mirror::follow` tells it (stopped by hand is `Stopped` too).
     Link(Following),
 }
 
 /// What the UI needs to point checks at the demo target.
 #[derive(Clone, Debug)]
-pub struct DemoInfo {
+pub(crate) struct DemoInfo {
     pub mode: DemoMode,
     pub url: String,
     pub pin: ResolvePin,
@@ -130,7 +131,7 @@ pub struct DemoInfo {
 }
 
 #[derive(Clone, Debug)]
-pub enum Event {
+pub(crate) enum Event {
     Started {
         run: RunId,
         check: CheckId,
@@ -171,7 +172,7 @@ type Waker = Arc<dyn Fn() + Send + Sync>;
 /// Sends an event to the window and wakes it.
 type Emit = Arc<dyn Fn(Event) + Send + Sync>;
 
-pub struct Engine {
+pub(crate) struct Engine {
     runtime: Option<Runtime>,
     sender: mpsc::Sender<Event>,
     events: mpsc::Receiver<Event>,
@@ -185,7 +186,7 @@ pub struct Engine {
 
 impl Engine {
     /// `waker` is called from the runtime's threads after each event.
-    pub fn new(waker: impl Fn() + Send + Sync + 'static) -> std::io::Result<Self> {
+    pub(crate) fn new(waker: impl Fn() + Send + Sync + 'static) -> std::io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("stream-doctor-engine")
@@ -215,7 +216,7 @@ impl Engine {
     }
 
     /// Acts on a command without waiting for it: the work runs on the engine's runtime.
-    pub fn send(&self, command: Command) {
+    pub(crate) fn send(&self, command: Command) {
         let Some(runtime) = &self.runtime else {
             return;
         };
@@ -444,13 +445,8 @@ impl Engine {
     }
 
     /// Every event that arrived since the last call, oldest first.
-    pub fn poll(&self) -> Vec<Event> {
+    pub(crate) fn poll(&self) -> Vec<Event> {
         self.events.try_iter().collect()
-    }
-
-    /// Runs still working.
-    pub fn running(&self) -> usize {
-        self.runs.lock().map(|r| r.len()).unwrap_or_default()
     }
 }
 
@@ -513,7 +509,7 @@ async fn ask_api(
     (answer.map_err(|e| e.to_string()), Arrival::NotWatched)
 }
 
-/// Watches a remote listener into a mirror store until aborted (`watch::follow`); the webhooks
+/// Watches a remote listener into a mirror store until aborted (`mirror::follow`); the webhooks
 /// and findings it brings join the session as local ones do.
 async fn watch_remote(options: WatchOptions, emit: Emit) {
     let mut mirror = Mirror::default();
@@ -523,7 +519,7 @@ async fn watch_remote(options: WatchOptions, emit: Emit) {
     let state_emit = emit.clone();
     let state = move |following: Following| state_emit(Event::Watch(WatchStatus::Link(following)));
     let mut news = |event: MonitorEvent| emit(Event::Stream(Box::new(event)));
-    watch::follow(&options, &mut mirror, &state, &mut news).await;
+    mirror::follow(&options, &mut mirror, &state, &mut news).await;
 }
 
 /// Items a list from the window asks for.
@@ -604,7 +600,7 @@ mod tests {
             .collect();
         assert_eq!(finished, CheckId::Tls.needs());
         assert!(wakes.load(std::sync::atomic::Ordering::SeqCst) >= events.len());
-        assert_eq!(engine.running(), 0);
+        assert!(engine.runs.lock().is_ok_and(|runs| runs.is_empty()));
     }
 
     #[test]
@@ -664,6 +660,6 @@ mod tests {
         let events = wait_for(&engine, |e| matches!(e, Event::Cancelled { run: 3 }));
         assert!(!events.iter().any(|e| matches!(e, Event::Done { .. })));
         assert!(cancelled_at.elapsed() < Duration::from_secs(5));
-        assert_eq!(engine.running(), 0);
+        assert!(engine.runs.lock().is_ok_and(|runs| runs.is_empty()));
     }
 }

@@ -10,7 +10,7 @@ use std::fmt;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// What every rendering of a secret shows instead of its value.
-pub const REDACTED: &str = "[redacted]";
+pub(crate) const REDACTED: &str = "[redacted]";
 
 /// Values shorter than this are not masked: a two-letter token would blank out ordinary
 /// words, and no credential is that short.
@@ -35,7 +35,7 @@ impl Secret {
     }
 
     /// The value itself, for the one place that must send it (a header, a frame).
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 }
@@ -114,7 +114,7 @@ impl Redactor {
         self.forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
     }
 
-    pub fn add_secret(&mut self, secret: &Secret) {
+    pub(crate) fn add_secret(&mut self, secret: &Secret) {
         self.add(secret.expose());
     }
 

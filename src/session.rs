@@ -23,9 +23,9 @@ use crate::secret::Secret;
 use crate::vantage::Vantage;
 
 /// Bumped when a field changes meaning; new fields alone do not bump it.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 /// Points per track kept in a report's level history.
-pub const REPORT_LEVEL_POINTS: usize = 400;
+pub(crate) const REPORT_LEVEL_POINTS: usize = 400;
 /// The timeline keeps the newest entries; a long session does not grow without bound.
 const MAX_LOG_ENTRIES: usize = 5000;
 
@@ -95,7 +95,7 @@ pub struct StreamRecord {
 }
 
 impl StreamRecord {
-    pub fn from_state(state: &StreamState) -> Self {
+    pub(crate) fn from_state(state: &StreamState) -> Self {
         let levels = state
             .tracks
             .iter()
@@ -258,7 +258,7 @@ impl Session {
     }
 
     /// Keeps `result` as the latest of its check and diagnoses again.
-    pub fn record(&mut self, result: CheckResult) {
+    pub(crate) fn record(&mut self, result: CheckResult) {
         self.log(format!(
             "{} {}: {} ({:.1} ms)",
             result.id.as_str(),
@@ -277,7 +277,7 @@ impl Session {
     }
 
     /// Forgets check results (a new target), keeping manual records and the timeline.
-    pub fn retarget(&mut self, target: impl Into<String>) {
+    pub(crate) fn retarget(&mut self, target: impl Into<String>) {
         self.target = target.into();
         self.checks.clear();
         self.diagnosis = None;
@@ -285,7 +285,7 @@ impl Session {
     }
 
     /// Keeps a finding from the provider's own record and diagnoses again.
-    pub fn add_finding(&mut self, finding: Finding) {
+    pub(crate) fn add_finding(&mut self, finding: Finding) {
         if self.findings.contains(&finding) {
             return;
         }
@@ -295,7 +295,7 @@ impl Session {
     }
 
     /// Keeps a webhook the listener received.
-    pub fn add_webhook(&mut self, record: WebhookRecord) {
+    pub(crate) fn add_webhook(&mut self, record: WebhookRecord) {
         self.revision.bump();
         self.webhooks.push(record);
     }
@@ -318,7 +318,7 @@ impl Session {
     }
 
     /// Adds a timeline entry; every change a session records goes through here.
-    pub fn log(&mut self, text: impl Into<String>) {
+    pub(crate) fn log(&mut self, text: impl Into<String>) {
         self.revision.bump();
         self.log.push(LogEntry {
             at: clock::time_of_day(),

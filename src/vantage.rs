@@ -34,7 +34,7 @@ impl Vantage {
 }
 
 /// The machine's name, as the kernel (or the environment) has it.
-pub fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .ok()
         .or_else(|| std::env::var("HOSTNAME").ok())
@@ -45,7 +45,7 @@ pub fn hostname() -> String {
 }
 
 /// Whether the kernel has a route to the IPv6 internet.
-pub fn ipv6_route() -> bool {
+pub(crate) fn ipv6_route() -> bool {
     UdpSocket::bind("[::]:0")
         .and_then(|socket| socket.connect(IPV6_PROBE))
         .is_ok()

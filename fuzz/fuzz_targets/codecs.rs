@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
         let mut decoder = Decoder::new(codec);
         let samples = decoder.decode(data);
         assert!(samples.len() <= data.len() * 2, "{codec:?}");
-        let _ = LevelPoint::of(0.0, &samples);
+        let _ = LevelPoint::measured(0.0, &Summary::of(&samples));
         let _ = Summary::of(&samples).rms_dbfs();
         let pcm: Vec<i16> = data
             .chunks_exact(2)

@@ -12,7 +12,7 @@ fuzz_target!(|data: &[u8]| {
     };
     if let Ok(session) = Session::read(text, "fuzz.json") {
         for format in [Format::Markdown, Format::Html, Format::Json] {
-            let _ = render(&session, format, &[]);
+            let _ = render(&session, format, &Default::default());
         }
         let _ = stream_doctor::compare::compare(&session, &session);
     }

@@ -21,5 +21,5 @@ fuzz_target!(|data: &[u8]| {
     let _ = Target::parse(text);
     let _ = template_leftovers(text);
     let _ = text.parse::<ResolvePin>();
-    let _ = stream_doctor::probe::parse_header(text);
+    let _ = stream_doctor::check::options::parse_header(text);
 });

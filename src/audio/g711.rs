@@ -69,12 +69,12 @@ pub fn alaw_decode(byte: u8) -> i16 {
 }
 
 /// Appends the samples of a µ-law payload to `samples`.
-pub fn decode_ulaw_into(payload: &[u8], samples: &mut Vec<i16>) {
+pub(crate) fn decode_ulaw_into(payload: &[u8], samples: &mut Vec<i16>) {
     samples.extend(payload.iter().map(|b| ulaw_decode(*b)));
 }
 
 /// Appends the samples of an A-law payload to `samples`.
-pub fn decode_alaw_into(payload: &[u8], samples: &mut Vec<i16>) {
+pub(crate) fn decode_alaw_into(payload: &[u8], samples: &mut Vec<i16>) {
     samples.extend(payload.iter().map(|b| alaw_decode(*b)));
 }
 

@@ -5,7 +5,7 @@
 use ezk_g722::libg722::{Bitrate, decoder::Decoder, encoder::Encoder};
 
 /// G.722's audio rate; RTP and some providers announce 8000 for it (RFC 3551's clock rate).
-pub const SAMPLE_RATE_HZ: u32 = 16_000;
+pub(crate) const SAMPLE_RATE_HZ: u32 = 16_000;
 
 pub struct G722Decoder(Decoder);
 
@@ -15,7 +15,7 @@ impl G722Decoder {
     }
 
     /// Two samples per payload byte.
-    pub fn decode(&mut self, payload: &[u8]) -> Vec<i16> {
+    pub(crate) fn decode(&mut self, payload: &[u8]) -> Vec<i16> {
         self.0.decode(payload)
     }
 }
@@ -36,7 +36,7 @@ impl G722Encoder {
     /// One byte per two samples. An odd last sample (the end of a clip whose length is not
     /// whole frames) is paired with silence: the codec itself refuses an odd count, and
     /// panics on one (found by `cargo fuzz`).
-    pub fn encode(&mut self, samples: &[i16]) -> Vec<u8> {
+    pub(crate) fn encode(&mut self, samples: &[i16]) -> Vec<u8> {
         if samples.len().is_multiple_of(2) {
             return self.0.encode(samples);
         }
@@ -79,8 +79,7 @@ mod tests {
         assert_eq!(output.len(), input.len());
         // Skip the codec's start-up; compare levels after it settles.
         let settled = &output[1600..];
-        let mut summary = Summary::default();
-        summary.add(settled);
+        let summary = Summary::of(settled);
         let expected = 20.0 * (0.5f64 / 2f64.sqrt()).log10();
         let got = summary.rms_dbfs().unwrap_or(f64::NEG_INFINITY);
         assert!(

@@ -8,7 +8,7 @@ pub fn decode(payload: &[u8]) -> Vec<i16> {
 }
 
 /// Appends the samples of a payload to `samples`.
-pub fn decode_into(payload: &[u8], samples: &mut Vec<i16>) {
+pub(crate) fn decode_into(payload: &[u8], samples: &mut Vec<i16>) {
     samples.extend(
         payload
             .chunks_exact(2)

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Where silence is drawn.
-pub const FLOOR_DBFS: f64 = -96.0;
+pub(crate) const FLOOR_DBFS: f64 = -96.0;
 
 fn dbfs(value: f64) -> Option<f64> {
     (value > 0.0).then(|| 20.0 * (value / 32768.0).log10())
@@ -21,10 +21,6 @@ pub struct LevelPoint {
 }
 
 impl LevelPoint {
-    pub fn of(at_ms: f64, samples: &[i16]) -> Self {
-        Self::measured(at_ms, &Summary::of(samples))
-    }
-
     /// The point of a frame already summarised (the frame's own `Summary`).
     pub fn measured(at_ms: f64, frame: &Summary) -> Self {
         Self {
@@ -36,7 +32,7 @@ impl LevelPoint {
 
     /// This point and a later one as one: at this one's time, the louder of each level, so a
     /// short burst never disappears when a history is zoomed out.
-    pub fn louder(self, later: LevelPoint) -> LevelPoint {
+    pub(crate) fn louder(self, later: LevelPoint) -> LevelPoint {
         let max = |a: Option<f64>, b: Option<f64>| match (a, b) {
             (Some(x), Some(y)) => Some(x.max(y)),
             (x, None) => x,
@@ -52,7 +48,7 @@ impl LevelPoint {
 
 /// At most `max` points, each the loudest of the span it replaces: the one decimator of level
 /// histories (the live view's and the reports').
-pub fn decimate(points: &[LevelPoint], max: usize) -> Vec<LevelPoint> {
+pub(crate) fn decimate(points: &[LevelPoint], max: usize) -> Vec<LevelPoint> {
     if points.len() <= max || max == 0 {
         return points.to_vec();
     }
@@ -99,10 +95,6 @@ impl Summary {
         }
     }
 
-    pub fn add(&mut self, samples: &[i16]) {
-        self.merge(&Summary::of(samples));
-    }
-
     /// Adds another span's summary (a frame's, into its track's).
     pub fn merge(&mut self, other: &Summary) {
         self.sum_squares += other.sum_squares;
@@ -110,7 +102,7 @@ impl Summary {
         self.peak = self.peak.max(other.peak);
     }
 
-    pub fn samples(&self) -> u64 {
+    pub(crate) fn samples(&self) -> u64 {
         self.samples
     }
 
@@ -150,7 +142,7 @@ mod tests {
     #[test]
     fn full_scale_sine_reads_minus_3_01() {
         let mut summary = Summary::default();
-        summary.add(&tone(1000.0, 1.0, 8000, 8000));
+        summary.merge(&Summary::of(&tone(1000.0, 1.0, 8000, 8000)));
         let rms = summary.rms_dbfs().expect("not silent");
         assert!((rms + 3.01).abs() < 0.01, "{rms}");
         let peak = summary.peak_dbfs().expect("not silent");
@@ -159,7 +151,7 @@ mod tests {
 
     #[test]
     fn silence_has_no_level() {
-        let point = LevelPoint::of(0.0, &[0; 160]);
+        let point = LevelPoint::measured(0.0, &Summary::of(&[0; 160]));
         assert_eq!((point.rms_dbfs, point.peak_dbfs), (None, None));
         assert_eq!(Summary::default().rms_dbfs(), None);
         let json = serde_json::to_string(&point).unwrap_or_default();
@@ -170,8 +162,8 @@ mod tests {
     fn the_summary_is_over_samples_not_an_average_of_frames() {
         let loud = tone(440.0, 1.0, 8000, 160);
         let mut summary = Summary::default();
-        summary.add(&loud);
-        summary.add(&[0; 160]);
+        summary.merge(&Summary::of(&loud));
+        summary.merge(&Summary::of(&[0; 160]));
         // Half the samples silent: 3.01 dB below the loud frame, not the mean of -3 and -inf.
         let rms = summary.rms_dbfs().expect("not silent");
         assert!((rms + 6.02).abs() < 0.05, "{rms}");

@@ -33,8 +33,6 @@ pub enum Codec {
 }
 
 impl Codec {
-    pub const ALL: [Codec; 4] = [Codec::Pcmu, Codec::Pcma, Codec::L16, Codec::G722];
-
     /// The name providers announce in `media_format.encoding`.
     pub fn name(self) -> &'static str {
         match self {
@@ -46,7 +44,7 @@ impl Codec {
     }
 
     /// Reads an announced encoding: Telnyx names (`PCMU`) and Twilio MIME types (`audio/x-mulaw`).
-    pub fn from_encoding(encoding: &str) -> Option<Codec> {
+    pub(crate) fn from_encoding(encoding: &str) -> Option<Codec> {
         match encoding.trim().to_ascii_lowercase().as_str() {
             "pcmu" | "audio/x-mulaw" | "audio/pcmu" | "mulaw" | "ulaw" => Some(Codec::Pcmu),
             "pcma" | "audio/x-alaw" | "audio/pcma" | "alaw" => Some(Codec::Pcma),
@@ -67,7 +65,7 @@ impl Codec {
     }
 
     /// The Twilio-style MIME name.
-    pub fn mime(self) -> &'static str {
+    pub(crate) fn mime(self) -> &'static str {
         match self {
             Codec::Pcmu => "audio/x-mulaw",
             Codec::Pcma => "audio/x-alaw",
@@ -112,7 +110,7 @@ impl Decoder {
 
     /// Decodes into `samples` (cleared first), so a caller that keeps the buffer allocates
     /// nothing per frame.
-    pub fn decode_into(&mut self, payload: &[u8], samples: &mut Vec<i16>) {
+    pub(crate) fn decode_into(&mut self, payload: &[u8], samples: &mut Vec<i16>) {
         samples.clear();
         match self {
             Decoder::Pcmu => g711::decode_ulaw_into(payload, samples),
@@ -166,7 +164,7 @@ mod tests {
 
     #[test]
     fn every_codec_round_trips_a_tone() {
-        for codec in Codec::ALL {
+        for codec in [Codec::Pcmu, Codec::Pcma, Codec::L16, Codec::G722] {
             let rate = codec.audio_rate(8000);
             let input = tone(440.0, 0.5, rate, rate as usize / 5);
             let mut encoder = Encoder::new(codec);

@@ -26,7 +26,7 @@ pub struct Clip {
 
 impl Clip {
     /// The same audio at another rate (linear interpolation: enough for levels and a demo).
-    pub fn resampled(&self, rate_hz: u32) -> Clip {
+    pub(crate) fn resampled(&self, rate_hz: u32) -> Clip {
         if rate_hz == self.rate_hz || self.samples.is_empty() {
             return Clip {
                 rate_hz,
@@ -94,13 +94,13 @@ pub fn read_file(path: &Path) -> Result<Clip, WavError> {
 }
 
 /// A WAV file being recorded, one per stream and track.
-pub struct Recorder {
+pub(crate) struct Recorder {
     path: PathBuf,
     writer: hound::WavWriter<std::io::BufWriter<std::fs::File>>,
 }
 
 impl Recorder {
-    pub fn create(path: PathBuf, rate_hz: u32) -> Result<Self, WavError> {
+    pub(crate) fn create(path: PathBuf, rate_hz: u32) -> Result<Self, WavError> {
         let spec = hound::WavSpec {
             channels: 1,
             sample_rate: rate_hz,
@@ -114,7 +114,7 @@ impl Recorder {
         Ok(Self { path, writer })
     }
 
-    pub fn write(&mut self, samples: &[i16]) -> Result<(), WavError> {
+    pub(crate) fn write(&mut self, samples: &[i16]) -> Result<(), WavError> {
         for &s in samples {
             self.writer
                 .write_sample(s)
@@ -126,7 +126,7 @@ impl Recorder {
         Ok(())
     }
 
-    pub fn finish(self) -> Result<PathBuf, WavError> {
+    pub(crate) fn finish(self) -> Result<PathBuf, WavError> {
         let path = self.path;
         self.writer.finalize().map_err(|source| WavError::Write {
             path: path.display().to_string(),

@@ -156,7 +156,7 @@ pub enum DnsSource {
 }
 
 impl DnsSource {
-    pub fn describe(self) -> String {
+    pub(crate) fn describe(self) -> String {
         match self {
             DnsSource::Literal => "address literal".into(),
             DnsSource::Pinned => "--resolve".into(),
@@ -208,7 +208,7 @@ pub struct Address {
 }
 
 impl Address {
-    pub fn of(address: IpAddr) -> Self {
+    pub(crate) fn of(address: IpAddr) -> Self {
         Self {
             address,
             family: if address.is_ipv4() {
@@ -329,7 +329,7 @@ pub enum RetryReason {
 }
 
 impl RetryReason {
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             RetryReason::ColdStart => "in case the service was asleep",
             RetryReason::WithOrigin => "with an Origin header",
@@ -380,7 +380,7 @@ pub struct PathsEvidence {
 
 impl PathsEvidence {
     /// The kinds of variant that upgraded.
-    pub fn upgraded_kinds(&self) -> impl Iterator<Item = VariantKind> + '_ {
+    pub(crate) fn upgraded_kinds(&self) -> impl Iterator<Item = VariantKind> + '_ {
         self.variants.iter().filter(|v| v.upgraded).map(|v| v.kind)
     }
 }
@@ -454,11 +454,14 @@ pub struct SentStream {
 mod last_sent {
     use super::*;
 
-    pub fn serialize<S: Serializer>(sent: &Option<Sent>, serializer: S) -> Result<S::Ok, S::Error> {
+    pub(crate) fn serialize<S: Serializer>(
+        sent: &Option<Sent>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
         serializer.serialize_str(sent.map_or("nothing", Sent::name))
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(
+    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
         deserializer: D,
     ) -> Result<Option<Sent>, D::Error> {
         let name = String::deserialize(deserializer)?;

@@ -23,7 +23,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Pass => "pass",
             Status::Warn => "warn",
@@ -77,7 +77,7 @@ impl<'de> Deserialize<'de> for CheckResult {
 
 impl CheckResult {
     /// A check that did not run because an earlier one failed or it does not apply.
-    pub fn skipped(id: CheckId, reason: impl Into<String>) -> Self {
+    pub(crate) fn skipped(id: CheckId, reason: impl Into<String>) -> Self {
         Self {
             id,
             status: Status::Skip,
@@ -89,7 +89,7 @@ impl CheckResult {
     }
 
     /// A check that found one cause and stopped there.
-    pub fn found(
+    pub(crate) fn found(
         id: CheckId,
         cause: CauseId,
         summary: String,
@@ -105,7 +105,7 @@ impl CheckResult {
     }
 
     /// A probe that broke before it could judge anything: a defect of this tool.
-    pub fn broken(id: CheckId, message: impl Into<String>, duration_ms: f64) -> Self {
+    pub(crate) fn broken(id: CheckId, message: impl Into<String>, duration_ms: f64) -> Self {
         Self {
             id,
             status: Status::Error,
@@ -117,7 +117,7 @@ impl CheckResult {
     }
 
     /// Status from the findings: the worst severity among them, else pass.
-    pub fn from_findings(
+    pub(crate) fn from_findings(
         id: CheckId,
         summary: impl Into<String>,
         duration_ms: f64,
@@ -155,7 +155,7 @@ pub struct ToolInfo {
 }
 
 impl ToolInfo {
-    pub fn this() -> Self {
+    pub(crate) fn this() -> Self {
         Self {
             name: env!("CARGO_PKG_NAME").to_string(),
             version: env!("CARGO_PKG_VERSION").to_string(),

@@ -47,7 +47,7 @@ pub struct CheckOptions {
 
 impl CheckOptions {
     /// Headers every upgrade request carries: `-H` ones, and the auth token as Telnyx sends it.
-    pub fn request_headers(&self) -> Vec<(String, String)> {
+    pub(crate) fn request_headers(&self) -> Vec<(String, String)> {
         let token = Provider::Telnyx
             .protocol()
             .upgrade_headers(self.auth_token.as_ref());

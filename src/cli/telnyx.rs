@@ -27,7 +27,7 @@ pub struct TelnyxArgs {
     #[arg(long, global = true, value_name = "URL", env = "TELNYX_API_BASE", default_value = api::DEFAULT_BASE)]
     api_base: String,
     /// Deadline of each request, in seconds (a timed-out request is not retried).
-    #[arg(long, global = true, value_name = "SECS", default_value_t = 10.0, value_parser = parse::seconds)]
+    #[arg(long, global = true, value_name = "SECS", default_value_t = api::DEFAULT_TIMEOUT.as_secs_f64(), value_parser = parse::seconds)]
     timeout: f64,
     #[arg(long, global = true, value_enum, default_value_t = SummaryFormat::Text)]
     format: SummaryFormat,

@@ -3,6 +3,7 @@
 //! It speaks HTTP/1.1 and WebSocket over real sockets, with or without TLS.
 
 pub mod certs;
+#[cfg(feature = "gui")]
 pub mod playback;
 
 use std::net::SocketAddr;
@@ -27,9 +28,9 @@ use crate::records::address::ResolvePin;
 use crate::stream::telnyx::AUTH_TOKEN_HEADER;
 
 /// The host name the demo target answers to (pinned to 127.0.0.1, never looked up).
-pub const DEMO_HOST: &str = "demo.stream-doctor.test";
+pub(crate) const DEMO_HOST: &str = "demo.stream-doctor.test";
 /// The path of the demo stream, shaped like the one in the troubleshooting page.
-pub const DEMO_PATH: &str = "/api/calls/123/audio";
+pub(crate) const DEMO_PATH: &str = "/api/calls/123/audio";
 
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -111,7 +112,7 @@ pub enum DemoMode {
 }
 
 impl DemoMode {
-    pub const ALL: [DemoMode; 5] = [
+    pub(crate) const ALL: [DemoMode; 5] = [
         DemoMode::Healthy,
         DemoMode::PathMismatch,
         DemoMode::NoUpgrade,

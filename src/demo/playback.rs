@@ -11,11 +11,11 @@ use crate::catalog::Provider;
 use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
 /// The demo clip the demo stream plays (made by scripts/make-demo-speech).
-pub const DEMO_SPEECH: &[u8] = include_bytes!("../../assets/demo-speech.wav");
+pub(crate) const DEMO_SPEECH: &[u8] = include_bytes!("../../assets/demo-speech.wav");
 
 /// Replays into the listener at `addr` in real time, both tracks: the demo speech once, or
 /// `load` (streams, seconds) of a tone; the number of media frames sent.
-pub async fn play(addr: SocketAddr, load: Option<(usize, f64)>) -> Result<u64, String> {
+pub(crate) async fn play(addr: SocketAddr, load: Option<(usize, f64)>) -> Result<u64, String> {
     let (source, streams) = match load {
         Some((count, seconds)) => (
             Source::Tone {

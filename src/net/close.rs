@@ -11,7 +11,7 @@ use super::tap::{Ear, Tapped};
 use crate::records::close::Close;
 
 /// The close the WebSocket library decoded (none: a close frame without a payload).
-pub fn of_frame(frame: Option<&CloseFrame>) -> Close {
+pub(crate) fn of_frame(frame: Option<&CloseFrame>) -> Close {
     frame.map_or_else(
         || Close::decoded(None, ""),
         |f| Close::decoded(Some(u16::from(f.code)), &f.reason),
@@ -36,7 +36,7 @@ enum Wire {
 
 /// The state the sniffer shares with whoever asks what the peer's close frame said.
 #[derive(Debug, Default)]
-pub struct SniffState {
+pub(crate) struct SniffState {
     wire: Wire,
     matched: usize,
     payload: Vec<u8>,
@@ -131,22 +131,22 @@ fn frame_header(header: &[u8]) -> Option<(u64, bool)> {
 }
 
 /// A byte stream that notes the close frame the peer sends, as sent.
-pub type Sniffed<S> = Tapped<S, SniffState>;
+pub(crate) type Sniffed<S> = Tapped<S, SniffState>;
 
 /// Asks a `Sniffed` stream, from anywhere, what close frame the peer sent.
 #[derive(Clone, Debug, Default)]
-pub struct CloseWitness(Arc<Mutex<SniffState>>);
+pub(crate) struct CloseWitness(Arc<Mutex<SniffState>>);
 
 impl CloseWitness {
     /// The peer's close frame, as sent; `None` when none came.
-    pub fn close(&self) -> Option<Close> {
+    pub(crate) fn close(&self) -> Option<Close> {
         let state = self.0.lock().ok()?;
         state.close.as_deref().map(Close::raw)
     }
 }
 
 /// `inner`, sniffed, and the witness to ask later.
-pub fn sniff<S>(inner: S) -> (Sniffed<S>, CloseWitness) {
+pub(crate) fn sniff<S>(inner: S) -> (Sniffed<S>, CloseWitness) {
     let state = Arc::new(Mutex::new(SniffState::default()));
     let witness = CloseWitness(state.clone());
     (Tapped::new(inner, state), witness)

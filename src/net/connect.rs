@@ -18,10 +18,10 @@ use super::tls::{Verifier, client_config};
 /// A byte stream HTTP and WebSocket are spoken over: TCP, or TLS over TCP.
 pub trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
-pub type BoxedIo = Box<dyn Io>;
+pub(crate) type BoxedIo = Box<dyn Io>;
 
 #[derive(Debug, thiserror::Error)]
-pub enum ConnectError {
+pub(crate) enum ConnectError {
     #[error("no answer within {0:?}")]
     Timeout(Duration),
     #[error("TCP connect to {addr} failed: {source}")]
@@ -37,20 +37,20 @@ pub enum ConnectError {
 
 /// How the TLS layer, if any, judges the server's certificate.
 #[derive(Clone, Copy, Debug)]
-pub enum Verify<'a> {
+pub(crate) enum Verify<'a> {
     /// As the provider does: public roots, plus `--ca-file` roots.
     Provider(&'a [CertificateDer<'static>]),
     /// Not at all: for checks that look at routing, so a certificate fault does not hide it.
     Nothing,
 }
 
-pub fn server_name(target: &Target) -> Result<ServerName<'static>, ConnectError> {
+pub(crate) fn server_name(target: &Target) -> Result<ServerName<'static>, ConnectError> {
     ServerName::try_from(target.host.clone())
         .map_err(|_| ConnectError::ServerName(target.host.clone()))
 }
 
 /// A fresh connection to `addr`, with TLS when the target is `wss`, all within `timeout`.
-pub async fn open(
+pub(crate) async fn open(
     addr: SocketAddr,
     target: &Target,
     verify: Verify<'_>,

@@ -7,7 +7,7 @@ use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 
 /// A request head larger than this is refused.
-pub const REQUEST_LIMIT_BYTES: usize = 16 * 1024;
+pub(crate) const REQUEST_LIMIT_BYTES: usize = 16 * 1024;
 
 /// What a server needs from a request head.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,12 +29,12 @@ impl Request {
     }
 
     /// The path without its query string.
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap_or_default()
     }
 
     /// A WebSocket upgrade request carries its key.
-    pub fn websocket_key(&self) -> Option<&str> {
+    pub(crate) fn websocket_key(&self) -> Option<&str> {
         let upgrade = self
             .header("Upgrade")
             .is_some_and(|u| u.eq_ignore_ascii_case("websocket"));
@@ -95,7 +95,7 @@ pub async fn read_request<S: AsyncRead + Unpin>(
 }
 
 /// A complete short answer with a plain-text body, closing the connection.
-pub fn response(status: u16, reason: &str, extra_headers: &str, body: &str) -> String {
+pub(crate) fn response(status: u16, reason: &str, extra_headers: &str, body: &str) -> String {
     format!(
         "HTTP/1.1 {status} {reason}\r\n{extra_headers}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
@@ -103,7 +103,7 @@ pub fn response(status: u16, reason: &str, extra_headers: &str, body: &str) -> S
 }
 
 /// The 101 that accepts a WebSocket with this key.
-pub fn switching_protocols(key: &str) -> String {
+pub(crate) fn switching_protocols(key: &str) -> String {
     format!(
         "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: {}\r\n\r\n",
         derive_accept_key(key.as_bytes())
@@ -111,7 +111,7 @@ pub fn switching_protocols(key: &str) -> String {
 }
 
 /// Writes `text` and closes the sending side; a peer that has gone is not an error here.
-pub async fn answer<S: AsyncWrite + Unpin>(stream: &mut S, text: &str) {
+pub(crate) async fn answer<S: AsyncWrite + Unpin>(stream: &mut S, text: &str) {
     let _ = stream.write_all(text.as_bytes()).await;
     let _ = stream.shutdown().await;
 }

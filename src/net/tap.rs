@@ -10,18 +10,18 @@ use std::task::{Context, Poll};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// What hears the bytes a `Tapped` stream reads, in order, however they are chunked.
-pub trait Ear: Send {
+pub(crate) trait Ear: Send {
     fn hear(&mut self, bytes: &[u8]);
 }
 
 /// `inner`, with its reads also given to the shared ear, which others keep to ask it later.
-pub struct Tapped<S, E> {
+pub(crate) struct Tapped<S, E> {
     inner: S,
     ear: Arc<Mutex<E>>,
 }
 
 impl<S, E> Tapped<S, E> {
-    pub fn new(inner: S, ear: Arc<Mutex<E>>) -> Self {
+    pub(crate) fn new(inner: S, ear: Arc<Mutex<E>>) -> Self {
         Self { inner, ear }
     }
 }

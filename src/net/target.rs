@@ -94,7 +94,7 @@ impl Target {
     }
 
     /// The addresses `--resolve` pins for this host and port.
-    pub fn pinned(&self, pins: &[ResolvePin]) -> Vec<IpAddr> {
+    pub(crate) fn pinned(&self, pins: &[ResolvePin]) -> Vec<IpAddr> {
         let host = self.host.to_ascii_lowercase();
         pins.iter()
             .filter(|p| p.host == host && p.port == self.port)
@@ -104,7 +104,7 @@ impl Target {
 
     /// One address to connect to: a pin, the literal in the URL, else the system resolver's
     /// first answer, all within `timeout`.
-    pub async fn address(
+    pub(crate) async fn address(
         &self,
         pins: &[ResolvePin],
         timeout: Duration,
@@ -127,7 +127,7 @@ impl Target {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-pub enum LookupError {
+pub(crate) enum LookupError {
     #[error("{0} has no address")]
     NoAddress(String),
     #[error("{0} does not resolve: {1}")]

@@ -31,7 +31,7 @@ pub fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
 }
 
 /// Public roots (what a provider trusts) plus the extra ones given.
-pub fn root_store(extra_roots: &[CertificateDer<'static>]) -> RootCertStore {
+pub(crate) fn root_store(extra_roots: &[CertificateDer<'static>]) -> RootCertStore {
     let mut roots = RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };
@@ -40,7 +40,7 @@ pub fn root_store(extra_roots: &[CertificateDer<'static>]) -> RootCertStore {
 }
 
 /// A client config offering ALPN `alpn` with the given verifier.
-pub fn client_config(
+pub(crate) fn client_config(
     verifier: Arc<dyn ServerCertVerifier>,
     alpn: &[&[u8]],
 ) -> Result<ClientConfig, rustls::Error> {
@@ -54,7 +54,7 @@ pub fn client_config(
 }
 
 /// A server config presenting `chain` with `key`, offering the ALPN protocols given.
-pub fn server_config(
+pub(crate) fn server_config(
     chain: Vec<CertificateDer<'static>>,
     key: PrivateKeyDer<'static>,
     alpn: &[&[u8]],
@@ -97,14 +97,16 @@ pub fn load_server_config(cert: &Path, key: &Path) -> Result<Arc<ServerConfig>, 
 /// extra ones) or not at all, for checks that look past the certificate. Handshake signatures
 /// are always checked.
 #[derive(Debug)]
-pub struct Verifier {
+pub(crate) struct Verifier {
     judge: Option<Arc<WebPkiServerVerifier>>,
     chain: Mutex<Vec<CertificateDer<'static>>>,
 }
 
 impl Verifier {
     /// As the provider judges: public roots, plus `extra_roots`.
-    pub fn provider(extra_roots: &[CertificateDer<'static>]) -> Result<Arc<Self>, rustls::Error> {
+    pub(crate) fn provider(
+        extra_roots: &[CertificateDer<'static>],
+    ) -> Result<Arc<Self>, rustls::Error> {
         let judge = WebPkiServerVerifier::builder_with_provider(
             Arc::new(root_store(extra_roots)),
             crypto(),
@@ -118,7 +120,7 @@ impl Verifier {
     }
 
     /// Accepts any certificate: routing checks must not stop at a certificate fault.
-    pub fn anything() -> Arc<Self> {
+    pub(crate) fn anything() -> Arc<Self> {
         Arc::new(Self {
             judge: None,
             chain: Mutex::new(Vec::new()),
@@ -126,7 +128,7 @@ impl Verifier {
     }
 
     /// The leaf and intermediates of the last handshake, as sent.
-    pub fn chain(&self) -> Vec<CertificateDer<'static>> {
+    pub(crate) fn chain(&self) -> Vec<CertificateDer<'static>> {
         self.chain.lock().map(|c| c.clone()).unwrap_or_default()
     }
 }

@@ -18,7 +18,7 @@ use crate::clock::millis;
 use crate::records::exchange::{Exchange, Problem};
 
 /// A response header block larger than this is not a WebSocket handshake.
-pub const MAX_HEADER_BYTES: usize = 64 * 1024;
+pub(crate) const MAX_HEADER_BYTES: usize = 64 * 1024;
 const MAX_HEADERS: usize = 100;
 const BODY_EXCERPT_BYTES: usize = 1024;
 /// How long to wait for a body after the headers of a refusal.
@@ -34,7 +34,7 @@ pub struct Ask<'a> {
 }
 
 /// The request line and headers of an upgrade to `path` on `target`.
-pub fn request_text(target: &Target, path: &str, key: &str, ask: Ask<'_>) -> String {
+pub(crate) fn request_text(target: &Target, path: &str, key: &str, ask: Ask<'_>) -> String {
     let mut request = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nUser-Agent: stream-doctor/{}\r\n",
         target.host_header(),
@@ -70,7 +70,7 @@ pub async fn exchange(
 }
 
 /// A plain `GET` of `path` (no upgrade), read the same way: for probing what else answers.
-pub async fn get(io: BoxedIo, target: &Target, path: &str, timeout: Duration) -> Exchange {
+pub(crate) async fn get(io: BoxedIo, target: &Target, path: &str, timeout: Duration) -> Exchange {
     let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {}\r\nUser-Agent: stream-doctor/{}\r\nConnection: close\r\n\r\n",
         target.host_header(),
@@ -262,7 +262,7 @@ async fn read_body(
 }
 
 /// A tungstenite client request for the target's URL with the given extra headers.
-pub fn client_request(
+pub(crate) fn client_request(
     target: &Target,
     headers: &[(String, String)],
 ) -> Result<Request<()>, RequestError> {
@@ -277,7 +277,7 @@ pub fn client_request(
 }
 
 #[derive(Debug, thiserror::Error)]
-pub enum RequestError {
+pub(crate) enum RequestError {
     #[error("cannot build the request: {0}")]
     Build(#[from] tokio_tungstenite::tungstenite::Error),
     #[error("header name '{0}' is not valid in HTTP")]

@@ -48,7 +48,7 @@ enum Lookup {
 /// `dns_server` is asked instead of the system's resolvers, when given.
 /// The check's result and the addresses the `tcp` check should try: all of them, except
 /// AAAA ones when `ipv6_route` says this machine cannot reach IPv6 and IPv4 ones exist.
-pub async fn check(
+pub(crate) async fn check(
     target: &Target,
     pins: &[ResolvePin],
     dns_server: Option<SocketAddr>,

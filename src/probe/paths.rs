@@ -21,7 +21,7 @@ use crate::records::exchange::Exchange;
 const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Variant {
+pub(crate) struct Variant {
     pub path: String,
     pub kind: VariantKind,
 }
@@ -62,7 +62,7 @@ fn other_value(segment: &str) -> String {
 
 /// The target path and its variants, without duplicates, target first: another value where
 /// an id seems to be, each route pattern in every segment, the trailing slash toggled, `/`.
-pub fn variants(path: &str) -> Vec<Variant> {
+pub(crate) fn variants(path: &str) -> Vec<Variant> {
     let mut out = vec![Variant {
         path: path.to_string(),
         kind: VariantKind::Target,
@@ -101,7 +101,11 @@ pub fn variants(path: &str) -> Vec<Variant> {
     out
 }
 
-pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
+pub(crate) async fn check(
+    addr: SocketAddr,
+    target: &Target,
+    options: &CheckOptions,
+) -> CheckResult {
     let started = Instant::now();
     let path = target.url.path();
     let query = target

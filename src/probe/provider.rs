@@ -25,7 +25,11 @@ const SAMPLES: usize = CLOCK_RATE_HZ as usize;
 /// ping: the `websocket` check names that).
 const START_BARRIER: Duration = Duration::from_millis(500);
 
-pub async fn check(addr: SocketAddr, target: &Target, options: &CheckOptions) -> CheckResult {
+pub(crate) async fn check(
+    addr: SocketAddr,
+    target: &Target,
+    options: &CheckOptions,
+) -> CheckResult {
     let started = Instant::now();
     let provider = Provider::Telnyx;
     let codec = Codec::Pcmu;

@@ -17,7 +17,7 @@ use crate::clock::millis;
 const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 
 /// Families alternate, starting with the family of the first address.
-pub fn happy_eyeballs_order(addrs: &[IpAddr]) -> Vec<IpAddr> {
+pub(crate) fn happy_eyeballs_order(addrs: &[IpAddr]) -> Vec<IpAddr> {
     let Some(first) = addrs.first() else {
         return Vec::new();
     };
@@ -33,7 +33,7 @@ pub fn happy_eyeballs_order(addrs: &[IpAddr]) -> Vec<IpAddr> {
     ordered
 }
 
-pub async fn check(
+pub(crate) async fn check(
     addrs: &[IpAddr],
     port: u16,
     timeout: Duration,

@@ -85,7 +85,7 @@ fn rustls_error(e: &io::Error) -> Option<&rustls::Error> {
         .and_then(|inner| inner.downcast_ref::<rustls::Error>())
 }
 
-pub async fn check(
+pub(crate) async fn check(
     tcp: TcpStream,
     addr: SocketAddr,
     target: &Target,

@@ -19,7 +19,7 @@ use crate::net::upgrade::{self, Ask, exchange};
 use crate::records::exchange::{Exchange, Problem};
 
 /// The cause a non-upgrading HTTP status points at.
-pub fn status_cause(status: u16) -> CauseId {
+pub(crate) fn status_cause(status: u16) -> CauseId {
     match status {
         300..=399 => CauseId::HttpRedirect,
         401 | 403 => CauseId::HttpAuthRequired,
@@ -31,7 +31,7 @@ pub fn status_cause(status: u16) -> CauseId {
 }
 
 /// Who answered an exchange, where it can be told.
-pub fn answered_by(exchange: &Exchange) -> Option<AnsweredBy> {
+pub(crate) fn answered_by(exchange: &Exchange) -> Option<AnsweredBy> {
     exchange.status?;
     edge::from_response(&response(exchange))
 }
@@ -69,7 +69,7 @@ fn points_back(location: &str, target: &Target) -> bool {
 }
 
 /// The finding for an exchange that did not upgrade (None when it did).
-pub fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
+pub(crate) fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
     let found = |cause, summary| {
         Some(Finding {
             cause,
@@ -249,7 +249,7 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
     }
 }
 
-pub async fn check(
+pub(crate) async fn check(
     io: BoxedIo,
     addr: SocketAddr,
     target: &Target,

@@ -24,7 +24,7 @@ use crate::records::close::Close;
 const PING_PAYLOAD: &[u8] = b"stream-doctor";
 
 /// The headers of a handshake response, as the fingerprints read them.
-pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
     headers
         .iter()
         .map(|(name, value)| {
@@ -36,7 +36,7 @@ pub fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 
 /// `platform` is the hosting platform the earlier checks saw, if any: its idle limit is
 /// weighed against a server that never pings.
-pub async fn check(
+pub(crate) async fn check(
     addr: SocketAddr,
     target: &Target,
     options: &CheckOptions,

@@ -360,7 +360,11 @@ impl Api {
     }
 
     /// `POST /calls/{id}/actions/streaming_start`.
-    pub async fn stream_start(&self, call: &str, start: &StreamStart) -> Result<Answer, ApiError> {
+    pub(crate) async fn stream_start(
+        &self,
+        call: &str,
+        start: &StreamStart,
+    ) -> Result<Answer, ApiError> {
         let path = format!("/calls/{call}/actions/streaming_start");
         let mut body = serde_json::json!({
             "stream_url": start.url,

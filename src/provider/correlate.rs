@@ -19,7 +19,7 @@ use crate::records::webhook::SignatureVerdict;
 use crate::records::webhook::WebhookRecord;
 
 /// How long a started stream may take to arrive before it is reported missing.
-pub const DEFAULT_STARTED_GRACE: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_STARTED_GRACE: Duration = Duration::from_secs(10);
 
 struct Started {
     record: WebhookRecord,
@@ -34,7 +34,7 @@ struct Arrived {
     matched: bool,
 }
 
-pub struct Correlator {
+pub(crate) struct Correlator {
     grace: Duration,
     expect_url: Option<String>,
     started: Vec<Started>,
@@ -67,7 +67,7 @@ fn trust_note(record: &WebhookRecord) -> String {
 }
 
 /// How `got` differs from `expected`, in words; `None` when they are the same URL.
-pub fn url_difference(expected: &str, got: &str) -> Option<String> {
+pub(crate) fn url_difference(expected: &str, got: &str) -> Option<String> {
     if expected.trim() == got.trim() {
         return None;
     }
@@ -103,7 +103,7 @@ pub fn url_difference(expected: &str, got: &str) -> Option<String> {
 }
 
 impl Correlator {
-    pub fn new(grace: Duration) -> Self {
+    pub(crate) fn new(grace: Duration) -> Self {
         Self {
             grace,
             expect_url: None,
@@ -113,12 +113,12 @@ impl Correlator {
     }
 
     /// The URL checked, which the provider's `stream_url`s are compared with.
-    pub fn expect_url(&mut self, url: Option<String>) {
+    pub(crate) fn expect_url(&mut self, url: Option<String>) {
         self.expect_url = url;
     }
 
     /// A webhook arrived at `now`: the findings it raises at once.
-    pub fn webhook(&mut self, record: &WebhookRecord, now: Instant) -> Vec<Finding> {
+    pub(crate) fn webhook(&mut self, record: &WebhookRecord, now: Instant) -> Vec<Finding> {
         let mut findings = Vec::new();
         if !record.readable() {
             return findings;
@@ -169,7 +169,7 @@ impl Correlator {
     }
 
     /// A stream reached the listener, with the ids its `start` carried.
-    pub fn stream(&mut self, call_id: Option<String>, stream_id: Option<String>) {
+    pub(crate) fn stream(&mut self, call_id: Option<String>, stream_id: Option<String>) {
         self.arrived.push(Arrived {
             call_id,
             stream_id,
@@ -193,7 +193,7 @@ impl Correlator {
     }
 
     /// The findings due at `now`: started streams that have not arrived within the grace.
-    pub fn tick(&mut self, now: Instant) -> Vec<Finding> {
+    pub(crate) fn tick(&mut self, now: Instant) -> Vec<Finding> {
         let grace = self.grace;
         self.started
             .iter_mut()

@@ -16,10 +16,10 @@ use crate::records::webhook::{Judged, SignatureVerdict};
 use crate::secret::Secret;
 
 /// How far a Telnyx timestamp may be from now, either way.
-pub const TELNYX_TOLERANCE_SECS: i64 = 300;
-pub const TELNYX_SIGNATURE_HEADER: &str = "telnyx-signature-ed25519";
-pub const TELNYX_TIMESTAMP_HEADER: &str = "telnyx-timestamp";
-pub const TWILIO_SIGNATURE_HEADER: &str = "x-twilio-signature";
+pub(crate) const TELNYX_TOLERANCE_SECS: i64 = 300;
+pub(crate) const TELNYX_SIGNATURE_HEADER: &str = "telnyx-signature-ed25519";
+pub(crate) const TELNYX_TIMESTAMP_HEADER: &str = "telnyx-timestamp";
+pub(crate) const TWILIO_SIGNATURE_HEADER: &str = "x-twilio-signature";
 
 fn invalid(why: impl Into<String>) -> Judged {
     (SignatureVerdict::Invalid, Some(why.into()))
@@ -55,7 +55,7 @@ fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
 }
 
 /// Judges a Telnyx webhook at `now_unix`.
-pub fn telnyx(
+pub(crate) fn telnyx(
     key: Option<&VerifyingKey>,
     headers: &[(String, String)],
     body: &[u8],
@@ -132,7 +132,7 @@ fn url_forms(url: &str) -> Vec<String> {
 }
 
 /// Judges a Twilio callback: `url` is the URL the provider called, `params` the form fields.
-pub fn twilio(
+pub(crate) fn twilio(
     auth_token: Option<&Secret>,
     headers: &[(String, String)],
     url: &str,

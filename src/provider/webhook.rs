@@ -21,7 +21,7 @@ pub struct Keys {
 }
 
 /// Bodies over this many bytes are refused (413) and recorded without their content.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+pub(crate) const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// The fields of a Telnyx webhook a diagnosis uses; unknown ones are ignored.
 #[derive(Debug, Deserialize)]

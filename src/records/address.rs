@@ -52,7 +52,7 @@ pub enum Scope {
 }
 
 impl Scope {
-    pub fn of(addr: IpAddr) -> Scope {
+    pub(crate) fn of(addr: IpAddr) -> Scope {
         match addr {
             IpAddr::V4(v4) => scope_v4(v4),
             IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -62,7 +62,7 @@ impl Scope {
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Scope::Public => "public",
             Scope::Loopback => "loopback",

@@ -10,7 +10,7 @@ use crate::records::close::Close;
 
 /// Messages the server sent back that are kept word for word (all are counted).
 /// The first messages a server sent back are kept as evidence, this many.
-pub const KEPT_MESSAGES: usize = 20;
+pub(crate) const KEPT_MESSAGES: usize = 20;
 
 /// One of the messages a stream is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,7 +34,7 @@ pub struct SentCounts {
 
 impl SentCounts {
     /// Counts one message that went out.
-    pub fn note(&mut self, sent: Sent) {
+    pub(crate) fn note(&mut self, sent: Sent) {
         match sent {
             Sent::Connected => self.connected = true,
             Sent::Start => self.start = true,
@@ -66,12 +66,12 @@ pub struct Replies {
 }
 
 impl Replies {
-    pub fn count(&self) -> u64 {
+    pub(crate) fn count(&self) -> u64 {
         self.media + self.mark + self.clear + self.other
     }
 
     /// Keeps `message` among the first ones (at most `KEPT_MESSAGES`).
-    pub fn keep(&mut self, message: Received) {
+    pub(crate) fn keep(&mut self, message: Received) {
         if self.messages.len() < KEPT_MESSAGES {
             self.messages.push(message);
         }
@@ -88,7 +88,7 @@ pub struct Ending {
 }
 
 impl Sent {
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Sent::Connected => "connected",
             Sent::Start => "start",

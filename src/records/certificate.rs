@@ -34,10 +34,10 @@ pub enum ChainEntry {
 
 /// What is shown for a certificate that could not be read; the parser's words stay in the
 /// evidence.
-pub const UNREADABLE: &str = "a certificate that does not parse as X.509";
+pub(crate) const UNREADABLE: &str = "a certificate that does not parse as X.509";
 
 impl ChainEntry {
-    pub fn cert(&self) -> Option<&CertInfo> {
+    pub(crate) fn cert(&self) -> Option<&CertInfo> {
         match self {
             ChainEntry::Cert(info) => Some(info),
             ChainEntry::Unreadable { .. } => None,
@@ -47,7 +47,7 @@ impl ChainEntry {
 
 impl CertInfo {
     /// Reads a DER certificate; the error says why it is not one.
-    pub fn parse(der: &[u8]) -> ChainEntry {
+    pub(crate) fn parse(der: &[u8]) -> ChainEntry {
         match Self::try_parse(der) {
             Ok(info) => ChainEntry::Cert(info),
             Err(error) => ChainEntry::Unreadable { error },

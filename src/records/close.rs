@@ -21,7 +21,7 @@ pub enum Close {
 
 impl Close {
     /// A close frame as a WebSocket library decoded it (no frame: no code, no reason).
-    pub fn decoded(code: Option<u16>, reason: &str) -> Self {
+    pub(crate) fn decoded(code: Option<u16>, reason: &str) -> Self {
         Close::Frame {
             code,
             reason: reason.to_string(),
@@ -30,7 +30,7 @@ impl Close {
     }
 
     /// A close frame's payload as it came off the wire.
-    pub fn raw(payload: &[u8]) -> Self {
+    pub(crate) fn raw(payload: &[u8]) -> Self {
         let (code, reason) = match payload {
             [] => (None, &[][..]),
             [_] => {
@@ -60,12 +60,12 @@ impl Close {
         }
     }
 
-    pub fn error(text: impl Into<String>) -> Self {
+    pub(crate) fn error(text: impl Into<String>) -> Self {
         Close::Error { error: text.into() }
     }
 
     /// The connection ended with no close frame at all.
-    pub fn no_frame() -> Self {
+    pub(crate) fn no_frame() -> Self {
         Close::error("connection ended without a close frame")
     }
 }

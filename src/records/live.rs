@@ -17,9 +17,9 @@ use crate::edge::AnsweredBy;
 use crate::records::webhook::WebhookRecord;
 
 /// 30 s of 20 ms frames.
-pub const RECENT_POINTS: usize = 1500;
+pub(crate) const RECENT_POINTS: usize = 1500;
 /// The decimated history halves its resolution whenever it grows past this.
-pub const HISTORY_POINTS: usize = 2000;
+pub(crate) const HISTORY_POINTS: usize = 2000;
 const TIMELINE_ENTRIES: usize = 500;
 
 /// The whole stream's levels at a resolution that halves as it grows: hours stay cheap to draw.
@@ -32,7 +32,7 @@ pub struct History {
 }
 
 impl History {
-    pub fn push(&mut self, point: LevelPoint) {
+    pub(crate) fn push(&mut self, point: LevelPoint) {
         if self.bucket_frames == 0 {
             self.bucket_frames = 1;
         }
@@ -78,7 +78,7 @@ pub struct TrackState {
 }
 
 impl TrackState {
-    pub fn push_level(&mut self, point: LevelPoint) {
+    pub(crate) fn push_level(&mut self, point: LevelPoint) {
         if self.recent.len() == RECENT_POINTS {
             self.recent.pop_front();
         }
@@ -87,7 +87,7 @@ impl TrackState {
     }
 
     /// Counts a gap or a reordering from the frame's chunk number.
-    pub fn note_chunk(&mut self, chunk: u64) {
+    pub(crate) fn note_chunk(&mut self, chunk: u64) {
         match self.last_chunk {
             Some(last) if chunk <= last => self.out_of_order += 1,
             Some(last) => {
@@ -98,7 +98,7 @@ impl TrackState {
         }
     }
 
-    pub fn summary(&self) -> TrackSummary {
+    pub(crate) fn summary(&self) -> TrackSummary {
         let samples = self.summary.samples();
         TrackSummary {
             frames: self.frames,
@@ -137,7 +137,7 @@ pub struct MessageCounts {
 }
 
 impl MessageCounts {
-    pub fn count(&mut self, kind: MessageKind) {
+    pub(crate) fn count(&mut self, kind: MessageKind) {
         let counter = match kind {
             MessageKind::Connected => &mut self.connected,
             MessageKind::Start => &mut self.start,
@@ -182,7 +182,7 @@ pub enum ClosedBy {
 }
 
 impl ClosedBy {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ClosedBy::Remote => "remote",
             ClosedBy::Listener => "listener",
@@ -199,7 +199,7 @@ pub struct Closed {
 }
 
 impl Closed {
-    pub fn new(by: ClosedBy, code: Option<u16>, reason: &str) -> Self {
+    pub(crate) fn new(by: ClosedBy, code: Option<u16>, reason: &str) -> Self {
         Self {
             by,
             code,
@@ -237,7 +237,7 @@ pub struct UpgradeSeen {
 }
 
 impl UpgradeSeen {
-    pub fn of(headers: &[(String, String)]) -> Self {
+    pub(crate) fn of(headers: &[(String, String)]) -> Self {
         let header = |name: &str| {
             headers
                 .iter()
@@ -300,7 +300,7 @@ impl StreamState {
         }
     }
 
-    pub fn note(&mut self, text: impl Into<String>) {
+    pub(crate) fn note(&mut self, text: impl Into<String>) {
         if self.timeline.len() == TIMELINE_ENTRIES {
             self.timeline.pop_front();
         }
@@ -310,12 +310,13 @@ impl StreamState {
         });
     }
 
-    pub fn is_open(&self) -> bool {
+    pub(crate) fn is_open(&self) -> bool {
         self.closed.is_none()
     }
 
+    #[cfg(feature = "gui")]
     /// Bytes a second over the stream's life so far.
-    pub fn bytes_per_sec(&self) -> f64 {
+    pub(crate) fn bytes_per_sec(&self) -> f64 {
         let secs = self
             .duration_ms
             .map_or_else(|| self.opened.elapsed().as_secs_f64(), |ms| ms / 1000.0);
@@ -378,7 +379,7 @@ pub struct StreamSummary {
 
 /// A listener keeps every open stream and at least this many of the newest closed streams,
 /// webhooks and findings: a deployed one runs for weeks.
-pub const KEEP_CLOSED: usize = 1000;
+pub(crate) const KEEP_CLOSED: usize = 1000;
 /// Trimming waits for this many more, so it runs once per hundred arrivals, not on each.
 const TRIM_SLACK: usize = KEEP_CLOSED / 10;
 
@@ -391,7 +392,7 @@ pub struct Dropped {
 }
 
 impl Dropped {
-    pub fn any(&self) -> bool {
+    pub(crate) fn any(&self) -> bool {
         self.streams + self.webhooks + self.findings > 0
     }
 }
@@ -412,12 +413,12 @@ pub struct LiveStreams {
 
 impl LiveStreams {
     /// The number the next stream gets: one more than every stream ever opened.
-    pub fn next_number(&self) -> u64 {
+    pub(crate) fn next_number(&self) -> u64 {
         self.opened + 1
     }
 
     /// Keeps a new stream (numbered by `next_number` or, for a mirror, by the remote listener).
-    pub fn add_stream(&mut self, state: StreamState) {
+    pub(crate) fn add_stream(&mut self, state: StreamState) {
         self.opened = self.opened.max(state.number);
         self.streams.push(state);
         let closed = self.streams.iter().filter(|s| !s.is_open()).count();
@@ -433,7 +434,7 @@ impl LiveStreams {
     }
 
     /// Stream `number`, if it is still kept.
-    pub fn stream_mut(&mut self, number: u64) -> Option<&mut StreamState> {
+    pub(crate) fn stream_mut(&mut self, number: u64) -> Option<&mut StreamState> {
         // Numbers grow with arrival, so a binary search finds it; a mirror may have been told of
         // two streams out of order, which the scan from the newest still finds.
         match self.streams.binary_search_by_key(&number, |s| s.number) {
@@ -442,12 +443,12 @@ impl LiveStreams {
         }
     }
 
-    pub fn add_webhook(&mut self, record: WebhookRecord) {
+    pub(crate) fn add_webhook(&mut self, record: WebhookRecord) {
         self.webhooks.push(record);
         self.dropped.webhooks += trim(&mut self.webhooks);
     }
 
-    pub fn add_finding(&mut self, finding: Finding) {
+    pub(crate) fn add_finding(&mut self, finding: Finding) {
         self.findings.push(finding);
         self.dropped.findings += trim(&mut self.findings);
     }
@@ -463,7 +464,7 @@ fn trim<T>(kept: &mut Vec<T>) -> u64 {
     surplus as u64
 }
 
-pub type LiveStore = Arc<Mutex<LiveStreams>>;
+pub(crate) type LiveStore = Arc<Mutex<LiveStreams>>;
 
 #[cfg(test)]
 mod tests {
@@ -565,7 +566,7 @@ mod tests {
 
 /// What a stream's messages are counted as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MessageKind {
+pub(crate) enum MessageKind {
     Connected,
     Start,
     Media,

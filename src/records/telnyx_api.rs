@@ -33,7 +33,7 @@ pub enum Item<T> {
 const EXCERPT_CHARS: usize = 160;
 
 impl<T: serde::de::DeserializeOwned> Item<T> {
-    pub fn of(value: &Value) -> Self {
+    pub(crate) fn of(value: &Value) -> Self {
         match serde_json::from_value(value.clone()) {
             Ok(read) => Item::Read(read),
             Err(e) => Item::Unreadable {
@@ -45,7 +45,7 @@ impl<T: serde::de::DeserializeOwned> Item<T> {
 }
 
 impl<T> Item<T> {
-    pub fn read(&self) -> Option<&T> {
+    pub(crate) fn read(&self) -> Option<&T> {
         match self {
             Item::Read(read) => Some(read),
             Item::Unreadable { .. } => None,
@@ -74,28 +74,28 @@ pub enum Typed {
 }
 
 impl Typed {
-    pub fn deliveries(data: &Value) -> Self {
+    pub(crate) fn deliveries(data: &Value) -> Self {
         Typed::Deliveries(list(data))
     }
 
-    pub fn events(data: &Value) -> Self {
+    pub(crate) fn events(data: &Value) -> Self {
         Typed::Events(list(data))
     }
 
-    pub fn call(data: &Value) -> Self {
+    pub(crate) fn call(data: &Value) -> Self {
         Typed::Call(Item::of(data))
     }
 
-    pub fn app(data: &Value) -> Self {
+    pub(crate) fn app(data: &Value) -> Self {
         Typed::App(Item::of(data))
     }
 
-    pub fn action(data: &Value) -> Self {
+    pub(crate) fn action(data: &Value) -> Self {
         Typed::Action(Item::of(data))
     }
 
     /// The findings the answer supports.
-    pub fn findings(&self) -> Vec<Finding> {
+    pub(crate) fn findings(&self) -> Vec<Finding> {
         match self {
             Typed::Deliveries(items) => delivery_findings(items.iter().filter_map(Item::read)),
             Typed::Events(items) => event_findings(items.iter().filter_map(Item::read)),
@@ -189,13 +189,13 @@ pub struct AttemptResponse {
 }
 
 impl Delivery {
-    pub fn call_id(&self) -> Option<String> {
+    pub(crate) fn call_id(&self) -> Option<String> {
         StreamingPayload::read(&self.webhook.payload).call_control_id
     }
 
     /// What each attempt got, most recent first: an HTTP status (with the first line of the
     /// body the user's server answered), or its errors.
-    pub fn attempt_results(&self) -> Vec<String> {
+    pub(crate) fn attempt_results(&self) -> Vec<String> {
         self.attempts
             .iter()
             .map(|a| {
@@ -241,7 +241,7 @@ pub struct CallEvent {
 }
 
 impl CallEvent {
-    pub fn is_streaming(&self) -> bool {
+    pub(crate) fn is_streaming(&self) -> bool {
         self.name.contains("streaming")
     }
 
@@ -307,7 +307,7 @@ pub struct ActionResult {
 
 /// The payload of a streaming webhook, as far as a finding reads it.
 #[derive(Debug, Default, Deserialize)]
-pub struct StreamingPayload {
+pub(crate) struct StreamingPayload {
     #[serde(default)]
     pub call_control_id: Option<String>,
     #[serde(default)]
@@ -319,13 +319,13 @@ pub struct StreamingPayload {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct StreamParams {
+pub(crate) struct StreamParams {
     #[serde(default)]
     pub stream_url: Option<String>,
 }
 
 impl StreamingPayload {
-    pub fn read(payload: &Value) -> Self {
+    pub(crate) fn read(payload: &Value) -> Self {
         serde_json::from_value(payload.clone()).unwrap_or_default()
     }
 
@@ -490,7 +490,7 @@ pub struct Answer {
 
 impl Answer {
     /// An answer whose `data` is decoded by `view`, with the findings that supports.
-    pub fn new(request: RequestRecord, data: Value, view: fn(&Value) -> Typed) -> Self {
+    pub(crate) fn new(request: RequestRecord, data: Value, view: fn(&Value) -> Typed) -> Self {
         let typed = view(&data);
         let findings = typed.findings();
         Self {

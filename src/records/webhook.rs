@@ -20,7 +20,7 @@ pub enum SignatureVerdict {
 }
 
 impl SignatureVerdict {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SignatureVerdict::Valid => "valid",
             SignatureVerdict::Invalid => "invalid",
@@ -31,7 +31,7 @@ impl SignatureVerdict {
 }
 
 /// A verdict and, when it is not `valid`, the step that decided it.
-pub type Judged = (SignatureVerdict, Option<String>);
+pub(crate) type Judged = (SignatureVerdict, Option<String>);
 
 /// One webhook as received (the `webhooks` array of docs/streams.md).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -59,7 +59,7 @@ pub struct WebhookRecord {
 
 impl WebhookRecord {
     /// An empty record of a POST from `provider`, its signature judged.
-    pub fn new(provider: Provider, judged: Judged, received_at: OffsetDateTime) -> Self {
+    pub(crate) fn new(provider: Provider, judged: Judged, received_at: OffsetDateTime) -> Self {
         Self {
             event_type: String::new(),
             signature: judged.0,
@@ -76,7 +76,7 @@ impl WebhookRecord {
     }
 
     /// A POST that was not read: too large, or cut off.
-    pub fn unread(provider: Provider, problem: String, received_at: OffsetDateTime) -> Self {
+    pub(crate) fn unread(provider: Provider, problem: String, received_at: OffsetDateTime) -> Self {
         let judged = (
             SignatureVerdict::Unchecked,
             Some("the body was not read".into()),
@@ -89,7 +89,7 @@ impl WebhookRecord {
     }
 
     /// The `streaming.started` (Telnyx) or `stream-started` (Twilio) of a stream.
-    pub fn is_started(&self) -> bool {
+    pub(crate) fn is_started(&self) -> bool {
         matches!(
             self.event_type.as_str(),
             "streaming.started" | "stream-started"
@@ -97,7 +97,7 @@ impl WebhookRecord {
     }
 
     /// A failure the provider reports for a stream.
-    pub fn is_failed(&self) -> bool {
+    pub(crate) fn is_failed(&self) -> bool {
         matches!(
             self.event_type.as_str(),
             "streaming.failed" | "stream-error" | "stream-failed"
@@ -105,7 +105,7 @@ impl WebhookRecord {
     }
 
     /// The body could be read as the provider's webhook.
-    pub fn readable(&self) -> bool {
+    pub(crate) fn readable(&self) -> bool {
         self.problem.is_none()
     }
 }

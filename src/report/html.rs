@@ -40,7 +40,7 @@ details{margin:.3rem 0}summary{cursor:pointer}svg{width:100%;height:auto;backgro
 
 const TRACK_COLORS: [&str; 4] = ["#0969da", "#bf3989", "#1a7f37", "#9a6700"];
 
-pub fn render(session: &Session) -> String {
+pub(crate) fn render(session: &Session) -> String {
     let verdict = verdict_line(&session.checks, session.diagnosis.as_ref());
     let severity = session
         .diagnosis

@@ -5,7 +5,7 @@
 use super::verdict_line;
 use crate::session::Session;
 
-pub fn render(session: &Session) -> String {
+pub(crate) fn render(session: &Session) -> String {
     let mut value = match serde_json::to_value(session) {
         Ok(value) => value,
         Err(e) => return format!("{{\"error\": \"{e}\"}}\n"),

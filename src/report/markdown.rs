@@ -35,7 +35,7 @@ pub(super) fn numbered_cause(out: &mut String, number: usize, cause: &Cause) {
     );
 }
 
-pub fn render(session: &Session) -> String {
+pub(crate) fn render(session: &Session) -> String {
     render_with(session, true)
 }
 

@@ -29,7 +29,8 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn extension(self) -> &'static str {
+    #[cfg(feature = "gui")]
+    pub(crate) fn extension(self) -> &'static str {
         match self {
             Format::Markdown => "md",
             Format::Html => "html",
@@ -50,7 +51,7 @@ pub fn render(session: &Session, format: Format, redactor: &Redactor) -> String 
 }
 
 /// A status as a symbol that reads without colour (and that egui's bundled fonts can draw).
-pub fn status_icon(status: Status) -> &'static str {
+pub(crate) fn status_icon(status: Status) -> &'static str {
     match status {
         Status::Pass => "✔",
         Status::Warn => "⚠",
@@ -60,7 +61,7 @@ pub fn status_icon(status: Status) -> &'static str {
     }
 }
 
-pub fn severity_icon(severity: Severity) -> &'static str {
+pub(crate) fn severity_icon(severity: Severity) -> &'static str {
     match severity {
         Severity::Fail => "✖",
         Severity::Warn => "⚠",
@@ -99,12 +100,12 @@ pub fn verdict_line(checks: &[CheckResult], diagnosis: Option<&Diagnosis>) -> St
 }
 
 /// A dBFS value as reports print it.
-pub fn dbfs_text(value: Option<f64>) -> String {
+pub(crate) fn dbfs_text(value: Option<f64>) -> String {
     value.map_or("silent".to_string(), |v| format!("{v:.1} dBFS"))
 }
 
 /// The few lines of evidence a person looks at first for each check.
-pub fn key_evidence(check: &CheckResult) -> Vec<String> {
+pub(crate) fn key_evidence(check: &CheckResult) -> Vec<String> {
     let mut lines = Vec::new();
     match &check.details {
         Evidence::Tls(tls) => {

@@ -20,7 +20,7 @@ use crate::secret::{REDACTED, Secret};
 use crate::stream::telnyx::AUTH_TOKEN_HEADER;
 
 /// Deadline of TLS, of the request head, and of a webhook's body.
-pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// A connection still without its request head after this is shed when the listener is full:
 /// a slow-loris client must not keep a provider's stream out for the whole handshake timeout.
 const SHED_AFTER: Duration = Duration::from_secs(1);
@@ -32,7 +32,7 @@ const ACCEPT_BACKLOG: u32 = 4096;
 
 /// The listening socket, with a deeper accept queue than tokio's default so a burst of
 /// connections waits in the kernel instead of being reset.
-pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
+pub(crate) fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()?
     } else {
@@ -46,7 +46,7 @@ pub fn bind(addr: SocketAddr) -> std::io::Result<TcpListener> {
 /// Why a connection got no further than its request head; `None` from `why` when the client
 /// just left.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TurnedAway {
+pub(crate) enum TurnedAway {
     Full,
     TlsFailed,
     NotHttp,
@@ -55,7 +55,7 @@ pub enum TurnedAway {
 }
 
 impl TurnedAway {
-    pub fn why(self) -> Option<&'static str> {
+    pub(crate) fn why(self) -> Option<&'static str> {
         match self {
             TurnedAway::Full => Some("too many connections at once"),
             TurnedAway::TlsFailed => Some("TLS handshake failed"),
@@ -69,21 +69,21 @@ impl TurnedAway {
 }
 
 /// A connection let in: its place (held until dropped), the stream and its request head.
-pub struct Admitted {
+pub(crate) struct Admitted {
     pub place: OwnedSemaphorePermit,
     pub stream: Box<dyn Io>,
     pub request: http::Request,
 }
 
 /// The places served at once, and the signal that asks idle clients to give theirs up.
-pub struct Doors {
+pub(crate) struct Doors {
     places: Arc<Semaphore>,
     shed: watch::Sender<u64>,
     tls: Option<Arc<ServerConfig>>,
 }
 
 impl Doors {
-    pub fn new(places: usize, tls: Option<Arc<ServerConfig>>) -> Self {
+    pub(crate) fn new(places: usize, tls: Option<Arc<ServerConfig>>) -> Self {
         Self {
             places: Arc::new(Semaphore::new(places.max(1))),
             shed: watch::channel(0).0,
@@ -92,7 +92,7 @@ impl Doors {
     }
 
     /// A place, TLS when served, and the request head: the connection admitted, or why not.
-    pub async fn admit(&self, tcp: TcpStream) -> Result<Admitted, TurnedAway> {
+    pub(crate) async fn admit(&self, tcp: TcpStream) -> Result<Admitted, TurnedAway> {
         let arrived = Instant::now();
         let place = self.place().await.ok_or(TurnedAway::Full)?;
         let mut shed = self.shed.subscribe();
@@ -160,7 +160,7 @@ async fn shed_when_asked(shed: &mut watch::Receiver<u64>, arrived: Instant) {
 /// stream, never a webhook, whose path is all the provider lets a person set) in the
 /// provider's auth header. A query string is not a path, and a segment that merely contains
 /// the token is not it. Every comparison takes the same time whatever matches.
-pub fn has_token(request: &http::Request, token: Option<&Secret>, webhook: bool) -> bool {
+pub(crate) fn has_token(request: &http::Request, token: Option<&Secret>, webhook: bool) -> bool {
     let Some(token) = token else { return true };
     let path = request.target.split(['?', '#']).next().unwrap_or_default();
     let in_path = path
@@ -173,14 +173,14 @@ pub fn has_token(request: &http::Request, token: Option<&Secret>, webhook: bool)
 }
 
 /// `value == token` in time that depends on their lengths only.
-pub fn same(value: &str, token: &Secret) -> bool {
+pub(crate) fn same(value: &str, token: &Secret) -> bool {
     use subtle::ConstantTimeEq;
     bool::from(value.as_bytes().ct_eq(token.expose().as_bytes()))
 }
 
 /// Switches `stream` to WebSocket for `request`; a request that is no upgrade gets 426 with
 /// `not_upgrade` as the body. `None` when there is no WebSocket to serve.
-pub async fn accept(
+pub(crate) async fn accept(
     mut stream: Box<dyn Io>,
     request: &http::Request,
     not_upgrade: &str,
@@ -204,7 +204,7 @@ pub async fn accept(
 }
 
 /// A path as shown anywhere: the token, if it is in there, masked.
-pub fn shown_path(path: &str, token: Option<&Secret>) -> String {
+pub(crate) fn shown_path(path: &str, token: Option<&Secret>) -> String {
     match token {
         Some(token) if !token.expose().is_empty() => path.replace(token.expose(), REDACTED),
         _ => path.to_string(),
@@ -246,7 +246,7 @@ const SHOWN_PREFIXES: [&str; 6] = [
 /// The request's headers as the monitor shows them: names always (they are evidence), values
 /// of the headers in `SHOWN_HEADERS` and `SHOWN_PREFIXES` with the token masked, every other
 /// value masked whole.
-pub fn redacted_headers(
+pub(crate) fn redacted_headers(
     headers: &[(String, String)],
     token: Option<&Secret>,
 ) -> Vec<(String, String)> {

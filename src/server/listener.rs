@@ -46,7 +46,7 @@ use crate::secret::{Redactor, Secret};
 pub const DEFAULT_MAX_FRAME_BYTES: usize = 1024 * 1024;
 /// Connections served at once. A newcomer past it takes the place of one that has sent no
 /// complete request head for `SHED_AFTER`, or is turned away after `SHED_WAIT`.
-pub const DEFAULT_MAX_CONNECTIONS: usize = 4096;
+pub(crate) const DEFAULT_MAX_CONNECTIONS: usize = 4096;
 /// A client that stops reading gets this long per reply frame before its stream is closed.
 const SEND_TIMEOUT: Duration = Duration::from_secs(2);
 /// How often the correlation looks for started streams that never came.
@@ -102,7 +102,7 @@ impl Default for ListenOptions {
 }
 
 /// Who hears each event as it happens (`listen`'s lines, the window's log), beside the monitor.
-pub type Notify = Arc<dyn Fn(&MonitorEvent) + Send + Sync>;
+pub(crate) type Notify = Arc<dyn Fn(&MonitorEvent) + Send + Sync>;
 
 struct Shared {
     options: ListenOptions,
@@ -197,7 +197,7 @@ impl Shared {
 }
 
 /// Waits up to `within` for a stream of call `call_id` to start in `store`; true when one did.
-pub async fn wait_for_call(store: &LiveStore, call_id: &str, within: Duration) -> bool {
+pub(crate) async fn wait_for_call(store: &LiveStore, call_id: &str, within: Duration) -> bool {
     let deadline = tokio::time::Instant::now() + within;
     loop {
         let arrived = store.lock().is_ok_and(|live| {
@@ -292,8 +292,9 @@ impl Listener {
         self.shared.store.clone()
     }
 
+    #[cfg(feature = "gui")]
     /// The URL checked, which the provider's `stream_url`s are compared with from now on.
-    pub fn expect_url(&self, url: Option<String>) {
+    pub(crate) fn expect_url(&self, url: Option<String>) {
         if let Ok(mut correlator) = self.shared.correlator.lock() {
             correlator.expect_url(url);
         }
@@ -302,11 +303,6 @@ impl Listener {
     /// Waits until `count` streams have closed.
     pub async fn wait_for_closed(&mut self, count: u64) {
         let _ = self.closed.wait_for(|closed| *closed >= count).await;
-    }
-
-    /// Waits up to `within` for a stream of call `call_id` to start here; true when one did.
-    pub async fn wait_for_call(&self, call_id: &str, within: Duration) -> bool {
-        wait_for_call(&self.shared.store, call_id, within).await
     }
 
     /// Stops listening; streams still open are closed by the listener in the summary. The

@@ -30,9 +30,9 @@ use crate::secret::Redactor;
 /// The journal keeps at most this many events, none older than `JOURNAL_AGE`, and at most
 /// `JOURNAL_POINTS` level points in all: a listener with many streams would otherwise hold
 /// ten minutes of every track's levels (about 1 MB a minute per 10 tracks).
-pub const JOURNAL_EVENTS: usize = 10_000;
-pub const JOURNAL_AGE: Duration = Duration::from_secs(600);
-pub const JOURNAL_POINTS: usize = 60_000;
+pub(crate) const JOURNAL_EVENTS: usize = 10_000;
+pub(crate) const JOURNAL_AGE: Duration = Duration::from_secs(600);
+pub(crate) const JOURNAL_POINTS: usize = 60_000;
 /// Events a slow watcher may fall behind by before it skips ahead.
 const LIVE_BACKLOG: usize = 4096;
 /// Platforms close WebSockets that stay quiet for about a minute.
@@ -108,7 +108,7 @@ pub struct MonitorEvent {
 
 impl MonitorEvent {
     /// The event as a line, without its time: what the window's log shows.
-    pub fn line(&self) -> String {
+    pub(crate) fn line(&self) -> String {
         let number = self.stream.map(|n| format!("#{n} ")).unwrap_or_default();
         let replayed = if self.replayed { " (earlier)" } else { "" };
         format!("{number}{}{replayed}", self.what)
@@ -208,7 +208,7 @@ impl std::fmt::Display for Happening {
 }
 
 /// The listener's recent events, and the watchers' live feed.
-pub struct Journal {
+pub(crate) struct Journal {
     kept: Mutex<Kept>,
     live: broadcast::Sender<MonitorEvent>,
 }
@@ -239,7 +239,7 @@ fn points(what: &Happening) -> usize {
 
 impl Journal {
     /// Keeps `what` as an event of `stream` (now) and hands it to the watchers; the event made.
-    pub fn publish(&self, stream: Option<u64>, what: Happening) -> MonitorEvent {
+    pub(crate) fn publish(&self, stream: Option<u64>, what: Happening) -> MonitorEvent {
         let event = MonitorEvent {
             what,
             stream,
@@ -271,7 +271,7 @@ impl Journal {
     }
 
     /// What a new watcher is sent first, and its feed of what comes after.
-    pub fn subscribe(&self) -> (Vec<MonitorEvent>, broadcast::Receiver<MonitorEvent>) {
+    pub(crate) fn subscribe(&self) -> (Vec<MonitorEvent>, broadcast::Receiver<MonitorEvent>) {
         let kept = self.kept.lock().unwrap_or_else(|e| e.into_inner());
         let earlier = kept
             .events
@@ -303,7 +303,7 @@ async fn send<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Runs one watcher until it leaves, stops reading, or `stopping` fires.
-pub async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
     mut ws: WebSocketStream<S>,
     journal: &Journal,
     redactor: &Redactor,

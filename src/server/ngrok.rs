@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Where the agent listens unless its config says otherwise.
-pub const AGENT_API: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 4040);
+pub(crate) const AGENT_API: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 4040);
 const LIMIT_BYTES: usize = 256 * 1024;
 
 #[derive(Debug, Deserialize)]
@@ -33,7 +33,7 @@ struct TunnelConfig {
 }
 
 /// The `wss://` URL of the agent's https tunnel to `local_port` (or its first https tunnel).
-pub async fn public_url(
+pub(crate) async fn public_url(
     api: SocketAddr,
     local_port: u16,
     timeout: Duration,

@@ -23,9 +23,9 @@ use crate::stream::{Inbound, MediaRef, Read, StartInfo};
 
 /// A frame arriving this much later than its media timestamp says, beyond the stream's most
 /// punctual frame, is late.
-pub const LATE_AFTER_MS: f64 = 200.0;
+pub(crate) const LATE_AFTER_MS: f64 = 200.0;
 /// The name of the `mark` sent after the reply tone.
-pub const REPLY_MARK: &str = "stream-doctor-tone";
+pub(crate) const REPLY_MARK: &str = "stream-doctor-tone";
 
 #[derive(Clone, Debug, Default)]
 pub struct ReceiverOptions {
@@ -128,7 +128,7 @@ impl Receiver {
     }
 
     /// The reply mark went out at `at`.
-    pub fn mark_sent(&mut self, at: Instant) {
+    pub(crate) fn mark_sent(&mut self, at: Instant) {
         self.mark_sent = Some(at);
     }
 
@@ -216,7 +216,7 @@ impl Receiver {
     }
 
     /// Closes the recordings; what was written, for the timeline.
-    pub fn finish(&mut self, live: &mut StreamState) -> Vec<String> {
+    pub(crate) fn finish(&mut self, live: &mut StreamState) -> Vec<String> {
         let mut written = Vec::new();
         for track in self.tracks.values_mut() {
             if let Some(recorder) = track.recorder.take() {

@@ -16,7 +16,7 @@ use crate::records::webhook::WebhookRecord;
 use crate::stream::protocol::WebhookPost;
 
 /// The provider whose webhook path this request names, if it names one.
-pub fn route(request: &Request) -> Option<Provider> {
+pub(crate) fn route(request: &Request) -> Option<Provider> {
     let path = request.path().trim_end_matches('/');
     Provider::ALL
         .into_iter()
@@ -56,7 +56,7 @@ async fn read_body<S: AsyncRead + Unpin>(
 }
 
 /// Reads, answers and records one webhook POST.
-pub async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
+pub(crate) async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
     request: &Request,
     provider: Provider,

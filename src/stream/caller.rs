@@ -32,7 +32,7 @@ const CLOSE_WAIT: Duration = Duration::from_millis(500);
 const READER_WAIT: Duration = Duration::from_secs(2);
 
 /// Where and how to connect.
-pub struct Dial<'a> {
+pub(crate) struct Dial<'a> {
     pub addr: SocketAddr,
     pub target: &'a Target,
     pub extra_roots: &'a [CertificateDer<'static>],
@@ -50,7 +50,7 @@ pub enum Pace {
 }
 
 /// What to send.
-pub struct Plan<'a> {
+pub(crate) struct Plan<'a> {
     pub provider: Provider,
     pub codec: Codec,
     pub tracks: &'a [&'a str],
@@ -68,10 +68,10 @@ pub struct Plan<'a> {
 }
 
 /// Providers announce an 8 kHz clock for the codecs here, G.722 included (RFC 3551).
-pub const CLOCK_RATE_HZ: u32 = 8000;
+pub(crate) const CLOCK_RATE_HZ: u32 = 8000;
 
 #[derive(Debug, thiserror::Error)]
-pub enum OpenError {
+pub(crate) enum OpenError {
     #[error(transparent)]
     Request(#[from] RequestError),
     #[error(transparent)]
@@ -89,7 +89,7 @@ pub enum OpenError {
 
 /// Everything one stream did.
 #[derive(Debug)]
-pub struct Call {
+pub(crate) struct Call {
     /// Names of the headers the upgrade carried beside the standard ones.
     pub headers_sent: Vec<String>,
     pub outcome: Result<Streamed, OpenError>,
@@ -97,7 +97,7 @@ pub struct Call {
 
 /// A stream that opened: what went out, what came back, how it ended.
 #[derive(Debug)]
-pub struct Streamed {
+pub(crate) struct Streamed {
     pub sent: SentCounts,
     /// The last message that went out.
     pub last_sent: Option<Sent>,
@@ -109,12 +109,12 @@ pub struct Streamed {
 
 impl Streamed {
     /// Every message of the plan went out, `stop` included.
-    pub fn completed(&self) -> bool {
+    pub(crate) fn completed(&self) -> bool {
         self.sent.stop
     }
 
     /// Why the stream ended before `stop`, in words; `None` when it completed.
-    pub fn cut_short(&self) -> Option<String> {
+    pub(crate) fn cut_short(&self) -> Option<String> {
         if self.completed() {
             return None;
         }
@@ -138,7 +138,7 @@ struct Progress {
 }
 
 /// Runs one stream; `on_open` is called once the WebSocket is open, before anything is sent.
-pub async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() + Sync)) -> Call {
+pub(crate) async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() + Sync)) -> Call {
     let headers = plan.provider.protocol().upgrade_headers(dial.auth_token);
     let headers_sent = headers.iter().map(|(name, _)| name.clone()).collect();
     let outcome = match open(dial, &headers).await {

@@ -8,7 +8,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::Value;
 
 /// A number written as a number or a string.
-pub fn number(value: Option<&Value>) -> Option<u64> {
+pub(crate) fn number(value: Option<&Value>) -> Option<u64> {
     match value? {
         Value::Number(n) => n.as_u64(),
         Value::String(s) => s.trim().parse().ok(),
@@ -69,13 +69,15 @@ impl<'de> Visitor<'de> for Flex {
     }
 }
 
-pub fn flex_u64<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u64>, D::Error> {
+pub(crate) fn flex_u64<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<u64>, D::Error> {
     deserializer.deserialize_any(Flex)
 }
 
 /// A number as providers write it, as a value of its own: for readers that learn their keys at
 /// run time and so cannot name a field's `deserialize_with`.
-pub struct Flexible(pub Option<u64>);
+pub(crate) struct Flexible(pub Option<u64>);
 
 impl<'de> Deserialize<'de> for Flexible {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

@@ -26,11 +26,11 @@ use crate::records::live::MessageKind;
 static PROTOCOLS: [&dyn Protocol; 2] = [&telnyx::Telnyx, &twilio::Twilio];
 
 /// Whose shapes a message is read in when nothing in it, or before it, says.
-pub const DEFAULT_PROVIDER: Provider = Provider::Telnyx;
+pub(crate) const DEFAULT_PROVIDER: Provider = Provider::Telnyx;
 
 impl Provider {
     /// How this provider writes and reads its messages.
-    pub fn protocol(self) -> &'static dyn Protocol {
+    pub(crate) fn protocol(self) -> &'static dyn Protocol {
         PROTOCOLS
             .iter()
             .copied()
@@ -102,7 +102,7 @@ pub enum Inbound {
 }
 
 impl Inbound {
-    pub fn kind(&self) -> MessageKind {
+    pub(crate) fn kind(&self) -> MessageKind {
         match self {
             Inbound::Connected => MessageKind::Connected,
             Inbound::Start(_) => MessageKind::Start,
@@ -146,7 +146,7 @@ fn event_object(text: &str) -> Result<(Value, String), ParseError> {
 }
 
 /// Which provider wrote this object, where its field names tell.
-pub fn detect(value: &Value) -> Option<Provider> {
+pub(crate) fn detect(value: &Value) -> Option<Provider> {
     Provider::ALL.into_iter().find(|p| {
         let keys = p.protocol().keys();
         value.get(keys.stream_id).is_some() || value.get(keys.sequence).is_some()

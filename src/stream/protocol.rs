@@ -17,7 +17,7 @@ use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 /// The field names a provider gives the parts of its messages.
-pub struct Keys {
+pub(crate) struct Keys {
     /// Top level (and, for Twilio, inside `start` too).
     pub stream_id: &'static str,
     pub sequence: &'static str,
@@ -29,7 +29,7 @@ pub struct Keys {
 }
 
 /// One webhook POST as the listener read it, for the provider it claims to come from.
-pub struct WebhookPost<'a> {
+pub(crate) struct WebhookPost<'a> {
     pub keys: &'a webhook::Keys,
     pub headers: &'a [(String, String)],
     /// The URL the provider called, as the edge in front received it.
@@ -45,7 +45,7 @@ pub struct Ids {
     pub call_id: String,
 }
 
-pub trait Protocol: Sync {
+pub(crate) trait Protocol: Sync {
     fn provider(&self) -> Provider;
     fn keys(&self) -> &'static Keys;
     /// Fresh ids in the provider's own shapes.
@@ -82,7 +82,7 @@ fn text(value: &Value, key: &str) -> Option<String> {
 }
 
 /// The string at `path` inside `value`, empty when absent.
-pub fn text_at(value: &Value, path: &[&str]) -> String {
+pub(crate) fn text_at(value: &Value, path: &[&str]) -> String {
     path.iter()
         .try_fold(value, |v, key| v.get(key))
         .and_then(Value::as_str)
@@ -91,7 +91,7 @@ pub fn text_at(value: &Value, path: &[&str]) -> String {
 }
 
 /// Reads a message whose `event` is known, with the field names `keys` gives.
-pub fn read(keys: &Keys, value: &Value, event: String) -> Result<Inbound, ParseError> {
+pub(crate) fn read(keys: &Keys, value: &Value, event: String) -> Result<Inbound, ParseError> {
     Ok(match event.as_str() {
         "connected" => Inbound::Connected,
         "start" => {

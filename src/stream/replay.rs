@@ -27,7 +27,7 @@ pub enum Tracks {
 }
 
 impl Tracks {
-    pub fn names(self) -> &'static [&'static str] {
+    pub(crate) fn names(self) -> &'static [&'static str] {
         match self {
             Tracks::Inbound => &["inbound"],
             Tracks::Outbound => &["outbound"],

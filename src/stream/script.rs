@@ -12,7 +12,7 @@ use crate::audio::Codec;
 use crate::secret::Secret;
 
 /// Every media frame carries 20 ms of audio.
-pub const FRAME_MS: u64 = 20;
+pub(crate) const FRAME_MS: u64 = 20;
 
 pub struct Script {
     protocol: &'static dyn Protocol,
@@ -73,11 +73,11 @@ impl Script {
         self.message("media", body)
     }
 
-    pub fn mark(&mut self, name: &str) -> String {
+    pub(crate) fn mark(&mut self, name: &str) -> String {
         self.message("mark", json!({ "name": name }))
     }
 
-    pub fn stop(&mut self) -> String {
+    pub(crate) fn stop(&mut self) -> String {
         let body = self.protocol.stop_body(&self.ids);
         self.message("stop", body)
     }
@@ -96,7 +96,7 @@ fn reply(provider: Provider, stream_id: &str, event: &str, body: Value) -> Strin
 }
 
 /// Audio back to the provider, on a bidirectional stream.
-pub fn reply_media(provider: Provider, stream_id: &str, payload_b64: &str) -> String {
+pub(crate) fn reply_media(provider: Provider, stream_id: &str, payload_b64: &str) -> String {
     reply(
         provider,
         stream_id,
@@ -106,7 +106,7 @@ pub fn reply_media(provider: Provider, stream_id: &str, payload_b64: &str) -> St
 }
 
 /// A mark the provider returns once the audio before it has played.
-pub fn reply_mark(provider: Provider, stream_id: &str, name: &str) -> String {
+pub(crate) fn reply_mark(provider: Provider, stream_id: &str, name: &str) -> String {
     reply(provider, stream_id, "mark", json!({ "name": name }))
 }
 

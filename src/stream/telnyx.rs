@@ -13,9 +13,9 @@ use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
 /// The header Telnyx sends the `stream_auth_token` in (and the key of it in `connected`).
-pub const AUTH_TOKEN_HEADER: &str = "x-telnyx-streaming-auth-token";
+pub(crate) const AUTH_TOKEN_HEADER: &str = "x-telnyx-streaming-auth-token";
 
-pub struct Telnyx;
+pub(crate) struct Telnyx;
 
 static KEYS: Keys = Keys {
     stream_id: "stream_id",

@@ -10,7 +10,7 @@ use crate::provider::webhook;
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
-pub struct Twilio;
+pub(crate) struct Twilio;
 
 static KEYS: Keys = Keys {
     stream_id: "streamSid",

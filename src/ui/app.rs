@@ -152,7 +152,7 @@ impl App {
     }
 
     /// Starts the checks `scope` needs (all of them when `None`).
-    pub fn start_run(&mut self, scope: Option<CheckId>) {
+    pub(crate) fn start_run(&mut self, scope: Option<CheckId>) {
         if !self.is_idle() || self.viewing.is_some() {
             return;
         }
@@ -192,7 +192,7 @@ impl App {
         });
     }
 
-    pub fn cancel_all(&mut self) {
+    pub(crate) fn cancel_all(&mut self) {
         if !self.is_idle() {
             self.engine.send(Command::CancelAll);
         }

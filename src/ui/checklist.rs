@@ -20,16 +20,16 @@ use crate::session::Session;
 use crate::ui::runs::Runs;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChecklistAction {
+pub(crate) enum ChecklistAction {
     Run(CheckId),
     Cancel(CheckId),
 }
 
 #[derive(Default)]
-pub struct ChecklistView;
+pub(crate) struct ChecklistView;
 
 impl ChecklistView {
-    pub fn ui(
+    pub(crate) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         session: &mut Session,
@@ -160,7 +160,7 @@ fn check_item_ui(
 
 /// The evidence of one check: its key lines (chain, status line and headers, variants…), then
 /// everything it recorded.
-pub fn evidence_ui(ui: &mut egui::Ui, result: &CheckResult) {
+pub(crate) fn evidence_ui(ui: &mut egui::Ui, result: &CheckResult) {
     if let Some(tls) = result.details.tls() {
         chain_table(ui, tls);
     } else {

@@ -13,7 +13,7 @@ pub struct CompareView {
     pub shown: Option<(String, Comparison)>,
 }
 
-pub enum CompareAction {
+pub(crate) enum CompareAction {
     Close,
 }
 
@@ -33,7 +33,7 @@ fn seen_cell(ui: &mut egui::Ui, seen: Option<&Seen>) {
 }
 
 impl CompareView {
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<CompareAction> {
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui) -> Option<CompareAction> {
         let (file, comparison) = self.shown.as_ref()?;
         let mut action = None;
         ui.horizontal(|ui| {

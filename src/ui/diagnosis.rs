@@ -10,10 +10,10 @@ use crate::diagnosis::{Cause, snippet};
 use crate::session::Session;
 
 #[derive(Default)]
-pub struct DiagnosisView;
+pub(crate) struct DiagnosisView;
 
 /// The verdict as a person reads it.
-pub fn verdict_text(session: &Session) -> Option<(Severity, String)> {
+pub(crate) fn verdict_text(session: &Session) -> Option<(Severity, String)> {
     let diagnosis = session.diagnosis.as_ref()?;
     let cause = diagnosis.verdict()?;
     let text = match cause.severity {
@@ -27,7 +27,7 @@ pub fn verdict_text(session: &Session) -> Option<(Severity, String)> {
 
 impl DiagnosisView {
     /// `demo` says the target is the built-in demo, whose loopback address is expected.
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session, demo: bool) {
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, session: &Session, demo: bool) {
         ui.heading("Diagnosis");
         let Some((severity, verdict)) = verdict_text(session) else {
             ui.add_space(8.0);

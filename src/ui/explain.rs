@@ -13,7 +13,7 @@ pub struct ExplainView {
 
 impl ExplainView {
     /// The check to run (with everything it needs) when the person asks for it.
-    pub fn ui(&mut self, ui: &mut egui::Ui, can_run: bool) -> Option<CheckId> {
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, can_run: bool) -> Option<CheckId> {
         let mut run = None;
         egui::CollapsingHeader::new("Have an error code from the provider?")
             .id_salt("explain")

@@ -1,7 +1,7 @@
 //! Plain-words explanations of the jargon the window shows, for hover text.
 
 /// The explanation of a term, when there is one.
-pub fn explain(term: &str) -> Option<&'static str> {
+pub(crate) fn explain(term: &str) -> Option<&'static str> {
     let text = match term {
         "TLS" => {
             "TLS is the encryption behind wss:// and https://. The server proves who it is with a certificate."
@@ -41,7 +41,7 @@ pub fn explain(term: &str) -> Option<&'static str> {
 }
 
 /// The terms worth explaining for each check, in the order they matter there.
-pub fn terms_for(check: crate::catalog::CheckId) -> &'static [&'static str] {
+pub(crate) fn terms_for(check: crate::catalog::CheckId) -> &'static [&'static str] {
     use crate::catalog::CheckId::*;
     match check {
         Url => &[],

@@ -13,7 +13,7 @@ use crate::records::live::{LiveStore, StreamState};
 use crate::secret::REDACTED;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum LiveAction {
+pub(crate) enum LiveAction {
     Start { port: u16, token: Option<String> },
     Stop,
     DemoStream,
@@ -160,7 +160,7 @@ fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
 }
 
 impl LiveView {
-    pub fn set_listening(&mut self, addr: SocketAddr, store: LiveStore) {
+    pub(crate) fn set_listening(&mut self, addr: SocketAddr, store: LiveStore) {
         self.listening = Some(addr);
         self.local = Some(store.clone());
         self.store = Some(store);
@@ -168,30 +168,30 @@ impl LiveView {
     }
 
     /// Shows a watched listener's streams instead of the local ones.
-    pub fn set_watching(&mut self, store: LiveStore) {
+    pub(crate) fn set_watching(&mut self, store: LiveStore) {
         self.store = Some(store);
         self.problem = None;
     }
 
     /// Back to the local listener's streams, when one has run; else the watched ones stay for
     /// a last look.
-    pub fn stop_watching(&mut self) {
+    pub(crate) fn stop_watching(&mut self) {
         if let Some(local) = &self.local {
             self.store = Some(local.clone());
         }
     }
 
-    pub fn set_stopped(&mut self) {
+    pub(crate) fn set_stopped(&mut self) {
         self.listening = None;
     }
 
     /// The listener's store, once one has run.
-    pub fn store(&self) -> Option<LiveStore> {
+    pub(crate) fn store(&self) -> Option<LiveStore> {
         self.store.clone()
     }
 
     /// Streams seen so far (the store outlives a stopped listener, for a last look).
-    pub fn stream_count(&self) -> usize {
+    pub(crate) fn stream_count(&self) -> usize {
         self.store
             .as_ref()
             .and_then(|s| s.lock().ok().map(|l| l.streams.len()))
@@ -199,7 +199,7 @@ impl LiveView {
     }
 
     /// Any stream still open.
-    pub fn streaming(&self) -> bool {
+    pub(crate) fn streaming(&self) -> bool {
         self.store
             .as_ref()
             .and_then(|s| {
@@ -221,7 +221,7 @@ impl LiveView {
 
     /// The URLs to give the provider through the tunnel found: the stream's (wss://) and the
     /// webhooks' (https://), both holding the token when there is one.
-    pub fn public_urls(&self) -> Option<(String, String)> {
+    pub(crate) fn public_urls(&self) -> Option<(String, String)> {
         let public = self.tunnel.as_ref()?.as_ref().ok()?;
         let stream = format!("{public}{}", self.path());
         let base = public.replacen("wss://", "https://", 1);
@@ -243,7 +243,7 @@ impl LiveView {
 
     /// The panel, with `between` (the watch panel) drawn under the local listener's controls
     /// and above the streams, which may come from either.
-    pub fn ui<W>(
+    pub(crate) fn ui<W>(
         &mut self,
         ui: &mut egui::Ui,
         between: impl FnOnce(&mut egui::Ui) -> W,

@@ -6,10 +6,10 @@ use crate::clock;
 use crate::session::Session;
 
 #[derive(Default)]
-pub struct LogView;
+pub(crate) struct LogView;
 
 impl LogView {
-    pub fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, session: &Session) {
         ui.horizontal(|ui| {
             ui.label(RichText::new("Timeline").strong());
             ui.label(RichText::new(format!("{} event(s)", session.log.len())).weak());

@@ -17,7 +17,7 @@ pub struct Measure {
 
 /// What the window should do after a measured frame.
 #[derive(Debug, Default, PartialEq)]
-pub struct Due {
+pub(crate) struct Due {
     pub run_all: bool,
     pub demo_stream: bool,
     /// Streams to play, and for how many seconds.
@@ -27,7 +27,7 @@ pub struct Due {
 }
 
 /// One frame as the measurement sees it.
-pub struct Frame {
+pub(crate) struct Frame {
     /// CPU seconds the frame took, when eframe tells.
     pub cpu: Option<f32>,
     /// Checks running or a stream playing.
@@ -37,7 +37,7 @@ pub struct Frame {
 }
 
 #[derive(Default)]
-pub struct FrameStats {
+pub(crate) struct FrameStats {
     first_frame_ms: Option<f64>,
     idle: Vec<f32>,
     busy: Vec<f32>,
@@ -49,7 +49,7 @@ pub struct FrameStats {
 
 impl FrameStats {
     /// Records one frame; says what to start (once) and when to close.
-    pub fn frame(&mut self, measure: &Measure, launched: Instant, frame: Frame) -> Due {
+    pub(crate) fn frame(&mut self, measure: &Measure, launched: Instant, frame: Frame) -> Due {
         let elapsed = launched.elapsed();
         self.first_frame_ms
             .get_or_insert(elapsed.as_secs_f64() * 1000.0);

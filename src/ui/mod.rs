@@ -34,7 +34,7 @@ pub trait FilePicker {
 }
 
 /// The desktop's own dialog (through the XDG portal, or zenity).
-pub struct SystemPicker;
+pub(crate) struct SystemPicker;
 
 impl FilePicker for SystemPicker {
     fn pick_pem(&mut self) -> Option<PathBuf> {
@@ -60,7 +60,7 @@ impl FilePicker for SystemPicker {
 }
 
 /// How a status reads: icon and word differ for every status, so colour is never the only cue.
-pub fn status_text(status: Status, dark: bool) -> RichText {
+pub(crate) fn status_text(status: Status, dark: bool) -> RichText {
     let (icon, word, color) = match status {
         Status::Pass => (
             "✔",

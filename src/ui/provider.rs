@@ -35,7 +35,7 @@ pub struct ProviderView {
 }
 
 /// What the person asked of the Provider tab.
-pub enum ProviderAction {
+pub(crate) enum ProviderAction {
     Ask(ApiCall),
 }
 
@@ -86,13 +86,13 @@ impl ProviderView {
     }
 
     /// The key for the engine; `None` when none was typed.
-    pub fn key(&self) -> Option<Secret> {
+    pub(crate) fn key(&self) -> Option<Secret> {
         let key = self.api_key.trim();
         (!key.is_empty()).then(|| Secret::new(key))
     }
 
     /// What the listener judges webhook signatures with: the public key, when it reads as one.
-    pub fn webhook_keys(&self) -> webhook::Keys {
+    pub(crate) fn webhook_keys(&self) -> webhook::Keys {
         webhook::Keys {
             telnyx_public_key: signature::telnyx_key(&self.public_key).ok(),
             twilio_auth_token: None,
@@ -100,7 +100,7 @@ impl ProviderView {
     }
 
     /// The engine's answer to what was asked.
-    pub fn answered(&mut self, label: &'static str, result: Result<&Answer, String>) {
+    pub(crate) fn answered(&mut self, label: &'static str, result: Result<&Answer, String>) {
         self.pending = None;
         match result {
             Ok(answer) => {
@@ -111,7 +111,7 @@ impl ProviderView {
         }
     }
 
-    pub fn ui(
+    pub(crate) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         session: &Session,

@@ -6,7 +6,7 @@ use egui::RichText;
 use crate::report::Format;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ReportAction {
+pub(crate) enum ReportAction {
     CopyMarkdown,
     Export(Format),
     Open,
@@ -17,7 +17,7 @@ pub enum ReportAction {
 
 /// What the preview was rendered from: the preview is rendered again only when it changes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PreviewKey {
+pub(crate) struct PreviewKey {
     pub revision: u64,
     pub streams: usize,
     pub closed_streams: usize,
@@ -27,7 +27,7 @@ pub struct PreviewKey {
 }
 
 #[derive(Default)]
-pub struct ReportView {
+pub(crate) struct ReportView {
     /// What the last export or open did, in words.
     pub status: Option<String>,
     preview: Option<(PreviewKey, String)>,
@@ -36,28 +36,28 @@ pub struct ReportView {
 
 impl ReportView {
     /// Whether the preview kept was made from something other than `key`.
-    pub fn is_stale(&self, key: PreviewKey) -> bool {
+    pub(crate) fn is_stale(&self, key: PreviewKey) -> bool {
         self.preview.as_ref().is_none_or(|(kept, _)| *kept != key)
     }
 
     /// Keeps `markdown` as the preview of `key`.
-    pub fn set_preview(&mut self, key: PreviewKey, markdown: String) {
+    pub(crate) fn set_preview(&mut self, key: PreviewKey, markdown: String) {
         self.preview = Some((key, markdown));
         self.renders += 1;
     }
 
     /// Forgets the preview, for a change the key cannot see (another saved report opened).
-    pub fn invalidate(&mut self) {
+    pub(crate) fn invalidate(&mut self) {
         self.preview = None;
     }
 
     /// How many times the preview was rendered.
-    pub fn renders(&self) -> u64 {
+    pub(crate) fn renders(&self) -> u64 {
         self.renders
     }
 
     /// `saved` names the report being viewed read-only, if any.
-    pub fn ui(&mut self, ui: &mut egui::Ui, saved: Option<&str>) -> Option<ReportAction> {
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui, saved: Option<&str>) -> Option<ReportAction> {
         let mut action = None;
         ui.heading("Report");
         ui.label(RichText::new("Everything this session found, for a ticket (Markdown), a stakeholder (one self-contained HTML file) or a script (JSON). Tokens and header values never appear in it.").weak());

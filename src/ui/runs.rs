@@ -9,7 +9,7 @@ use crate::catalog::CheckId;
 use crate::engine::RunId;
 
 #[derive(Debug, Default)]
-pub struct Runs {
+pub(crate) struct Runs {
     last: RunId,
     /// Runs whose events are still wanted, with the step each was started for.
     wanted: BTreeMap<RunId, Option<CheckId>>,
@@ -19,43 +19,43 @@ pub struct Runs {
 
 impl Runs {
     /// A new run for `scope` (every check when `None`); its id.
-    pub fn start(&mut self, scope: Option<CheckId>) -> RunId {
+    pub(crate) fn start(&mut self, scope: Option<CheckId>) -> RunId {
         self.last += 1;
         self.wanted.insert(self.last, scope);
         self.last
     }
 
     /// Nothing running and nothing waiting to start.
-    pub fn is_idle(&self) -> bool {
+    pub(crate) fn is_idle(&self) -> bool {
         self.wanted.is_empty()
     }
 
     /// Whether events of `run` are still wanted.
-    pub fn wants(&self, run: RunId) -> bool {
+    pub(crate) fn wants(&self, run: RunId) -> bool {
         self.wanted.contains_key(&run)
     }
 
-    pub fn check_started(&mut self, run: RunId, check: CheckId) {
+    pub(crate) fn check_started(&mut self, run: RunId, check: CheckId) {
         self.checks.insert(check, (run, Instant::now()));
     }
 
-    pub fn check_finished(&mut self, check: CheckId) {
+    pub(crate) fn check_finished(&mut self, check: CheckId) {
         self.checks.remove(&check);
     }
 
     /// Forgets `run` and the checks it was running.
-    pub fn forget(&mut self, run: RunId) {
+    pub(crate) fn forget(&mut self, run: RunId) {
         self.wanted.remove(&run);
         self.checks.retain(|_, (of, _)| *of != run);
     }
 
     /// The run `check` is running in, if it is running.
-    pub fn run_of(&self, check: CheckId) -> Option<RunId> {
+    pub(crate) fn run_of(&self, check: CheckId) -> Option<RunId> {
         self.checks.get(&check).map(|(run, _)| *run)
     }
 
     /// Since when `check` has been running, if it is.
-    pub fn since(&self, check: CheckId) -> Option<Instant> {
+    pub(crate) fn since(&self, check: CheckId) -> Option<Instant> {
         self.checks.get(&check).map(|(_, since)| *since)
     }
 }

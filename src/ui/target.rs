@@ -50,7 +50,7 @@ impl Default for Settings {
 
 /// What the person asked for in the bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum TargetAction {
+pub(crate) enum TargetAction {
     RunAll,
     DemoMode(DemoMode),
 }
@@ -63,7 +63,7 @@ pub struct TargetBar {
 }
 
 impl TargetBar {
-    pub fn new(settings: Settings) -> Self {
+    pub(crate) fn new(settings: Settings) -> Self {
         Self {
             settings,
             auth_token: String::new(),
@@ -71,12 +71,12 @@ impl TargetBar {
         }
     }
 
-    pub fn demo_mode(&self) -> DemoMode {
+    pub(crate) fn demo_mode(&self) -> DemoMode {
         self.settings.demo_mode.parse().unwrap_or(DemoMode::Healthy)
     }
 
     /// The URL and options a run should use, or why there are none yet.
-    pub fn resolve_target(
+    pub(crate) fn resolve_target(
         &mut self,
         demo: Option<&DemoInfo>,
     ) -> Result<(String, CheckOptions), String> {
@@ -112,7 +112,7 @@ impl TargetBar {
         Ok((url, options))
     }
 
-    pub fn ui(
+    pub(crate) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         picker: &mut dyn FilePicker,
@@ -261,7 +261,7 @@ fn dns_server(typed: &str) -> Result<Option<SocketAddr>, String> {
 }
 
 /// What a demo mode does, in plain words.
-pub fn demo_mode_help(mode: DemoMode) -> &'static str {
+pub(crate) fn demo_mode_help(mode: DemoMode) -> &'static str {
     match mode {
         DemoMode::Healthy => "Answers like a correct server: everything passes.",
         DemoMode::PathMismatch => {

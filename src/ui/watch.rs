@@ -4,7 +4,7 @@
 use egui::RichText;
 
 use crate::engine::WatchStatus;
-use crate::server::watch::Following;
+use crate::server::mirror::Following;
 
 #[derive(Default)]
 pub struct WatchPanel {
@@ -16,13 +16,13 @@ pub struct WatchPanel {
     pub status: Option<(String, bool)>,
 }
 
-pub enum WatchAction {
+pub(crate) enum WatchAction {
     Start { url: String, token: Option<String> },
     Stop,
 }
 
 impl WatchPanel {
-    pub fn update(&mut self, status: &WatchStatus) {
+    pub(crate) fn update(&mut self, status: &WatchStatus) {
         let (text, healthy) = match status {
             WatchStatus::Connecting { .. } => (format!("Connecting to {}…", self.url), true),
             WatchStatus::Link(Following::Connected) => (
@@ -47,7 +47,7 @@ impl WatchPanel {
         self.status = Some((text, healthy));
     }
 
-    pub fn ui(&mut self, ui: &mut egui::Ui) -> Option<WatchAction> {
+    pub(crate) fn ui(&mut self, ui: &mut egui::Ui) -> Option<WatchAction> {
         let mut action = None;
         egui::CollapsingHeader::new(RichText::new("Watch a deployed listener").strong())
             .id_salt("watch")

@@ -16,7 +16,7 @@ const WATCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl App {
     /// Acts on what the person asked of the report view.
-    pub fn report_action(&mut self, ctx: &egui::Context, action: ReportAction) {
+    pub(crate) fn report_action(&mut self, ctx: &egui::Context, action: ReportAction) {
         match action {
             ReportAction::CopyMarkdown => {
                 ctx.copy_text(self.rendered(Format::Markdown));
@@ -86,7 +86,7 @@ impl App {
     }
 
     /// Acts on what the person asked of the live view.
-    pub fn live_action(&mut self, action: LiveAction) {
+    pub(crate) fn live_action(&mut self, action: LiveAction) {
         match action {
             LiveAction::Start { port, token } => {
                 let keys = self.provider.webhook_keys();
@@ -108,7 +108,7 @@ impl App {
     }
 
     /// Acts on what the person asked of the watch panel.
-    pub fn watch_action(&mut self, action: WatchAction) {
+    pub(crate) fn watch_action(&mut self, action: WatchAction) {
         match action {
             WatchAction::Start { url, token } => {
                 self.session.log(format!("watching the listener at {url}"));
@@ -125,7 +125,7 @@ impl App {
     }
 
     /// Acts on what the person asked of the Provider tab.
-    pub fn provider_action(&mut self, action: ProviderAction) {
+    pub(crate) fn provider_action(&mut self, action: ProviderAction) {
         match action {
             ProviderAction::Ask(call) => {
                 let Some(key) = self.provider.key() else {

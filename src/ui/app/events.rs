@@ -11,8 +11,8 @@ use crate::records::live::{ListenSummary, LiveStore};
 use crate::records::telnyx_api::Answer;
 use crate::report::verdict_line;
 use crate::server::confirm::Arrival;
+use crate::server::mirror::Following;
 use crate::server::monitor::{Happening, MonitorEvent};
-use crate::server::watch::Following;
 
 /// A check run's progress, as far as the window follows it.
 enum RunProgress {
