@@ -17,10 +17,11 @@ use tokio::task::AbortHandle;
 use crate::catalog::CheckId;
 use crate::check::CheckResult;
 use crate::check::options::CheckOptions;
-use crate::demo::{DemoMode, DemoTarget, playback};
+use crate::demo::playback::{self, PlaybackError};
+use crate::demo::{DemoError, DemoMode, DemoTarget};
 use crate::diagnosis::CheckReport;
 use crate::probe::{self, Progress};
-use crate::provider::api::{self, Api, DeliveryFilter, EventsOf, StreamStart};
+use crate::provider::api::{self, Api, ApiError, DeliveryFilter, EventsOf, StreamStart};
 use crate::provider::correlate::DEFAULT_STARTED_GRACE;
 use crate::provider::webhook;
 use crate::records::address::ResolvePin;
@@ -32,7 +33,7 @@ use crate::server::confirm::{self, Arrival};
 use crate::server::listener::{ListenOptions, Listener};
 use crate::server::mirror::{self, Following, Mirror};
 use crate::server::monitor::MonitorEvent;
-use crate::server::ngrok;
+use crate::server::ngrok::{self, TunnelError};
 use crate::server::watch::WatchOptions;
 
 pub(crate) type RunId = u64;
@@ -148,22 +149,25 @@ pub(crate) enum Event {
         run: RunId,
     },
     DemoReady(DemoInfo),
-    DemoFailed(String),
+    DemoFailed(Arc<DemoError>),
     Listening {
         addr: SocketAddr,
         store: LiveStore,
     },
-    ListenFailed(String),
+    ListenFailed {
+        bind: SocketAddr,
+        error: Arc<std::io::Error>,
+    },
     ListenerStopped(ListenSummary),
     /// What a listener (local, or watched) said happened.
     Stream(Box<MonitorEvent>),
-    DemoStreamDone(Result<u64, String>),
-    Tunnel(Result<String, String>),
+    DemoStreamDone(Result<u64, Arc<PlaybackError>>),
+    Tunnel(Result<String, TunnelError>),
     Watch(WatchStatus),
     /// The API's answer (or why there is none), with what was asked.
     Api {
         label: &'static str,
-        result: Result<Answer, String>,
+        result: Result<Answer, Arc<ApiError>>,
         arrival: Arrival,
     },
 }
@@ -314,7 +318,7 @@ impl Engine {
                 match DemoTarget::start(mode.behavior()).await {
                     Ok(started) => *demo = Some(started),
                     Err(e) => {
-                        emit(Event::DemoFailed(e.to_string()));
+                        emit(Event::DemoFailed(Arc::new(e)));
                         return;
                     }
                 }
@@ -384,7 +388,8 @@ impl Engine {
                 }
             };
             if let Some(addr) = addr {
-                emit(Event::DemoStreamDone(playback::play(addr, load).await));
+                let played = playback::play(addr, load).await.map_err(Arc::new);
+                emit(Event::DemoStreamDone(played));
             }
         });
     }
@@ -474,7 +479,10 @@ async fn start_listener(
             Some(addr)
         }
         Err(e) => {
-            emit(Event::ListenFailed(format!("cannot listen on {bind}: {e}")));
+            emit(Event::ListenFailed {
+                bind,
+                error: Arc::new(e),
+            });
             None
         }
     }
@@ -487,10 +495,10 @@ async fn ask_api(
     key: Secret,
     base: Option<String>,
     store: Option<LiveStore>,
-) -> (Result<Answer, String>, Arrival) {
+) -> (Result<Answer, Arc<ApiError>>, Arrival) {
     let api = match Api::new(key, base.as_deref(), api::DEFAULT_TIMEOUT) {
         Ok(api) => api,
-        Err(e) => return (Err(e.to_string()), Arrival::NotWatched),
+        Err(e) => return (Err(Arc::new(e)), Arrival::NotWatched),
     };
     let answer = match call {
         ApiCall::Deliveries(filter) => api.deliveries(&filter).await,
@@ -502,11 +510,11 @@ async fn ask_api(
             let watch = store.as_ref().map(|s| (s, DEFAULT_STARTED_GRACE));
             return match confirm::start_and_confirm(&api, &call, &start, watch).await {
                 Ok((answer, arrival)) => (Ok(answer), arrival),
-                Err(e) => (Err(e.to_string()), Arrival::NotWatched),
+                Err(e) => (Err(Arc::new(e)), Arrival::NotWatched),
             };
         }
     };
-    (answer.map_err(|e| e.to_string()), Arrival::NotWatched)
+    (answer.map_err(Arc::new), Arrival::NotWatched)
 }
 
 /// Watches a remote listener into a mirror store until aborted (`mirror::follow`); the webhooks

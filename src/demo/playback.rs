@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use crate::audio::Codec;
-use crate::audio::wav::read_clip;
+use crate::audio::wav::{WavError, read_clip};
 use crate::catalog::Provider;
 use crate::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 
@@ -15,7 +15,19 @@ pub(crate) const DEMO_SPEECH: &[u8] = include_bytes!("../../assets/demo-speech.w
 
 /// Replays into the listener at `addr` in real time, both tracks: the demo speech once, or
 /// `load` (streams, seconds) of a tone; the number of media frames sent.
-pub(crate) async fn play(addr: SocketAddr, load: Option<(usize, f64)>) -> Result<u64, String> {
+/// Why the demo stream did not play.
+#[derive(Debug, thiserror::Error)]
+pub enum PlaybackError {
+    #[error("the demo clip does not read: {0}")]
+    Clip(#[from] WavError),
+    #[error("{0}")]
+    Stream(String),
+}
+
+pub(crate) async fn play(
+    addr: SocketAddr,
+    load: Option<(usize, f64)>,
+) -> Result<u64, PlaybackError> {
     let (source, streams) = match load {
         Some((count, seconds)) => (
             Source::Tone {
@@ -25,7 +37,7 @@ pub(crate) async fn play(addr: SocketAddr, load: Option<(usize, f64)>) -> Result
             count,
         ),
         None => {
-            let clip = read_clip(DEMO_SPEECH, "the demo clip").map_err(|e| e.to_string())?;
+            let clip = read_clip(DEMO_SPEECH, "the demo clip")?;
             (Source::Clip(clip), 1)
         }
     };
@@ -45,7 +57,7 @@ pub(crate) async fn play(addr: SocketAddr, load: Option<(usize, f64)>) -> Result
     };
     let summary = replay::run(&options, &|_| {}).await;
     match summary.streams.first().and_then(|s| s.error.clone()) {
-        Some(e) => Err(e),
+        Some(e) => Err(PlaybackError::Stream(e)),
         None => Ok(summary.media_frames_sent),
     }
 }

@@ -32,17 +32,32 @@ struct TunnelConfig {
     addr: String,
 }
 
+/// Why no tunnel was found.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum TunnelError {
+    #[error("no ngrok agent at {api}: {why}")]
+    NoAgent { api: SocketAddr, why: String },
+    #[error("no answer from the ngrok agent at {api} within {timeout:?}")]
+    Silent { api: SocketAddr, timeout: Duration },
+    #[error("the ngrok agent's answer is not {expected}: {why}")]
+    Unreadable { expected: &'static str, why: String },
+    #[error("the ngrok agent runs no https tunnel")]
+    NoHttpsTunnel,
+}
+
 /// The `wss://` URL of the agent's https tunnel to `local_port` (or its first https tunnel).
 pub(crate) async fn public_url(
     api: SocketAddr,
     local_port: u16,
     timeout: Duration,
-) -> Result<String, String> {
+) -> Result<String, TunnelError> {
     let body = tokio::time::timeout(timeout, get_tunnels(api))
         .await
-        .map_err(|_| format!("no answer from the ngrok agent at {api} within {timeout:?}"))??;
-    let tunnels: Tunnels = serde_json::from_slice(&body)
-        .map_err(|e| format!("the ngrok agent's answer is not its tunnel list: {e}"))?;
+        .map_err(|_| TunnelError::Silent { api, timeout })??;
+    let tunnels: Tunnels = serde_json::from_slice(&body).map_err(|e| TunnelError::Unreadable {
+        expected: "its tunnel list",
+        why: e.to_string(),
+    })?;
     let https: Vec<&Tunnel> = tunnels
         .tunnels
         .iter()
@@ -57,25 +72,24 @@ pub(crate) async fn public_url(
                 .is_some_and(|c| c.addr.ends_with(&port_suffix))
         })
         .or_else(|| https.first())
-        .ok_or("the ngrok agent runs no https tunnel")?;
+        .ok_or(TunnelError::NoHttpsTunnel)?;
     Ok(tunnel.public_url.replacen("https://", "wss://", 1))
 }
 
-async fn get_tunnels(api: SocketAddr) -> Result<Vec<u8>, String> {
-    let mut stream = tokio::net::TcpStream::connect(api)
-        .await
-        .map_err(|e| format!("no ngrok agent at {api}: {e}"))?;
+async fn get_tunnels(api: SocketAddr) -> Result<Vec<u8>, TunnelError> {
+    let lost = |e: std::io::Error| TunnelError::NoAgent {
+        api,
+        why: e.to_string(),
+    };
+    let mut stream = tokio::net::TcpStream::connect(api).await.map_err(lost)?;
     let request = format!(
         "GET /api/tunnels HTTP/1.1\r\nHost: {api}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
     );
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|e| e.to_string())?;
+    stream.write_all(request.as_bytes()).await.map_err(lost)?;
     let mut raw = Vec::new();
     let mut chunk = [0u8; 4096];
     loop {
-        let n = stream.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        let n = stream.read(&mut chunk).await.map_err(lost)?;
         if n == 0 || raw.len() > LIMIT_BYTES {
             break;
         }
@@ -85,13 +99,18 @@ async fn get_tunnels(api: SocketAddr) -> Result<Vec<u8>, String> {
     let mut response = httparse::Response::new(&mut headers);
     let used = match response.parse(&raw) {
         Ok(httparse::Status::Complete(used)) => used,
-        _ => return Err("the ngrok agent's answer is not HTTP".into()),
+        _ => {
+            return Err(TunnelError::Unreadable {
+                expected: "HTTP",
+                why: "no complete response head".into(),
+            });
+        }
     };
     if response.code != Some(200) {
-        return Err(format!(
-            "the ngrok agent answered {}",
-            response.code.unwrap_or_default()
-        ));
+        return Err(TunnelError::Unreadable {
+            expected: "a tunnel list",
+            why: format!("it answered {}", response.code.unwrap_or_default()),
+        });
     }
     Ok(raw[used..].to_vec())
 }
@@ -135,6 +154,10 @@ mod tests {
         let error = public_url(api, 5001, Duration::from_secs(2))
             .await
             .expect_err("no agent");
-        assert!(error.starts_with("no ngrok agent at"), "{error}");
+        assert!(matches!(error, TunnelError::NoAgent { .. }), "{error:?}");
+        assert!(
+            error.to_string().starts_with("no ngrok agent at"),
+            "{error}"
+        );
     }
 }

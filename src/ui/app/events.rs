@@ -2,17 +2,22 @@
 //! runs, the demo target, the local listener, what a listener heard, the provider's API, the
 //! remote watch, the tunnel).
 
+use std::sync::Arc;
+
 use super::App;
 use crate::catalog::CheckId;
 use crate::check::CheckResult;
+use crate::demo::playback::PlaybackError;
 use crate::diagnosis::CheckReport;
 use crate::engine::{DemoInfo, Event, RunId, WatchStatus};
+use crate::provider::api::ApiError;
 use crate::records::live::{ListenSummary, LiveStore};
 use crate::records::telnyx_api::Answer;
 use crate::report::verdict_line;
 use crate::server::confirm::Arrival;
 use crate::server::mirror::Following;
 use crate::server::monitor::{Happening, MonitorEvent};
+use crate::server::ngrok::TunnelError;
 
 /// A check run's progress, as far as the window follows it.
 enum RunProgress {
@@ -39,7 +44,8 @@ impl App {
                 self.target.problem = Some(format!("The demo target could not start: {problem}"));
             }
             Event::Listening { addr, store } => self.listening(addr, store),
-            Event::ListenFailed(problem) => {
+            Event::ListenFailed { bind, error } => {
+                let problem = format!("cannot listen on {bind}: {error}");
                 self.session.log(problem.clone());
                 self.live.demo_playing = false;
                 self.live.problem = Some(problem);
@@ -126,7 +132,7 @@ impl App {
     fn api_answered(
         &mut self,
         label: &'static str,
-        result: Result<Answer, String>,
+        result: Result<Answer, Arc<ApiError>>,
         arrival: Arrival,
     ) {
         match &result {
@@ -143,10 +149,10 @@ impl App {
                 .log("the test stream arrived at the app's listener");
         }
         self.provider
-            .answered(label, result.as_ref().map_err(Clone::clone));
+            .answered(label, result.as_ref().map_err(ToString::to_string));
     }
 
-    fn demo_stream_done(&mut self, outcome: Result<u64, String>) {
+    fn demo_stream_done(&mut self, outcome: Result<u64, Arc<PlaybackError>>) {
         self.live.demo_playing = false;
         match outcome {
             Ok(frames) => self
@@ -171,11 +177,11 @@ impl App {
         }
     }
 
-    fn tunnel_found(&mut self, found: Result<String, String>) {
+    fn tunnel_found(&mut self, found: Result<String, TunnelError>) {
         match &found {
             Ok(url) => self.session.log(format!("ngrok tunnel found: {url}")),
             Err(why) => self.session.log(format!("no ngrok tunnel: {why}")),
         }
-        self.live.tunnel = Some(found);
+        self.live.tunnel = Some(found.map_err(|e| e.to_string()));
     }
 }
