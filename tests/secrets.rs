@@ -20,7 +20,7 @@ use stream_doctor::provider::signature::telnyx_sign;
 use stream_doctor::secret::Secret;
 use stream_doctor::stream::replay::{self, Pace};
 use support::telnyx_api::{FakeTelnyx, KEY};
-use support::tone_replay;
+use support::{free_port, tone_replay};
 
 const AUTH_TOKEN: &str = "SECRET-auth-7f3a";
 const HEADER_VALUE: &str = "SECRET-header-91c2";
@@ -88,14 +88,6 @@ async fn run(mut command: Command) -> Output {
     tokio::task::spawn_blocking(move || command.output().unwrap())
         .await
         .unwrap()
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 async fn until_listening(port: u16) {

@@ -6,6 +6,8 @@
 
 mod support;
 
+use support::free_port;
+
 use std::process::{Command, Output};
 use std::time::Duration;
 
@@ -413,14 +415,6 @@ async fn no_key_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("TELNYX_API_KEY"), "{}", stderr(&out));
     assert!(fake.seen().is_empty(), "nothing is sent without a key");
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -95,6 +95,15 @@ impl Scenario {
     }
 }
 
+/// A port the OS picked and let go, for a process the test starts to bind.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
 /// What `replay` sends as Telnyx would: a 440 Hz tone of `seconds` in PCMU on the inbound
 /// track, one stream, a 5 s deadline, carrying `call_id` when given.
 pub fn tone_replay(
