@@ -122,9 +122,9 @@ pub const CODES: &[Explanation] = &[
         source: Source::Twilio,
         code: "31922",
         title: "Stream - WebSocket - URL Schema Not Supported",
-        meaning: "The URL does not start with wss:// (or carries query parameters Twilio does not take).",
+        meaning: "The URL's scheme is not wss:// (Twilio's error page is about the scheme only; a query string in the URL is 31920's).",
         checks: &[Url],
-        causes: &[C::UrlInsecureScheme, C::UrlInvalid, C::UrlQueryString],
+        causes: &[C::UrlInsecureScheme, C::UrlInvalid],
     },
     Explanation {
         source: Source::Twilio,
@@ -161,8 +161,8 @@ pub const CODES: &[Explanation] = &[
     Explanation {
         source: Source::Twilio,
         code: "31941",
-        title: "Invalid Track configuration",
-        meaning: "The track setting does not fit the verb: <Connect> takes only inbound_track. A provider setting, not the server.",
+        title: "Stream - Invalid Track configuration",
+        meaning: "The track setting does not fit the verb: <Connect><Stream> takes only inbound_track, and a <Start><Stream> with a track value Twilio does not know fails the same way. A provider setting, not the server.",
         checks: &[],
         causes: &[],
     },
@@ -229,6 +229,20 @@ pub fn explain(pasted: &str) -> Option<&'static Explanation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// As Twilio's error pages say: 31922 is the scheme only (a query string is 31920's), and
+    /// 31941's title names a stream and covers <Start> as well as <Connect>.
+    #[test]
+    fn twilio_codes_say_what_their_pages_say() {
+        let scheme = explain("31922").expect("31922");
+        assert!(!scheme.causes.contains(&C::UrlQueryString));
+        assert!(scheme.causes.contains(&C::UrlInsecureScheme));
+        let handshake = explain("31920").expect("31920");
+        assert!(handshake.causes.contains(&C::UrlQueryString));
+        let track = explain("31941").expect("31941");
+        assert_eq!(track.title, "Stream - Invalid Track configuration");
+        assert!(track.meaning.contains("<Start><Stream>"));
+    }
 
     #[test]
     fn codes_are_found_however_they_are_pasted() {

@@ -167,7 +167,7 @@ async fn the_built_in_demo_needs_no_setup() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_usage_exits_2_with_a_message() {
-    let cases: [&[&str]; 7] = [
+    let cases: [&[&str]; 8] = [
         &["check"],
         &["check", "wss://x.test/a", "--timeout", "soon"],
         &["check", "wss://x.test/a", "--timeout", "-1"],
@@ -180,6 +180,15 @@ async fn bad_usage_exits_2_with_a_message() {
             "/nonexistent/ca.pem",
         ],
         &["check", "--demo", "no-such-mode"],
+        // Twilio's stream is always PCMU/8000: another codec is not a Twilio stream.
+        &[
+            "replay",
+            "ws://127.0.0.1:9/a",
+            "--protocol",
+            "twilio",
+            "--codec",
+            "L16",
+        ],
     ];
     for args in cases {
         let out = run(args.iter().map(|s| s.to_string()).collect()).await;
@@ -271,7 +280,7 @@ async fn listen_and_replay_commands_talk_to_each_other() {
         "--protocol".into(),
         "twilio".into(),
         "--codec".into(),
-        "PCMA".into(),
+        "PCMU".into(),
         "--seconds".into(),
         "1".into(),
         "--pace".into(),
@@ -290,7 +299,7 @@ async fn listen_and_replay_commands_talk_to_each_other() {
     let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let stream = &summary["streams"][0];
     assert_eq!(stream["protocol"], "twilio");
-    assert_eq!(stream["media_format"]["encoding"], "audio/x-alaw");
+    assert_eq!(stream["media_format"]["encoding"], "audio/x-mulaw");
     assert_eq!(stream["tracks"]["inbound"]["frames"], 50);
     assert_eq!(stream["closed"]["code"], 1000);
     let recorded = stream["recordings"][0].as_str().unwrap();

@@ -12,7 +12,8 @@ use super::{
     CheckArgs, CompareArgs, ExplainArgs, FailOn, Format, ListenArgs, ReplayArgs, ReportArgs,
     ReportFormat, SummaryFormat, USAGE, github, parse,
 };
-use stream_doctor::catalog::Severity;
+use stream_doctor::audio::Codec;
+use stream_doctor::catalog::{Provider, Severity};
 use stream_doctor::check::options::{CheckOptions, parse_header};
 use stream_doctor::demo::DemoTarget;
 use stream_doctor::explain;
@@ -236,6 +237,14 @@ pub fn compare(args: CompareArgs, out: &Output) -> anyhow::Result<u8> {
 }
 
 pub async fn replay(args: ReplayArgs, out: &Output) -> anyhow::Result<u8> {
+    // Twilio's message reference says its media format is always audio/x-mulaw, 8000 Hz, mono.
+    if args.protocol == Provider::Twilio && args.codec != Codec::Pcmu {
+        out.error(format!(
+            "Twilio streams are always μ-law (PCMU) at 8000 Hz: --protocol twilio cannot send {}",
+            args.codec.name()
+        ));
+        return Ok(USAGE);
+    }
     let source = match args.wav {
         Some(clip) => Source::Clip(clip),
         None => Source::Tone {
