@@ -194,7 +194,7 @@ pub const CODES: &[Explanation] = &[
         source: Source::Telnyx,
         code: "connection_failed",
         title: "streaming.failed: connection_failed",
-        meaning: "Telnyx could not open the WebSocket to the stream URL: the name, the connection, TLS or the upgrade failed. Every step up to the upgrade is a suspect.",
+        meaning: "Telnyx could not open the WebSocket to the stream URL: the name, the connection, TLS or the upgrade failed. Every step up to the upgrade is a suspect. A server that demands a token refuses a stream started on `answer`: that command has no stream_auth_token parameter (streaming_start and dial do).",
         checks: &[Url, Dns, Tcp, Tls, Upgrade, Paths],
         causes: &[
             C::DnsNoRecords,
@@ -242,6 +242,9 @@ mod tests {
         let track = explain("31941").expect("31941");
         assert_eq!(track.title, "Stream - Invalid Track configuration");
         assert!(track.meaning.contains("<Start><Stream>"));
+        // Telnyx's answer command has no stream_auth_token parameter.
+        let failed = explain("connection_failed").expect("connection_failed");
+        assert!(failed.meaning.contains("no stream_auth_token parameter"));
     }
 
     #[test]

@@ -126,6 +126,13 @@ async fn deliveries_follow_pages_up_to_the_limit_and_support_findings() {
         causes[0].summary
     );
     assert!(
+        causes[0]
+            .summary
+            .contains("stream-doctor telnyx app 1684641123236054244"),
+        "the application to read next: {}",
+        causes[0].summary
+    );
+    assert!(
         causes[2].summary.contains("HTTP 502"),
         "{}",
         causes[2].summary
@@ -415,6 +422,18 @@ async fn no_key_is_a_usage_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(stderr(&out).contains("TELNYX_API_KEY"), "{}", stderr(&out));
     assert!(fake.seen().is_empty(), "nothing is sent without a key");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_start_help_says_answer_cannot_carry_a_token() {
+    let fake = FakeTelnyx::start().await;
+    let out = telnyx(&fake, Some(KEY), &["stream-start", "--help"]).await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        stdout(&out).contains("a stream started on answer cannot carry one"),
+        "{}",
+        stdout(&out)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

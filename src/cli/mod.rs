@@ -84,8 +84,17 @@ pub fn main() -> ExitCode {
             // Even a usage error may quote a URL or a value from the environment.
             let mut redactor = stream_doctor::secret::Redactor::new();
             redactor.add_env();
-            output::Output::new(redactor).progress(&e.render().ansi().to_string());
-            return ExitCode::from(if e.use_stderr() { USAGE } else { 0 });
+            let out = output::Output::new(redactor);
+            let shown = e.render().ansi().to_string();
+            // --help and --version are output; a usage error is a message.
+            if e.use_stderr() {
+                out.progress(&shown);
+                return ExitCode::from(USAGE);
+            }
+            return match out.write(None, &shown) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(_) => ExitCode::FAILURE,
+            };
         }
     };
     let out = output::Output::new(output::redactor(&definition, &matches));

@@ -113,6 +113,8 @@ enum Action {
         /// PCMU, PCMA, G722, OPUS, AMR-WB or L16 (the provider's default when absent).
         #[arg(long, value_name = "CODEC")]
         codec: Option<String>,
+        /// The stream_auth_token the stream carries (its header and `connected` message).
+        /// streaming_start and dial take one; a stream started on answer cannot carry one.
         #[arg(
             long,
             value_name = "TOKEN",

@@ -144,7 +144,7 @@ impl Correlator {
             findings.push(Finding {
                 cause: CauseId::ProviderStreamFailed,
                 summary: format!(
-                    "{} at {} for {call}: {} (stream_url {}){note}",
+                    "{} at {} for {call}: {} (stream_url {}){}{note}",
                     record.event_type,
                     clock::rfc3339(record.received_at),
                     record
@@ -152,6 +152,7 @@ impl Correlator {
                         .as_deref()
                         .unwrap_or("no reason given"),
                     record.stream_url.as_deref().unwrap_or("not given"),
+                    record.failure_context(),
                 ),
                 severity: None,
             });
@@ -238,6 +239,8 @@ mod tests {
             stream_id: None,
             failure_reason: None,
             stream_url: Some(url.into()),
+            stream_type: None,
+            connection_id: None,
             provider: Some(Provider::Telnyx),
             remote: None,
             problem: None,
@@ -286,6 +289,8 @@ mod tests {
         );
         failed.failure_reason = Some("connection_failed".into());
         failed.signature = SignatureVerdict::Missing;
+        failed.stream_type = Some("dialogflow".into());
+        failed.connection_id = Some("1684641123236054244".into());
         let found = correlator.webhook(&failed, Instant::now());
         let causes: Vec<CauseId> = found.iter().map(|f| f.cause).collect();
         assert_eq!(
@@ -295,6 +300,14 @@ mod tests {
         assert!(found[0].summary.contains("{callSessionId}"));
         assert!(found[1].summary.contains("connection_failed"));
         assert!(found[1].summary.contains("signature is missing"));
+        assert!(
+            found[1].summary.contains("no WebSocket was tried")
+                && found[1]
+                    .summary
+                    .contains("stream-doctor telnyx app 1684641123236054244"),
+            "{}",
+            found[1].summary
+        );
     }
 
     #[test]

@@ -45,6 +45,8 @@ struct TelnyxPayload {
     /// `stream_params`.
     stream_url: Option<String>,
     stream_params: Option<StreamParams>,
+    stream_type: Option<String>,
+    connection_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -71,6 +73,8 @@ pub fn telnyx(
             record.stream_url = payload
                 .stream_url
                 .or_else(|| payload.stream_params.and_then(|p| p.stream_url));
+            record.stream_type = payload.stream_type;
+            record.connection_id = payload.connection_id;
         }
         Err(e) if serde_json::from_slice::<serde_json::Value>(body).is_ok() => {
             record.event_type = "(not a Telnyx webhook)".into();
@@ -139,6 +143,7 @@ mod tests {
             );
             let record = telnyx(None, &[], body.as_bytes(), now());
             assert_eq!(record.event_type, "streaming.failed");
+            assert_eq!(record.stream_type.as_deref(), Some("websocket"));
             assert_eq!(record.failure_reason.as_deref(), Some("connection_failed"));
             assert_eq!(record.stream_url.as_deref(), Some("wss://h.example/a"));
             assert!(record.is_failed() && record.readable());

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::catalog::{CauseId, Finding, Severity};
+use crate::records::webhook::failure_context;
 
 /// `null` reads as the default, as an absent field does: a provider may send either.
 fn or_default<'de, D, T>(d: D) -> Result<T, D::Error>
@@ -316,6 +317,10 @@ pub(crate) struct StreamingPayload {
     pub stream_url: Option<String>,
     #[serde(default)]
     pub stream_params: StreamParams,
+    #[serde(default)]
+    pub stream_type: Option<String>,
+    #[serde(default)]
+    pub connection_id: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -353,11 +358,15 @@ fn event_findings<'a>(events: impl Iterator<Item = &'a CallEvent>) -> Vec<Findin
             Finding {
                 cause: CauseId::ProviderStreamFailed,
                 summary: format!(
-                    "the call's events have streaming.failed at {}: {reason} (stream_url {url})",
+                    "the call's events have streaming.failed at {}: {reason} (stream_url {url}){}",
                     event
                         .event_timestamp
                         .as_deref()
-                        .unwrap_or("an unknown time")
+                        .unwrap_or("an unknown time"),
+                    failure_context(
+                        payload.stream_type.as_deref(),
+                        payload.connection_id.as_deref()
+                    )
                 ),
                 severity: None,
             }
@@ -379,8 +388,9 @@ fn delivery_findings<'a>(deliveries: impl Iterator<Item = &'a Delivery>) -> Vec<
             findings.push(Finding {
                 cause: CauseId::ProviderStreamFailed,
                 summary: format!(
-                    "the delivery log has streaming.failed for {call} at {}: {reason} (stream_url {url})",
-                    delivery.started_at.as_deref().unwrap_or("an unknown time")
+                    "the delivery log has streaming.failed for {call} at {}: {reason} (stream_url {url}){}",
+                    delivery.started_at.as_deref().unwrap_or("an unknown time"),
+                    failure_context(payload.stream_type.as_deref(), payload.connection_id.as_deref())
                 ), severity: None,
             });
         }

@@ -48,6 +48,12 @@ pub struct WebhookRecord {
     pub stream_id: Option<String>,
     pub failure_reason: Option<String>,
     pub stream_url: Option<String>,
+    /// `websocket`, or `dialogflow` (then no WebSocket was tried at all).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stream_type: Option<String>,
+    /// The Call Control application the call belongs to (`telnyx app ID` reads it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub provider: Option<Provider>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,6 +75,8 @@ impl WebhookRecord {
             stream_id: None,
             failure_reason: None,
             stream_url: None,
+            stream_type: None,
+            connection_id: None,
             provider: Some(provider),
             remote: None,
             problem: None,
@@ -96,6 +104,12 @@ impl WebhookRecord {
         )
     }
 
+    /// What a failure's finding adds to its reason: a Dialogflow stream (no WebSocket tried),
+    /// and the application to read next.
+    pub fn failure_context(&self) -> String {
+        failure_context(self.stream_type.as_deref(), self.connection_id.as_deref())
+    }
+
     /// A failure the provider reports for a stream.
     pub(crate) fn is_failed(&self) -> bool {
         matches!(
@@ -108,4 +122,18 @@ impl WebhookRecord {
     pub(crate) fn readable(&self) -> bool {
         self.problem.is_none()
     }
+}
+
+/// What a `streaming.failed` adds to its reason, from its `stream_type` and `connection_id`.
+pub fn failure_context(stream_type: Option<&str>, connection_id: Option<&str>) -> String {
+    let mut context = String::new();
+    if stream_type == Some("dialogflow") {
+        context.push_str("; a Dialogflow stream: no WebSocket was tried at all");
+    }
+    if let Some(id) = connection_id {
+        context.push_str(&format!(
+            "; application {id} (`stream-doctor telnyx app {id}` shows where its webhooks go)"
+        ));
+    }
+    context
 }

@@ -380,6 +380,29 @@ mod tests {
         }
     }
 
+    /// An `error` says what it carries, whatever its shape: never a bare `null`.
+    #[test]
+    fn an_error_message_is_read_from_its_keys_or_shown_raw() {
+        let cases = [
+            (
+                r#"{"event":"error","stream_id":"s","payload":{"code":100002,"title":"unknown_error","detail":"boom"}}"#,
+                "100002 unknown_error: boom".to_string(),
+            ),
+            (
+                r#"{"event":"error","payload":{"x":1}}"#,
+                r#"{"x":1}"#.to_string(),
+            ),
+            (
+                r#"{"event":"error","stream_id":"s"}"#,
+                r#"{"event":"error","stream_id":"s"}"#.to_string(),
+            ),
+        ];
+        for (text, said) in cases {
+            let (_, inbound) = parse(text, None).expect("parses");
+            assert_eq!(inbound, Inbound::Error(said), "{text}");
+        }
+    }
+
     #[test]
     fn bad_input_is_an_error_not_a_panic() {
         assert!(matches!(

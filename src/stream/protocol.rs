@@ -90,6 +90,31 @@ pub(crate) fn text_at(value: &Value, path: &[&str]) -> String {
         .to_string()
 }
 
+/// What an `error` message says: its `payload`'s code, title and detail where it has them (the
+/// shape Telnyx's older docs give; the body is not confirmed), else the payload, else the whole
+/// message as sent: never a bare `null`.
+fn error_detail(value: &Value) -> String {
+    let Some(payload) = value.get("payload").filter(|p| !p.is_null()) else {
+        return value.to_string();
+    };
+    let field = |key: &str| match payload.get(key) {
+        Some(Value::String(text)) => Some(text.clone()),
+        Some(Value::Number(number)) => Some(number.to_string()),
+        _ => None,
+    };
+    match (field("code"), field("title"), field("detail")) {
+        (None, None, None) => payload.to_string(),
+        (code, title, detail) => {
+            let head: Vec<String> = [code, title].into_iter().flatten().collect();
+            match detail {
+                Some(detail) if head.is_empty() => detail,
+                Some(detail) => format!("{}: {detail}", head.join(" ")),
+                None => head.join(" "),
+            }
+        }
+    }
+}
+
 /// Reads a message whose `event` is known, with the field names `keys` gives.
 pub(crate) fn read(keys: &Keys, value: &Value, event: String) -> Result<Inbound, ParseError> {
     Ok(match event.as_str() {
@@ -124,7 +149,7 @@ pub(crate) fn read(keys: &Keys, value: &Value, event: String) -> Result<Inbound,
         "stop" => Inbound::Stop,
         "dtmf" => Inbound::Dtmf(text_at(value, &["dtmf", "digit"])),
         "mark" => Inbound::Mark(text_at(value, &["mark", "name"])),
-        "error" => Inbound::Error(value.get("payload").unwrap_or(&Value::Null).to_string()),
+        "error" => Inbound::Error(error_detail(value)),
         _ => Inbound::Unknown(event),
     })
 }

@@ -88,7 +88,7 @@ pub fn deliveries() -> Vec<Value> {
             "started_at": "2026-11-25T14:02:12Z", "finished_at": "2026-11-25T14:02:20Z",
             "webhook": {"event_type": "streaming.failed", "id": "e-2", "occurred_at": "2026-11-25T14:02:12Z",
                 "payload": {"call_control_id": "v3:alive", "failure_reason": "connection_failed", "stream_id": "s-9",
-                    "stream_type": "websocket",
+                    "stream_type": "websocket", "connection_id": "1684641123236054244",
                     "stream_params": {"stream_url": "wss://app.example.com/api/calls/${id}/audio", "track": "inbound_track"}}},
             // Attempts most recent first; 75499 is the provider's "webhook host returned 4XX",
             // here in the object form of the older reference.
