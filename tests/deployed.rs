@@ -14,6 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use serde_json::Value;
+use stream_doctor::records::live::{LiveStreams, StreamState};
 use stream_doctor::secret::Secret;
 use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::server::monitor::{Happening, MonitorEvent};
@@ -330,6 +331,62 @@ async fn the_monitor_shows_a_real_stream_and_replays_it_to_a_late_watcher() {
     assert_eq!(auth.1, "[redacted]");
     let wire = serde_json::to_string(&events).unwrap();
     assert!(!wire.contains(TOKEN) && !wire.contains(AUTH_TOKEN));
+
+    // One reducer: a store rebuilt elsewhere from the monitor's events reads as the listener's.
+    let mut remote = LiveStreams::default();
+    for event in &events {
+        remote.apply(event);
+    }
+    let store = listener.store();
+    {
+        let local = store.lock().unwrap();
+        let (here, there) = (&local.streams[0], &remote.streams[0]);
+        assert_eq!(remote.streams.len(), local.streams.len());
+        let lines = |s: &StreamState| {
+            s.timeline
+                .iter()
+                .map(|e| e.text.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lines(there), lines(here));
+        assert!(
+            lines(here)
+                .iter()
+                .any(|l| l.starts_with("start: telnyx PCMU/8000")),
+            "{:?}",
+            lines(here)
+        );
+        let (a, b) = (here.summary(), there.summary());
+        assert_eq!(
+            (
+                &b.path,
+                &b.protocol,
+                &b.stream_id,
+                &b.call_control_id,
+                &b.media_format,
+                &b.closed,
+                &b.request
+            ),
+            (
+                &a.path,
+                &a.protocol,
+                &a.stream_id,
+                &a.call_control_id,
+                &a.media_format,
+                &a.closed,
+                &a.request
+            )
+        );
+        let points = |s: &StreamState| {
+            s.tracks["inbound"]
+                .recent
+                .iter()
+                .map(|p| p.at_ms)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(points(there), points(here));
+        assert_eq!(there.tracks["inbound"].frames, 75);
+    }
 
     // A watcher that comes after the stream is shown what happened before it came.
     let later = self::listener().await;

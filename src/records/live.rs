@@ -409,6 +409,8 @@ pub struct LiveStreams {
     pub dropped: Dropped,
     /// Streams ever opened here, trimmed ones included.
     opened: u64,
+    /// The number of the newest event applied (`apply`).
+    pub(crate) applied: u64,
 }
 
 impl LiveStreams {

@@ -33,12 +33,11 @@ use super::monitor::{self, Happening, Journal, MonitorEvent, TrackLevels};
 use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
 use super::webhooks;
 use crate::catalog::Finding;
-use crate::clock::millis;
 use crate::net::connect::Io;
 use crate::net::http;
 use crate::provider::correlate::{Correlator, DEFAULT_STARTED_GRACE};
 use crate::provider::webhook;
-use crate::records::live::{Closed, ClosedBy, ListenSummary, LiveStore, StreamState, UpgradeSeen};
+use crate::records::live::{Closed, ClosedBy, ListenSummary, LiveStore, LiveStreams, StreamState};
 use crate::records::webhook::WebhookRecord;
 use crate::secret::{Redactor, Secret};
 
@@ -119,18 +118,33 @@ struct Shared {
 }
 
 impl Shared {
-    /// Says what happened, once: to the monitor's journal and watchers, and to `notify`.
+    /// Says what happened, once: to the monitor's journal and watchers, to the store (through
+    /// the reducer a mirror uses too), and to `notify`.
     fn publish(&self, stream: Option<u64>, what: Happening) {
-        let event = self.journal.publish(stream, what);
+        self.publish_with(|_| (stream, what));
+    }
+
+    /// Publishes the event `what` makes from the store, under the store's lock: a new stream
+    /// takes its number and is added in one step, and the store applies events in the
+    /// journal's order.
+    fn publish_with(
+        &self,
+        what: impl FnOnce(&LiveStreams) -> (Option<u64>, Happening),
+    ) -> Option<u64> {
+        let event = {
+            let mut live = self.store.lock().ok()?;
+            let (stream, what) = what(&live);
+            let event = self.journal.publish(stream, what);
+            live.apply(&event);
+            event
+        };
         (self.notify)(&event);
+        event.stream
     }
 
     /// Keeps findings and tells about them.
     fn found(&self, findings: Vec<Finding>) {
         for finding in findings {
-            if let Ok(mut live) = self.store.lock() {
-                live.add_finding(finding.clone());
-            }
             self.publish(None, Happening::Finding(finding));
         }
     }
@@ -179,9 +193,6 @@ impl Shared {
             .lock()
             .map(|mut c| c.webhook(&record, Instant::now()))
             .unwrap_or_default();
-        if let Ok(mut live) = self.store.lock() {
-            live.add_webhook(record.clone());
-        }
         self.publish(None, Happening::Webhook(Box::new(record)));
         self.found(findings);
     }
@@ -308,16 +319,21 @@ impl Listener {
     /// Stops listening; streams still open are closed by the listener in the summary. The
     /// monitors are told at once and get `GOODBYE` to close (`stopped` waits for that).
     pub fn stop(&self) -> ListenSummary {
-        let _ = self.shared.stopping.send(true);
-        let mut live = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
-        for stream in live.streams.iter_mut().filter(|s| s.is_open()) {
-            stream.duration_ms = Some(millis(stream.opened.elapsed()));
-            stream.closed = Some(Closed::new(
-                ClosedBy::Listener,
-                None,
-                "the listener stopped",
-            ));
+        let open: Vec<u64> = {
+            let live = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
+            live.streams
+                .iter()
+                .filter(|s| s.is_open())
+                .map(|s| s.number)
+                .collect()
+        };
+        // Said before the monitors are told to go, so a watcher's copy ends as this one does.
+        for number in open {
+            let closed = Closed::new(ClosedBy::Listener, None, "the listener stopped");
+            self.shared.publish(Some(number), Happening::Close(closed));
         }
+        let _ = self.shared.stopping.send(true);
+        let live = self.shared.store.lock().unwrap_or_else(|e| e.into_inner());
         ListenSummary {
             listen: self.addr.to_string(),
             refused: live.refused,
@@ -391,9 +407,6 @@ async fn monitor(
 }
 
 fn refuse(shared: &Shared, remote: SocketAddr, path: String, why: &str) {
-    if let Ok(mut live) = shared.store.lock() {
-        live.refused += 1;
-    }
     shared.publish(
         None,
         Happening::Refused {
@@ -471,26 +484,15 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
     let Some(ws) = accept(stream, &request, not_upgrade, Some(config)).await else {
         return;
     };
-    let seen = UpgradeSeen::of(&request.headers);
-    let number = {
-        let Ok(mut live) = shared.store.lock() else {
-            return;
-        };
-        let number = live.next_number();
-        let mut state = StreamState::new(number, path.clone(), remote.to_string());
-        state.request = Some(seen.clone());
-        live.add_stream(state);
-        number
+    let connect = Happening::Connect {
+        path,
+        remote: remote.to_string(),
+        headers: redacted_headers(&request.headers, token),
+        edge: crate::edge::from_request(&request.headers),
     };
-    shared.publish(
-        Some(number),
-        Happening::Connect {
-            path,
-            remote: remote.to_string(),
-            headers: redacted_headers(&request.headers, token),
-            edge: seen.edge,
-        },
-    );
+    let Some(number) = shared.publish_with(|live| (Some(live.next_number()), connect)) else {
+        return;
+    };
     let options = ReceiverOptions {
         reply_tone: shared.options.reply_tone,
         record_dir: shared.options.record_dir.clone(),
@@ -503,19 +505,8 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         replies: VecDeque::new(),
     };
     let closed = stream.serve(ws).await;
-    let closed_too = closed.clone();
-    let how = closed.to_string();
-    let recorded = stream.update(|receiver, state| {
-        state.duration_ms = Some(millis(state.opened.elapsed()));
-        state.note(how.clone());
-        state.closed = Some(closed.clone());
-        let recorded = receiver.finish(state);
-        for line in &recorded {
-            state.note(line.clone());
-        }
-        recorded
-    });
-    shared.publish(Some(number), Happening::Close(closed_too));
+    shared.publish(Some(number), Happening::Close(closed));
+    let recorded = stream.update(|receiver, state| receiver.finish(state));
     for text in recorded.into_iter().flatten() {
         shared.publish(Some(number), Happening::Note { text });
     }
@@ -568,35 +559,21 @@ impl LiveStream {
         Some(f(&mut self.receiver, state))
     }
 
-    /// Tells a person what a frame did and queues its replies.
+    /// Publishes what a frame said, tells the correlation of a start, queues the replies.
     fn apply(&mut self, step: Option<Step>) {
         let Some(step) = step else { return };
-        if let Some((call_id, stream_id)) = step.started {
-            let what = self.update(|_, state| Happening::Start {
-                protocol: state.protocol.map(|p| p.name().to_string()),
-                stream_id: stream_id.clone(),
-                call_id: call_id.clone(),
-                media_format: state.media_format.clone(),
-            });
-            if let Some(what) = what {
-                self.shared.publish(Some(self.number), what);
-            }
-            if let Ok(mut correlator) = self.shared.correlator.lock() {
-                correlator.stream(call_id, stream_id);
-            }
+        for what in step.said {
+            self.shared.publish(Some(self.number), what);
         }
-        if step.stopped {
-            self.shared.publish(Some(self.number), Happening::Stop);
-        }
-        for text in step.events {
-            self.shared
-                .publish(Some(self.number), Happening::Note { text });
+        if let Some((call_id, stream_id)) = step.started
+            && let Ok(mut correlator) = self.shared.correlator.lock()
+        {
+            correlator.stream(call_id, stream_id);
         }
         self.replies.extend(step.replies);
     }
 
     fn say(&mut self, text: String) {
-        self.update(|_, state| state.note(text.clone()));
         self.shared
             .publish(Some(self.number), Happening::Note { text });
     }
@@ -680,7 +657,7 @@ mod tests {
         let shown = redacted_headers(&headers, Some(&token));
         assert!(shown.iter().all(|(_, v)| !v.contains("t0k")), "{shown:?}");
         assert_eq!(shown[0].1, "l.example.com");
-        let seen = UpgradeSeen::of(&headers);
+        let seen = crate::records::live::UpgradeSeen::of(&headers);
         let opened = Happening::Connect {
             path: "/stream/[redacted]".into(),
             remote: "127.0.0.1:9".into(),

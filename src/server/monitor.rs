@@ -5,13 +5,11 @@
 //! (`replayed: true`), then live events, with pings so a platform's idle timeout never cuts a
 //! quiet link.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::broadcast;
 use tokio_tungstenite::WebSocketStream;
@@ -19,12 +17,8 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-use crate::audio::meter::LevelPoint;
-use crate::catalog::Finding;
 use crate::clock;
-use crate::edge::AnsweredBy;
-use crate::records::live::{Closed, MediaFormat};
-use crate::records::webhook::WebhookRecord;
+pub use crate::records::event::{Happening, MonitorEvent, TrackLevels};
 use crate::secret::Redactor;
 
 /// The journal keeps at most this many events, none older than `JOURNAL_AGE`, and at most
@@ -39,174 +33,6 @@ const LIVE_BACKLOG: usize = 4096;
 const PING_EVERY: Duration = Duration::from_secs(20);
 const SEND_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What happened, as the monitor says it (`event` names it).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(tag = "event", rename_all = "lowercase")]
-pub enum Happening {
-    /// A stream's upgrade: its path and headers (secrets shown as `[redacted]`), and the edge
-    /// it crossed.
-    Connect {
-        path: String,
-        remote: String,
-        headers: Vec<(String, String)>,
-        #[serde(default)]
-        edge: Option<AnsweredBy>,
-    },
-    Start {
-        protocol: Option<String>,
-        stream_id: Option<String>,
-        call_id: Option<String>,
-        media_format: Option<MediaFormat>,
-    },
-    /// A second of one stream: every track's frames so far and its new level points.
-    Levels {
-        tracks: BTreeMap<String, TrackLevels>,
-    },
-    Stop,
-    Close(Closed),
-    Webhook(Box<WebhookRecord>),
-    Finding(Finding),
-    /// A request turned away (wrong token, not an upgrade, too many connections).
-    Refused {
-        remote: String,
-        path: String,
-        why: String,
-    },
-    /// A line of a stream's timeline that no other event says: a protocol error, a sequence
-    /// gap, an unknown event, a mark's round trip, a recording written.
-    Note {
-        text: String,
-    },
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct TrackLevels {
-    pub frames: u64,
-    /// One per 20 ms frame since the last `levels`.
-    pub points: Vec<LevelPoint>,
-    /// Frames missing from the sequence, and frames that arrived late, so far.
-    #[serde(default)]
-    pub sequence_gaps: u64,
-    #[serde(default)]
-    pub late_frames: u64,
-}
-
-/// One message on the monitor.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct MonitorEvent {
-    #[serde(flatten)]
-    pub what: Happening,
-    /// The stream's number at the listener, for the events of a stream.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub stream: Option<u64>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub at: OffsetDateTime,
-    /// Sent from the journal, not as it happened.
-    #[serde(default)]
-    pub replayed: bool,
-}
-
-impl MonitorEvent {
-    /// The event as a line, without its time: what the window's log shows.
-    pub(crate) fn line(&self) -> String {
-        let number = self.stream.map(|n| format!("#{n} ")).unwrap_or_default();
-        let replayed = if self.replayed { " (earlier)" } else { "" };
-        format!("{number}{}{replayed}", self.what)
-    }
-}
-
-/// The one line `listen` and `watch` print for an event: its time, then its `line`.
-impl std::fmt::Display for MonitorEvent {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}", clock::rfc3339(self.at), self.line())
-    }
-}
-
-impl std::fmt::Display for Happening {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Happening::Connect {
-                path, remote, edge, ..
-            } => {
-                write!(f, "connect from {remote} {path}")?;
-                if let Some(edge) = edge {
-                    write!(f, " through {} ({})", edge.name, edge.because)?;
-                }
-                Ok(())
-            }
-            Happening::Start {
-                protocol,
-                stream_id,
-                media_format,
-                ..
-            } => {
-                write!(f, "start: {}", protocol.as_deref().unwrap_or("unknown"))?;
-                if let Some(format) = media_format {
-                    write!(f, " {}/{}", format.encoding, format.sample_rate)?;
-                }
-                write!(f, ", stream {}", stream_id.as_deref().unwrap_or("(no id)"))
-            }
-            Happening::Levels { tracks } => {
-                let parts: Vec<String> = tracks
-                    .iter()
-                    .map(|(name, track)| {
-                        let loudest = |level: fn(&LevelPoint) -> Option<f64>| {
-                            let max = track
-                                .points
-                                .iter()
-                                .filter_map(level)
-                                .fold(f64::NEG_INFINITY, f64::max);
-                            if max.is_finite() {
-                                format!("{max:.1}")
-                            } else {
-                                "-inf".into()
-                            }
-                        };
-                        format!(
-                            "{name} rms {} dBFS peak {} dBFS, frames {}, gaps {}, late {}",
-                            loudest(|p| p.rms_dbfs),
-                            loudest(|p| p.peak_dbfs),
-                            track.frames,
-                            track.sequence_gaps,
-                            track.late_frames
-                        )
-                    })
-                    .collect();
-                write!(f, "levels {}", parts.join("; "))
-            }
-            Happening::Stop => f.write_str("stop"),
-            Happening::Close(closed) => write!(f, "{closed}"),
-            Happening::Webhook(record) => {
-                write!(
-                    f,
-                    "webhook {} signature {}",
-                    record.event_type,
-                    record.signature.as_str()
-                )?;
-                if let Some(problem) = record
-                    .signature_problem
-                    .as_ref()
-                    .or(record.problem.as_ref())
-                {
-                    write!(f, " ({problem})")?;
-                }
-                if let Some(reason) = &record.failure_reason {
-                    write!(f, ", failure_reason {reason}")?;
-                }
-                if let Some(url) = &record.stream_url {
-                    write!(f, ", stream_url {url}")?;
-                }
-                Ok(())
-            }
-            Happening::Finding(finding) => {
-                write!(f, "finding {}: {}", finding.cause.as_str(), finding.summary)
-            }
-            Happening::Refused { remote, path, why } => write!(f, "refused {remote} {path}: {why}"),
-            Happening::Note { text } => f.write_str(text),
-        }
-    }
-}
-
 /// The listener's recent events, and the watchers' live feed.
 pub(crate) struct Journal {
     kept: Mutex<Kept>,
@@ -218,6 +44,8 @@ struct Kept {
     events: VecDeque<(Instant, MonitorEvent)>,
     /// Level points held in `events`.
     points: usize,
+    /// The number of the last event published.
+    seq: u64,
 }
 
 impl Default for Journal {
@@ -240,16 +68,19 @@ fn points(what: &Happening) -> usize {
 impl Journal {
     /// Keeps `what` as an event of `stream` (now) and hands it to the watchers; the event made.
     pub(crate) fn publish(&self, stream: Option<u64>, what: Happening) -> MonitorEvent {
-        let event = MonitorEvent {
+        let mut event = MonitorEvent {
             what,
             stream,
             at: clock::now(),
             replayed: false,
+            seq: 0,
         };
         let now = Instant::now();
         let Ok(mut kept) = self.kept.lock() else {
             return event;
         };
+        kept.seq += 1;
+        event.seq = kept.seq;
         kept.points += points(&event.what);
         while kept.events.len() >= JOURNAL_EVENTS
             || kept.points > JOURNAL_POINTS
@@ -349,69 +180,10 @@ pub(crate) async fn serve<S: AsyncRead + AsyncWrite + Unpin>(
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::catalog::CauseId;
+    use std::collections::BTreeMap;
 
-    #[test]
-    fn every_event_reads_back_as_sent() {
-        let events = [
-            Happening::Connect {
-                path: "/stream/[redacted]".into(),
-                remote: "203.0.113.9:443".into(),
-                headers: vec![("authorization".into(), "[redacted]".into())],
-                edge: None,
-            },
-            Happening::Start {
-                protocol: Some("telnyx".into()),
-                stream_id: Some("s".into()),
-                call_id: Some("v3:c".into()),
-                media_format: Some(MediaFormat {
-                    encoding: "PCMU".into(),
-                    sample_rate: 8000,
-                    channels: 1,
-                }),
-            },
-            Happening::Levels {
-                tracks: BTreeMap::from([(
-                    "inbound".to_string(),
-                    TrackLevels {
-                        frames: 50,
-                        sequence_gaps: 0,
-                        late_frames: 0,
-                        points: vec![LevelPoint {
-                            at_ms: 20.0,
-                            rms_dbfs: Some(-20.0),
-                            peak_dbfs: None,
-                        }],
-                    },
-                )]),
-            },
-            Happening::Stop,
-            Happening::Close(Closed::new(
-                crate::records::live::ClosedBy::Remote,
-                Some(1000),
-                "",
-            )),
-            Happening::Finding(Finding {
-                cause: CauseId::ProviderStreamFailed,
-                summary: "x".into(),
-                severity: None,
-            }),
-        ];
-        for what in events {
-            let event = MonitorEvent {
-                what,
-                stream: Some(1),
-                at: time::macros::datetime!(2026-11-25 14:00:00 UTC),
-                replayed: false,
-            };
-            let json = serde_json::to_value(&event).expect("json");
-            assert!(json["event"].is_string(), "{json}");
-            assert_eq!(json["at"], "2026-11-25T14:00:00Z");
-            let back: MonitorEvent = serde_json::from_value(json).expect("reads back");
-            assert_eq!(back, event);
-        }
-    }
+    use super::*;
+    use crate::audio::meter::LevelPoint;
 
     #[test]
     fn the_journal_keeps_the_newest_and_replays_them_marked() {
@@ -422,6 +194,8 @@ mod tests {
         let (earlier, _) = journal.subscribe();
         assert_eq!(earlier.len(), JOURNAL_EVENTS);
         assert_eq!(earlier[0].stream, Some(5), "the oldest went first");
+        assert_eq!(earlier[0].seq, 6, "numbered from 1 as published");
+        assert!(earlier.windows(2).all(|w| w[1].seq == w[0].seq + 1));
         assert!(earlier.iter().all(|e| e.replayed));
     }
 

@@ -15,6 +15,7 @@ use crate::audio::wav::Recorder;
 use crate::audio::{Codec, Decoder, Encoder, tone};
 use crate::catalog::Provider;
 use crate::clock::millis;
+use crate::records::event::Happening;
 use crate::records::live::TrackState;
 use crate::records::live::{MediaFormat, MessageKind, StreamState};
 use crate::secret::Redactor;
@@ -48,8 +49,8 @@ pub enum Outgoing {
 /// What one frame asks of the socket loop.
 #[derive(Debug, Default, PartialEq)]
 pub struct Step {
-    /// Lines for a person, already in the stream's timeline.
-    pub events: Vec<String>,
+    /// What the frame said, in order, for the listener to publish.
+    pub said: Vec<Happening>,
     /// Messages to send back, in order.
     pub replies: Vec<Outgoing>,
     /// The call and stream ids a `start` carried, when this frame was one.
@@ -94,6 +95,8 @@ pub struct Receiver {
     codec: Option<Codec>,
     rate_hz: u32,
     stream_id: String,
+    /// A `start` came: media before it cannot be measured.
+    started: bool,
     /// A stream has one or two tracks: comparing their names costs less than hashing one.
     tracks: BTreeMap<String, Track>,
     lateness: Lateness,
@@ -103,11 +106,9 @@ pub struct Receiver {
     samples: Vec<i16>,
 }
 
-/// Writes `text` to the stream's timeline and keeps it for the person watching. `start` and
-/// `stop` are only written to the timeline: the listener says them as events of their own.
-fn say(live: &mut StreamState, step: &mut Step, text: String) {
-    live.note(text.clone());
-    step.events.push(text);
+/// Keeps `text` as a line of the stream's timeline, for the listener to publish.
+fn say(step: &mut Step, text: String) {
+    step.said.push(Happening::Note { text });
 }
 
 impl Receiver {
@@ -119,6 +120,7 @@ impl Receiver {
             codec: None,
             rate_hz: 8000,
             stream_id: String::new(),
+            started: false,
             tracks: BTreeMap::new(),
             lateness: Lateness::default(),
             mark_sent: None,
@@ -139,7 +141,7 @@ impl Receiver {
         live.messages.count(MessageKind::Binary);
         if live.messages.binary == 1 {
             let text = format!("binary frame ({len} bytes): not part of the protocol, counted");
-            say(live, &mut step, text);
+            say(&mut step, text);
         }
         step
     }
@@ -156,7 +158,7 @@ impl Receiver {
                 if count <= 5 || count.is_multiple_of(100) {
                     let excerpt: String = text.chars().take(60).collect();
                     let line = format!("invalid message #{count}: {e} ({excerpt:?})");
-                    say(live, &mut step, line);
+                    say(&mut step, line);
                 }
                 return step;
             }
@@ -166,7 +168,7 @@ impl Receiver {
         {
             self.provider = Some(p);
             live.protocol = Some(p);
-            say(live, &mut step, format!("protocol: {}", p.name()));
+            say(&mut step, format!("protocol: {}", p.name()));
         }
         let inbound = match read {
             Read::Media(media) => {
@@ -178,17 +180,17 @@ impl Receiver {
         };
         live.messages.count(inbound.kind());
         match inbound {
-            Inbound::Connected => say(live, &mut step, "connected".into()),
+            Inbound::Connected => say(&mut step, "connected".into()),
             Inbound::Start(info) => self.start(info, live, &mut step),
             Inbound::Media(media) => self.media(&media.as_ref(), arrived, live, &mut step),
             Inbound::Stop => {
                 step.stopped = true;
-                live.note("stop");
+                step.said.push(Happening::Stop);
                 for line in self.finish(live) {
-                    say(live, &mut step, line);
+                    say(&mut step, line);
                 }
             }
-            Inbound::Dtmf(digit) => say(live, &mut step, format!("dtmf '{digit}'")),
+            Inbound::Dtmf(digit) => say(&mut step, format!("dtmf '{digit}'")),
             Inbound::Mark(name) => {
                 let round_trip = self
                     .mark_sent
@@ -201,16 +203,10 @@ impl Receiver {
                     }
                     None => format!("mark '{name}'"),
                 };
-                say(live, &mut step, line);
+                say(&mut step, line);
             }
-            Inbound::Error(detail) => say(
-                live,
-                &mut step,
-                format!("error from the provider: {detail}"),
-            ),
-            Inbound::Unknown(event) => {
-                say(live, &mut step, format!("unknown event '{event}': counted"))
-            }
+            Inbound::Error(detail) => say(&mut step, format!("error from the provider: {detail}")),
+            Inbound::Unknown(event) => say(&mut step, format!("unknown event '{event}': counted")),
         }
         step
     }
@@ -242,33 +238,29 @@ impl Receiver {
         self.rate_hz = codec.map_or(announced, |c| c.audio_rate(announced));
         self.stream_id = info.stream_id.clone().unwrap_or_default();
         self.tracks.clear();
+        self.started = true;
         step.started = Some((info.call_id.clone(), info.stream_id.clone()));
-        live.stream_id = info.stream_id.clone();
-        live.call_id = info.call_id;
-        live.media_format = Some(MediaFormat {
-            encoding: encoding.clone(),
-            sample_rate: announced,
-            channels: info.channels.unwrap_or(1),
+        step.said.push(Happening::Start {
+            protocol: live.protocol.map(|p| p.name().to_string()),
+            stream_id: info.stream_id,
+            call_id: info.call_id,
+            media_format: Some(MediaFormat {
+                encoding: encoding.clone(),
+                sample_rate: announced,
+                channels: info.channels.unwrap_or(1),
+            }),
         });
-        live.note(format!(
-            "start: {encoding}/{announced}, stream {}",
-            info.stream_id.as_deref().unwrap_or("(no id)")
-        ));
         if codec.is_none() {
             let text = format!(
                 "{encoding} is a codec this tool cannot decode: frames are counted, not measured"
             );
-            say(live, step, text);
+            say(step, text);
         }
         if self.options.reply_tone
             && let Some(codec) = codec
         {
             self.reply_tone(codec, step);
-            say(
-                live,
-                step,
-                "replying with a second of tone and a mark".into(),
-            );
+            say(step, "replying with a second of tone and a mark".into());
         }
     }
 
@@ -288,14 +280,9 @@ impl Receiver {
     }
 
     /// Says `text` only the first time a problem is counted.
-    fn first_time(
-        count: u64,
-        text: impl FnOnce() -> String,
-        live: &mut StreamState,
-        step: &mut Step,
-    ) {
+    fn first_time(count: u64, text: impl FnOnce() -> String, step: &mut Step) {
         if count == 1 {
-            say(live, step, text());
+            say(step, text());
         }
     }
 
@@ -306,11 +293,11 @@ impl Receiver {
         live: &mut StreamState,
         step: &mut Step,
     ) {
-        if live.media_format.is_none() {
+        if !self.started {
             live.media_problems.before_start += 1;
             let count = live.media_problems.before_start;
             let text = || "media before start: no format yet, not measured".to_string();
-            Self::first_time(count, text, live, step);
+            Self::first_time(count, text, step);
             return;
         }
         let engine = base64::engine::general_purpose::STANDARD;
@@ -319,7 +306,7 @@ impl Receiver {
             live.media_problems.bad_base64 += 1;
             let count = live.media_problems.bad_base64;
             let text = || format!("media payload is not base64 ({e}): counted");
-            Self::first_time(count, text, live, step);
+            Self::first_time(count, text, step);
             return;
         }
         let name: &str = &media.track;
@@ -334,7 +321,7 @@ impl Receiver {
             let length = self.payload.len();
             let text =
                 || format!("L16 payload of odd length ({length} bytes): the last byte is dropped");
-            Self::first_time(count, text, live, step);
+            Self::first_time(count, text, step);
         }
         let rate_hz = self.rate_hz;
         let mut samples = std::mem::take(&mut self.samples);
@@ -344,7 +331,7 @@ impl Receiver {
         if let Some(why) = recording_failed {
             let why = self.options.redactor.mask(&why);
             live.recordings.push(why.clone());
-            say(live, step, why);
+            say(step, why);
         }
         let late = media
             .timestamp_ms
@@ -373,7 +360,7 @@ impl Receiver {
         let missing = track.sequence_gaps - gaps_before;
         if missing > 0 {
             let text = format!("sequence gap on {name}: {missing} frame(s) missing");
-            say(live, step, text);
+            say(step, text);
         }
     }
 
@@ -463,6 +450,12 @@ mod tests {
         StreamState::new(1, "/a".into(), "127.0.0.1:1".into())
     }
 
+    impl Step {
+        fn lines(&self) -> Vec<String> {
+            self.said.iter().map(ToString::to_string).collect()
+        }
+    }
+
     fn started(provider: Provider, options: ReceiverOptions) -> (Receiver, Script, StreamState) {
         let mut receiver = Receiver::new(1, options);
         let mut script = Script::new(provider);
@@ -494,12 +487,12 @@ mod tests {
             Instant::now(),
             &mut live,
         );
-        let said: Vec<&String> = first
-            .events
+        let lines = first.lines();
+        let said: Vec<&String> = lines
             .iter()
             .filter(|e| e.contains("recording inbound could not start"))
             .collect();
-        assert_eq!(said.len(), 1, "{:?}", first.events);
+        assert_eq!(said.len(), 1, "{lines:?}");
         assert!(
             live.recordings
                 .iter()
@@ -510,7 +503,7 @@ mod tests {
             Instant::now(),
             &mut live,
         );
-        assert!(second.events.is_empty(), "said once: {:?}", second.events);
+        assert!(second.said.is_empty(), "said once: {:?}", second.said);
         assert_eq!(
             live.tracks["inbound"].frames, 2,
             "the stream goes on unrecorded"
@@ -584,9 +577,12 @@ mod tests {
             );
             let rms = track.summary.rms_dbfs().expect("a level");
             assert!((rms - -9.0).abs() < 0.2, "{rms}");
-            // `stop` is the listener's own event; the step only flags it, the timeline keeps it.
-            assert!(step.stopped && step.events.is_empty(), "{step:?}");
-            assert_eq!(live.timeline.back().map(|e| e.text.as_str()), Some("stop"));
+            assert!(step.stopped, "{step:?}");
+            assert_eq!(step.said, [Happening::Stop]);
+            assert!(
+                live.timeline.is_empty(),
+                "the timeline is the reducer's, from the published events"
+            );
         }
     }
 
@@ -627,18 +623,18 @@ mod tests {
         let now = Instant::now();
         let early = r#"{"event":"media","stream_id":"S","media":{"payload":"AAAA"}}"#;
         assert_eq!(
-            receiver.text(early, now, &mut live).events,
+            receiver.text(early, now, &mut live).lines(),
             [
                 "protocol: telnyx",
                 "media before start: no format yet, not measured"
             ]
         );
-        assert!(receiver.text(early, now, &mut live).events.is_empty());
+        assert!(receiver.text(early, now, &mut live).said.is_empty());
         let unknown = receiver.text(r#"{"event":"surprise"}"#, now, &mut live);
-        assert_eq!(unknown.events, ["unknown event 'surprise': counted"]);
+        assert_eq!(unknown.lines(), ["unknown event 'surprise': counted"]);
         receiver.text("not json", now, &mut live);
         receiver.binary(3, &mut live);
-        assert!(receiver.binary(3, &mut live).events.is_empty());
+        assert!(receiver.binary(3, &mut live).said.is_empty());
         let m = &live.messages;
         assert_eq!((m.media, m.other, m.invalid, m.binary), (2, 1, 1, 2));
         assert_eq!(live.media_problems.before_start, 2);

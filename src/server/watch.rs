@@ -1,6 +1,6 @@
 //! Watching a listener that runs elsewhere: the client of its `/monitor` (the token as a
-//! Bearer token, never in the URL), and the `Mirror`, which turns the events into the same
-//! `LiveStreams` a local listener fills, so remote streams are shown exactly like local ones.
+//! Bearer token, never in the URL). Its events go through the same reducer as a local
+//! listener's (`LiveStreams::apply`), so remote streams read exactly like local ones.
 
 use std::time::Duration;
 
