@@ -31,7 +31,7 @@ use crate::records::telnyx_api::Answer;
 use crate::secret::Secret;
 use crate::server::confirm::{self, Arrival};
 use crate::server::listener::{ListenOptions, Listener};
-use crate::server::mirror::{self, Following, Mirror};
+use crate::server::mirror::{self, Following, Halt, Mirror};
 use crate::server::monitor::MonitorEvent;
 use crate::server::ngrok::{self, TunnelError};
 use crate::server::watch::WatchOptions;
@@ -424,7 +424,7 @@ impl Engine {
         if let Some(old) = old {
             old.abort();
             emit(Event::Watch(WatchStatus::Link(Following::Stopped {
-                why: "stopped".into(),
+                why: Halt::ByHand,
             })));
         }
     }

@@ -15,13 +15,33 @@ pub(crate) enum Following {
     Connected,
     /// The link dropped or could not be made; another try comes after `after`.
     Reconnecting {
-        why: String,
+        why: Interrupted,
         after: Duration,
     },
-    /// A refusal or a bad URL: trying again would not help.
+    /// Trying again would not help (a refusal, a bad URL), or the person stopped it.
     Stopped {
-        why: String,
+        why: Halt,
     },
+}
+
+/// Why a link is being tried again.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub(crate) enum Interrupted {
+    #[error("the listener closed the monitor: {0}")]
+    Closed(String),
+    #[error("the link dropped: {0}")]
+    Dropped(String),
+    #[error(transparent)]
+    Failed(WatchError),
+}
+
+/// Why following stopped.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub(crate) enum Halt {
+    #[error(transparent)]
+    Refused(WatchError),
+    #[error("stopped")]
+    ByHand,
 }
 
 /// The longest pause between two tries.
@@ -49,17 +69,17 @@ pub(crate) async fn follow(
                     }
                 };
                 match monitor.run(&mut on_event, &mut unreadable).await {
-                    WatchEnd::Closed(reason) => {
-                        format!("the listener closed the monitor: {reason}")
-                    }
-                    WatchEnd::Lost(why) => format!("the link dropped: {why}"),
+                    WatchEnd::Closed(reason) => Interrupted::Closed(reason),
+                    WatchEnd::Lost(why) => Interrupted::Dropped(why),
                 }
             }
             Err(e @ (WatchError::Refused(..) | WatchError::BadUrl(_))) => {
-                state(Following::Stopped { why: e.to_string() });
+                state(Following::Stopped {
+                    why: Halt::Refused(e),
+                });
                 return;
             }
-            Err(e) => e.to_string(),
+            Err(e) => Interrupted::Failed(e),
         };
         state(Following::Reconnecting { why, after: pause });
         tokio::time::sleep(pause).await;

@@ -26,7 +26,7 @@ pub struct WatchOptions {
     pub resolve: Vec<ResolvePin>,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum WatchError {
     #[error("'{0}' is not a listener's address (wss://host or ws://host:port)")]
     BadUrl(String),
