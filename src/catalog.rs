@@ -269,6 +269,7 @@ causes! {
     HttpOriginRequired = "http.origin_required", Check(Upgrade), Fail, "the server wants an Origin header, which providers do not send";
     AppSocketioProtocol = "app.socketio_protocol", Check(Upgrade), Fail, "the server speaks Socket.IO, not the plain WebSocket providers use";
     AppWebsocketSupportMissing = "app.websocket_support_missing", Check(Upgrade), Fail, "the app's server runs without WebSocket support";
+    AppNoWebsocketRoute = "app.no_websocket_route", Check(Upgrade), Fail, "no WebSocket route answers at this path: the server refuses the same way with credentials and without";
     WsPathMismatch = "ws.path_mismatch", Check(Paths), Fail, "the server's route does not match this path";
     WsClosedOnConnect = "ws.closed_on_connect", Check(Websocket), Fail, "the server closes the WebSocket right after it opens";
     WsNoPong = "ws.no_pong", Check(Websocket), Warn, "the server does not answer WebSocket pings";

@@ -36,8 +36,9 @@ impl Diagnosis {
 }
 
 /// Causes that only describe the symptom of a route mismatch, and give way to it.
-const ROUTING_SYMPTOMS: [CauseId; 3] = [
+const ROUTING_SYMPTOMS: [CauseId; 4] = [
     CauseId::HttpNotFound,
+    CauseId::AppNoWebsocketRoute,
     CauseId::HttpUpgradeRejected,
     CauseId::HttpUpgradeIgnored,
 ];
@@ -142,7 +143,6 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         TlsNoHttp11 => "Allow HTTP/1.1 in ALPN on the WebSocket host: WebSocket upgrades need it (nginx: do not restrict to `http2 only`; Node http2 servers: `allowHTTP1: true`).".into(),
         HttpRedirect => "Give the provider the final URL (after the redirect); check http→https and trailing-slash redirects in the proxy and the framework.".into(),
         HttpNotFound => "Register a WebSocket route for this exact path, or give the provider the path the server does route (the `paths` check shows which answer).".into(),
-        HttpAuthRequired if refused_without_asking(checks) => "The server refuses without asking for credentials (403, no WWW-Authenticate), and the same way with an Origin header. Frameworks answer so to a WebSocket at a route they do not have (Starlette/FastAPI: no `@app.websocket` route for this exact path), or to one the app closed before accepting it (an exception or a failed check before `accept()`). Check the route and the server's log for this request; if the app does check credentials, let the provider in with stream_auth_token (the `x-telnyx-streaming-auth-token` header).".into(),
         HttpAuthRequired => "Let the upgrade through without Authorization or cookies: Telnyx sends no Authorization header. Authenticate with stream_auth_token instead (it arrives as the `x-telnyx-streaming-auth-token` header and in the `connected` message); it can be set on streaming_start and on dial, not on answer, which has no such parameter.".into(),
         HttpUpgradeIgnored => "Pass the upgrade through the proxy: nginx needs `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";` on this location; in Node attach the WebSocket server to the same http server (`server.on('upgrade', ...)`), not only to Express routes.".into(),
         HttpUpgradeRejected => upgrade_rejected_fix(checks),
@@ -162,6 +162,7 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         HttpRedirectLoop => "The redirect points back at the same URL: usually a CDN in 'Flexible' SSL mode talking plain HTTP to a platform that redirects to HTTPS. Set Cloudflare's SSL/TLS mode to Full (strict), or remove the redirect for this path.".into(),
         HttpOriginRequired => "Accept upgrades without an Origin header on the stream route: providers are not browsers and send none. Keep origin checks for browser routes only (Node ws: no origin test in `verifyClient` for this path).".into(),
         AppSocketioProtocol => "Socket.IO is its own protocol on top of WebSocket; the provider speaks plain WebSocket. Add a plain WebSocket route beside Socket.IO (Node: `new WebSocketServer({ noServer: true })` on the same http server, routed in `server.on('upgrade')`; Python: a FastAPI `@app.websocket(...)` route) and give the provider that path.".into(),
+        AppNoWebsocketRoute => "No credential changes this answer, so it is not about credentials: frameworks refuse so a WebSocket at a route they do not have (Starlette/FastAPI answer 403 when no `@app.websocket` route matches this exact path), or one the app closed before accepting it (an exception or a failed check before `accept()`). Compare the path with the app's WebSocket routes (the paths check lists the common ones it tried), and read the server's log for this request.".into(),
         AppWebsocketSupportMissing => "Install the WebSocket support the app server needs, then redeploy: `pip install 'uvicorn[standard]'` (or `pip install websockets`) for uvicorn; the upgrade then reaches the app's WebSocket route.".into(),
         WsIdleTimeoutRisk => "Have the server ping the provider every 20 to 30 seconds (Node ws: `setInterval(() => ws.ping(), 25000)`), so a quiet stretch does not let the platform's idle timeout end the stream.".into(),
         ProviderStartedNotConnected => "The provider meant to connect and nothing arrived here: compare the stream_url it names with the URL you checked (a placeholder, another host or path, an old tunnel), check that the URL is reachable from the internet (a second vantage point: the deployed listener), and look for a streaming.failed webhook with its failure_reason.".into(),
@@ -202,17 +203,6 @@ pub(crate) fn snippet(cause: CauseId) -> Option<&'static str> {
     }
 }
 
-/// A 403 with no WWW-Authenticate, to which an Origin header made no difference: nothing says
-/// credentials would help.
-fn refused_without_asking(checks: &[CheckResult]) -> bool {
-    evidence(checks, CheckId::Upgrade)
-        .upgrade()
-        .is_some_and(|upgrade| {
-            let exchange = &upgrade.exchange;
-            exchange.status == Some(403) && exchange.header("WWW-Authenticate").is_none()
-        })
-}
-
 fn tls_handshake_fix(checks: &[CheckResult]) -> String {
     let plain_http = evidence(checks, CheckId::Tls)
         .tls()
@@ -245,6 +235,8 @@ fn path_mismatch_fix(checks: &[CheckResult]) -> String {
         "The server routes the literal pattern, not the ids it stands for: Node `ws`'s `path` option is an exact match, so `new WebSocketServer({ server, path: '/api/calls/:id/audio' })` accepts only that literal text. Create the server with `{ noServer: true }` and route in `server.on('upgrade', ...)` by matching the path (snippet).".into()
     } else if has(VariantKind::TrailingSlash) {
         "The route differs by a trailing slash: accept both forms, or give the provider the form the server routes.".into()
+    } else if has(VariantKind::CommonPath) {
+        "The server's WebSocket route is at another path (the one that upgrades above): give the provider that path, or add a route for this one.".into()
     } else if has(VariantKind::Root) {
         "The WebSocket server listens only at `/`: mount it at the target path, or give the provider the root URL and pass ids as custom_parameters.".into()
     } else if has(VariantKind::OtherId) {

@@ -369,6 +369,14 @@ fn proxy_page(r: &Response<'_>) -> Option<AnsweredBy> {
     None
 }
 
+/// Whether a server's first WebSocket message is an Engine.IO open packet (`0{"sid":…}`),
+/// which only a Socket.IO server sends.
+pub(crate) fn engine_io_open(text: &str) -> bool {
+    text.strip_prefix('0')
+        .and_then(|rest| serde_json::from_str::<serde_json::Value>(rest).ok())
+        .is_some_and(|open| open.get("sid").is_some_and(serde_json::Value::is_string))
+}
+
 /// Who produced this response: an edge's own page, the app (through whatever edge), a proxy.
 pub(crate) fn from_response(r: &Response<'_>) -> Option<AnsweredBy> {
     if let Some((_, by)) = edge_answer(r) {

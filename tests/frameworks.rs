@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use stream_doctor::catalog::{CauseId, CheckId};
 use stream_doctor::check::Status;
+use stream_doctor::check::evidence::RetryReason;
 use stream_doctor::check::options::CheckOptions;
 use support::{dump, first_failure, run_url};
 
@@ -65,9 +66,13 @@ fn app(name: &str) -> String {
 }
 
 fn uvicorn(variant: &str) -> Server {
+    uvicorn_app(variant, "fastapi_app.py", &[])
+}
+
+fn uvicorn_app(variant: &str, file: &str, env: &[(&str, &str)]) -> Server {
     let python = frameworks().join(format!("uvicorn-{variant}/bin/python"));
     let mut command = Command::new(python);
-    command.arg(app("fastapi_app.py"));
+    command.arg(app(file)).envs(env.iter().copied());
     serve(command)
 }
 
@@ -114,6 +119,51 @@ async fn a_socket_io_server_is_named() {
         "{}",
         dump(&report)
     );
+
+    // At its full Engine.IO URL it upgrades, then speaks first: the open packet names it.
+    let engine_io = format!(
+        "ws://127.0.0.1:{}/socket.io/?EIO=4&transport=websocket",
+        server.port
+    );
+    let report = run_url(&engine_io, &options()).await;
+    assert_eq!(
+        report.check(CheckId::Upgrade).unwrap().status,
+        Status::Pass,
+        "{}",
+        dump(&report)
+    );
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::AppSocketioProtocol),
+        "{}",
+        dump(&report)
+    );
+    let session = report.check(CheckId::Websocket).unwrap();
+    assert!(
+        session.summary.contains("Engine.IO open packet"),
+        "{}",
+        session.summary
+    );
+    assert!(!report.diagnosis.reachable);
+}
+
+/// python-socketio over FastAPI: the call path gets a bare 403 that says nothing of Socket.IO;
+/// Engine.IO's own handshake beside it does.
+#[tokio::test(flavor = "multi_thread")]
+async fn python_socketio_over_fastapi_is_named() {
+    let server = uvicorn_app("ws", "socketio_fastapi_app.py", &[]);
+    let url = format!("ws://127.0.0.1:{}/api/calls/123/audio", server.port);
+    let report = run_url(&url, &options()).await;
+    let upgrade = report.check(CheckId::Upgrade).unwrap();
+    let evidence = upgrade.details.upgrade().unwrap();
+    assert_eq!(evidence.exchange.status, Some(403), "{}", dump(&report));
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::AppSocketioProtocol),
+        "{}",
+        dump(&report)
+    );
+    assert_eq!(evidence.answered_by.as_ref().unwrap().name, "socket.io");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -153,16 +203,54 @@ async fn uvicorn_with_a_websocket_library_upgrades() {
         "{}",
         dump(&report)
     );
-    // Its 403 asks for no credentials: the fix says what can be told instead.
-    let refusal = report
-        .diagnosis
-        .causes
-        .iter()
-        .find(|c| c.id == CauseId::HttpAuthRequired)
-        .unwrap_or_else(|| panic!("{}", dump(&report)));
-    assert!(
-        refusal.fix.contains("route they do not have"),
+    // Starlette's 403 for a route it does not have asks for nothing, and no credential
+    // changes it: asked again with an Origin and with an Authorization header, it is the same.
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::AppNoWebsocketRoute),
         "{}",
-        refusal.fix
+        dump(&report)
+    );
+    assert!(!causes.contains(&CauseId::HttpAuthRequired), "{causes:?}");
+    let upgrade = report.check(CheckId::Upgrade).unwrap();
+    let evidence = upgrade.details.upgrade().unwrap();
+    let retry = evidence.retry.as_ref().unwrap();
+    assert_eq!(retry.why, RetryReason::WithOrigin);
+    assert_eq!(evidence.further.len(), 1);
+    assert_eq!(evidence.further[0].why, RetryReason::WithAuthorization);
+    assert!(
+        evidence.further[0]
+            .exchange
+            .request
+            .contains("Authorization: ")
+    );
+    assert_eq!(evidence.further[0].exchange.status, Some(403));
+    let cause = &report.diagnosis.causes[0];
+    assert!(cause.fix.contains("@app.websocket"), "{}", cause.fix);
+}
+
+/// The same refusal where the app has a route at a common path: that path is named.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_route_at_a_common_path_is_named() {
+    let server = uvicorn_app("ws", "fastapi_app.py", &[("MEDIA_STREAM_ROUTE", "1")]);
+    let url = format!("ws://127.0.0.1:{}/api/media/stream", server.port);
+    let report = run_url(&url, &options()).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::WsPathMismatch),
+        "{}",
+        dump(&report)
+    );
+    let cause = &report.diagnosis.causes[0];
+    assert!(
+        cause.summary.contains("'/media-stream'"),
+        "{}",
+        cause.summary
+    );
+    assert!(cause.fix.contains("another path"), "{}", cause.fix);
+    let causes: Vec<CauseId> = report.diagnosis.causes.iter().map(|c| c.id).collect();
+    assert!(
+        !causes.contains(&CauseId::AppNoWebsocketRoute),
+        "{causes:?}"
     );
 }

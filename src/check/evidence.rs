@@ -306,6 +306,10 @@ pub struct UpgradeEvidence {
     pub answered_by: Option<AnsweredBy>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<Box<Retry>>,
+    /// Attempts after `retry`, in order: a bare 403 is asked again with an Authorization
+    /// header once `retry` (with an Origin header) got the same.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub further: Vec<Retry>,
 }
 
 /// A second upgrade, made because the first one's answer suggests a different outcome.
@@ -326,6 +330,9 @@ pub enum RetryReason {
     ColdStart,
     /// Refused without an `Origin` header: tried once with one.
     WithOrigin,
+    /// A bare 403 (no `WWW-Authenticate`, nothing about credentials): tried once with a dummy
+    /// `Authorization` header, to tell a credential check from a route that is not there.
+    WithAuthorization,
 }
 
 impl RetryReason {
@@ -333,6 +340,7 @@ impl RetryReason {
         match self {
             RetryReason::ColdStart => "in case the service was asleep",
             RetryReason::WithOrigin => "with an Origin header",
+            RetryReason::WithAuthorization => "with a dummy Authorization header",
         }
     }
 }
@@ -396,6 +404,8 @@ pub enum VariantKind {
     RoutePattern,
     TrailingSlash,
     Root,
+    /// A path media-stream servers commonly use (`/ws`, `/media-stream`, …).
+    CommonPath,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

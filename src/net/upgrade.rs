@@ -257,8 +257,36 @@ async fn read_body(
             _ => break,
         }
     }
+    let chunked = exchange
+        .header("Transfer-Encoding")
+        .is_some_and(|v| v.to_ascii_lowercase().contains("chunked"));
+    if chunked {
+        body = dechunk(&body);
+    }
     body.truncate(BODY_EXCERPT_BYTES);
     exchange.body_excerpt = String::from_utf8_lossy(&body).into_owned();
+}
+
+/// The data of a chunked body as far as it was read (a chunk cut short is kept as far as it
+/// goes): an excerpt shows what the server wrote, not its framing.
+fn dechunk(raw: &[u8]) -> Vec<u8> {
+    let mut data = Vec::new();
+    let mut rest = raw;
+    while let Some(end) = rest.windows(2).position(|w| w == b"\r\n") {
+        let line = String::from_utf8_lossy(&rest[..end]);
+        let size = line.split(';').next().unwrap_or_default().trim();
+        let Ok(size) = usize::from_str_radix(size, 16) else {
+            break;
+        };
+        if size == 0 {
+            break;
+        }
+        let chunk = &rest[end + 2..];
+        let take = size.min(chunk.len());
+        data.extend_from_slice(&chunk[..take]);
+        rest = chunk.get(take + 2..).unwrap_or_default();
+    }
+    data
 }
 
 /// A tungstenite client request for the target's URL with the given extra headers.
@@ -325,5 +353,13 @@ mod tests {
         assert_eq!(exchange.headers[1].1, "bare=[redacted]");
         assert_eq!(exchange.header("Server"), Some("awselb/2.0"));
         assert!(!format!("{exchange:?}").contains("s3ssion"));
+    }
+
+    #[test]
+    fn a_chunked_body_is_shown_without_its_framing() {
+        let raw = b"7\r\n0{\"sid\"\r\n3;ext=1\r\n:1}\r\n0\r\n\r\n";
+        assert_eq!(dechunk(raw), b"0{\"sid\":1}");
+        assert_eq!(dechunk(b"a\r\nshort"), b"short", "cut short, kept");
+        assert_eq!(dechunk(b"zz\r\nx"), b"", "not chunked after all");
     }
 }

@@ -20,6 +20,10 @@ use crate::records::exchange::Exchange;
 /// Route patterns people register by mistake in place of the value they stand for.
 const ROUTE_PATTERNS: [&str; 3] = [":id", "{id}", "*"];
 
+/// Paths media-stream servers are commonly given (the providers' and frameworks' examples):
+/// a route at one of them explains a refusal at the target.
+const COMMON_PATHS: [&str; 4] = ["/ws", "/media-stream", "/stream", "/websocket"];
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Variant {
     pub path: String,
@@ -98,6 +102,9 @@ pub(crate) fn variants(path: &str) -> Vec<Variant> {
         push(toggled, VariantKind::TrailingSlash);
     }
     push("/".into(), VariantKind::Root);
+    for common in COMMON_PATHS {
+        push(common.into(), VariantKind::CommonPath);
+    }
     out
 }
 
@@ -255,7 +262,8 @@ mod tests {
             Some(VariantKind::TrailingSlash)
         );
         assert_eq!(at("/"), Some(VariantKind::Root));
-        assert_eq!(got.len(), 1 + 1 + 4 * 3 + 2);
+        assert_eq!(at("/media-stream"), Some(VariantKind::CommonPath));
+        assert_eq!(got.len(), 1 + 1 + 4 * 3 + 2 + 4);
     }
 
     /// Ids as providers and apps make them are values; words of a route are not.
@@ -277,7 +285,12 @@ mod tests {
         for word in ["audio", "calls", "api", "stream", ""] {
             assert!(!looks_like_id(word), "{word}");
         }
-        assert_eq!(variants("/").len(), 1);
+        assert_eq!(variants("/").len(), 1 + 4);
+        assert_eq!(
+            variants("/ws").len(),
+            1 + 3 + 1 + 1 + 3,
+            "the target is not tried twice"
+        );
         let slash = variants("/stream/");
         assert!(
             slash

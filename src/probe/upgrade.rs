@@ -160,6 +160,32 @@ pub(crate) fn finding(exchange: &Exchange, target: &Target) -> Option<Finding> {
     found(cause, summary)
 }
 
+/// Words of a refusal that speaks of credentials: a server that checks them says so.
+const CREDENTIAL_WORDS: [&str; 9] = [
+    "token",
+    "auth",
+    "credential",
+    "login",
+    "signature",
+    "api key",
+    "apikey",
+    "jwt",
+    "password",
+];
+
+/// A 403 that asks for nothing: no `WWW-Authenticate`, and a body that is empty or says
+/// nothing of credentials. Frameworks answer so to a WebSocket at a route they do not have.
+fn bare_refusal(exchange: &Exchange) -> bool {
+    let body = exchange.body_excerpt.to_ascii_lowercase();
+    exchange.status == Some(403)
+        && exchange.header("WWW-Authenticate").is_none()
+        && !CREDENTIAL_WORDS.iter().any(|word| body.contains(word))
+}
+
+/// The dummy credential a bare 403 is asked again with: any value a credential check would
+/// refuse differently from a missing route.
+const DUMMY_AUTHORIZATION: &str = "Bearer stream-doctor-probe";
+
 /// Where Engine.IO answers its handshake, whatever path the app's other routes use.
 const SOCKET_IO_PROBE: &str = "/socket.io/?EIO=4&transport=polling";
 
@@ -171,7 +197,7 @@ async fn socket_io(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
         .await
         .ok()?;
     let probe = upgrade::get(io, target, SOCKET_IO_PROBE, options.timeout).await;
-    let engine_io = probe.status == Some(200) && probe.body_excerpt.starts_with("0{\"sid\"");
+    let engine_io = probe.status == Some(200) && edge::engine_io_open(&probe.body_excerpt);
     engine_io.then_some(probe)
 }
 
@@ -220,6 +246,14 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
                 ),
                 severity: None,
             },
+            RetryReason::WithAuthorization => Finding {
+                cause: CauseId::HttpAuthRequired,
+                summary: format!(
+                    "{} without an Authorization header; with one it switches to WebSocket",
+                    first.summary
+                ),
+                severity: None,
+            },
         };
     }
     let again = second
@@ -241,9 +275,70 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
         (RetryReason::WithOrigin, _) => {
             format!("{} (with an Origin header too: {again})", first.summary)
         }
+        (RetryReason::WithAuthorization, _) => {
+            format!("{} (with an Authorization header: {again})", first.summary)
+        }
     };
     Finding {
         cause: first.cause,
+        summary,
+        severity: None,
+    }
+}
+
+/// The upgrade once more on a new connection (a problem connecting is the exchange's).
+async fn again(
+    addr: SocketAddr,
+    target: &Target,
+    ask: Ask<'_>,
+    options: &CheckOptions,
+) -> Exchange {
+    let verify = Verify::Provider(&options.extra_roots);
+    match connect::open(addr, target, verify, options.timeout).await {
+        Ok(io) => exchange(io, target, &target.path_and_query, ask, options.timeout).await,
+        Err(e) => Exchange {
+            problem: Some(Problem::Io(e.to_string())),
+            ..Exchange::default()
+        },
+    }
+}
+
+/// The verdict on a bare 403 once it was asked again with a dummy Authorization header.
+fn after_authorization(first: &Exchange, tried_origin: bool, third: &Exchange) -> Finding {
+    let line = first.status_line.clone().unwrap_or_default();
+    let from = from_whom(answered_by(first).as_ref());
+    let again = third
+        .status_line
+        .clone()
+        .or_else(|| third.problem.as_ref().map(ToString::to_string))
+        .unwrap_or_else(|| "no answer".into());
+    let (cause, summary) = if third.upgraded() {
+        (
+            CauseId::HttpAuthRequired,
+            format!(
+                "'{line}'{from} without an Authorization header; with one (any value) it switches to WebSocket: the server wants an Authorization header, which the provider does not send"
+            ),
+        )
+    } else if bare_refusal(third) {
+        let origin = if tried_origin {
+            " with an Origin header and"
+        } else {
+            ""
+        };
+        (
+            CauseId::AppNoWebsocketRoute,
+            format!(
+                "'{line}'{from}, and the same{origin} with an Authorization header: no credential changes it, so no WebSocket route answers at this path"
+            ),
+        )
+    } else {
+        (
+            CauseId::HttpAuthRequired,
+            format!("'{line}'{from} (with an Authorization header: {again})"),
+        )
+    };
+    Finding {
+        cause,
         summary,
         severity: None,
     }
@@ -268,10 +363,11 @@ pub(crate) async fn check(
     let path = &target.path_and_query;
     let first = exchange(io, target, path, ask, timeout).await;
     let mut finding = finding(&first, target);
-    let mut retry = None;
     let mut answered = answered_by(&first);
-    let suspect_socket_io =
-        !first.upgraded() && (first.received_bytes == 0 || matches!(first.status, Some(400 | 404)));
+    let suspect_socket_io = !first.upgraded()
+        && (first.received_bytes == 0
+            || matches!(first.status, Some(400 | 404))
+            || bare_refusal(&first));
     let socket_io = match &finding {
         Some(f) if suspect_socket_io && f.cause != CauseId::AppSocketioProtocol => {
             socket_io(addr, target, options).await
@@ -300,6 +396,7 @@ pub(crate) async fn check(
             ),
         ));
     }
+    let mut retries = Vec::new();
     if let Some(why) = finding
         .as_ref()
         .filter(|_| socket_io.is_none())
@@ -307,7 +404,7 @@ pub(crate) async fn check(
     {
         let pause = match why {
             RetryReason::ColdStart => WAKE_PAUSE.min(timeout / 2),
-            RetryReason::WithOrigin => Duration::ZERO,
+            RetryReason::WithOrigin | RetryReason::WithAuthorization => Duration::ZERO,
         };
         tokio::time::sleep(pause).await;
         let origin = format!("https://{}", target.host_header());
@@ -315,23 +412,42 @@ pub(crate) async fn check(
             origin: (why == RetryReason::WithOrigin).then_some(origin.as_str()),
             ..ask
         };
-        let verify = Verify::Provider(&options.extra_roots);
-        let second = match connect::open(addr, target, verify, timeout).await {
-            Ok(io) => exchange(io, target, path, ask, timeout).await,
-            Err(e) => Exchange {
-                problem: Some(Problem::Io(e.to_string())),
-                ..Exchange::default()
-            },
-        };
-        let after = pause;
-        finding = finding.map(|f| after_retry(f, why, after, &second));
-        retry = Some(Box::new(Retry {
+        let second = again(addr, target, ask, options).await;
+        finding = finding.map(|f| after_retry(f, why, pause, &second));
+        retries.push(Retry {
             why,
-            after_ms: millis(after),
+            after_ms: millis(pause),
             answered_by: answered_by(&second),
             exchange: second,
-        }));
+        });
     }
+    let authorization_sent = headers
+        .iter()
+        .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+    let still_bare = retries.iter().all(|r| bare_refusal(&r.exchange));
+    let auth_verdict = finding
+        .as_ref()
+        .is_some_and(|f| f.cause == CauseId::HttpAuthRequired);
+    if auth_verdict && bare_refusal(&first) && still_bare && !authorization_sent {
+        let mut with_authorization = headers.clone();
+        with_authorization.push(("Authorization".into(), DUMMY_AUTHORIZATION.into()));
+        let ask = Ask {
+            headers: &with_authorization,
+            origin: None,
+        };
+        let third = again(addr, target, ask, options).await;
+        let tried_origin = origin_sent || !retries.is_empty();
+        finding = Some(after_authorization(&first, tried_origin, &third));
+        retries.push(Retry {
+            why: RetryReason::WithAuthorization,
+            after_ms: 0.0,
+            answered_by: answered_by(&third),
+            exchange: third,
+        });
+    }
+    let mut retries = retries.into_iter();
+    let retry = retries.next().map(Box::new);
+    let further = retries.collect();
     let summary = match &finding {
         Some(f) => f.summary.clone(),
         None => format!(
@@ -345,6 +461,7 @@ pub(crate) async fn check(
         answered_by: answered,
         exchange: first,
         retry,
+        further,
     };
     CheckResult::from_findings(
         CheckId::Upgrade,

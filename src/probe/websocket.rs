@@ -14,7 +14,7 @@ use crate::check::CheckResult;
 use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
 use crate::check::options::CheckOptions;
 use crate::clock::millis;
-use crate::edge::{self, Platform};
+use crate::edge::{self, AnsweredBy, AnswererKind, Platform};
 use crate::net::close;
 use crate::net::connect::{self, Verify};
 use crate::net::target::Target;
@@ -73,7 +73,7 @@ pub(crate) async fn check(
     let (io, witness) = close::sniff(io);
     let handshake =
         tokio::time::timeout(timeout, tokio_tungstenite::client_async(request, io)).await;
-    let (mut ws, answered_by) = match handshake {
+    let (mut ws, mut answered_by) = match handshake {
         Ok(Ok((ws, response))) => {
             let headers = header_pairs(response.headers());
             let response = edge::Response {
@@ -151,7 +151,24 @@ pub(crate) async fn check(
         let _ = tokio::time::timeout(Duration::from_millis(500), ws.close(None)).await;
     }
     let mut findings = Vec::new();
-    let summary = if let Some((how, after)) = &closed {
+    let engine_io = received.first().filter(|text| edge::engine_io_open(text));
+    let summary = if let Some(open) = engine_io {
+        let summary = format!(
+            "the session opened and the server's first message is an Engine.IO open packet ({}): a Socket.IO server, which plain WebSocket clients such as the provider cannot use",
+            open.chars().take(60).collect::<String>()
+        );
+        answered_by = Some(AnsweredBy::new(
+            AnswererKind::App,
+            "socket.io",
+            "its first message opened an Engine.IO session",
+        ));
+        findings.push(Finding {
+            cause: CauseId::AppSocketioProtocol,
+            summary: summary.clone(),
+            severity: None,
+        });
+        summary
+    } else if let Some((how, after)) = &closed {
         let summary = format!(
             "the server closed the session after {:.0} ms: {}",
             millis(*after),

@@ -144,7 +144,7 @@ pub(crate) fn key_evidence(check: &CheckResult) -> Vec<String> {
                 let body: String = exchange.body_excerpt.chars().take(120).collect();
                 lines.push(format!("body: {body:?}"));
             }
-            if let Some(retry) = &upgrade.retry {
+            for retry in upgrade.retry.iter().map(|r| &**r).chain(&upgrade.further) {
                 let answer = retry
                     .exchange
                     .status_line
@@ -152,7 +152,7 @@ pub(crate) fn key_evidence(check: &CheckResult) -> Vec<String> {
                     .or_else(|| retry.exchange.problem.as_ref().map(ToString::to_string))
                     .unwrap_or_default();
                 lines.push(format!(
-                    "second attempt ({}) {:.1} s later: {answer}",
+                    "another attempt ({}) {:.1} s later: {answer}",
                     retry.why.describe(),
                     retry.after_ms / 1000.0
                 ));

@@ -1,5 +1,6 @@
 """A FastAPI app with the WebSocket route a media-stream server has, served by uvicorn on a
-port the OS picks (printed first). Run with or without a WebSocket library installed."""
+port the OS picks (printed first). Run with or without a WebSocket library installed. With
+MEDIA_STREAM_ROUTE set it also has a route at /media-stream, a path such servers often use."""
 import os
 import socket
 import sys
@@ -15,6 +16,15 @@ async def audio(websocket: WebSocket, call_id: str):
     await websocket.accept()
     async for _ in websocket.iter_text():
         pass
+
+
+if os.environ.get("MEDIA_STREAM_ROUTE"):
+
+    @app.websocket("/media-stream")
+    async def media_stream(websocket: WebSocket):
+        await websocket.accept()
+        async for _ in websocket.iter_text():
+            pass
 
 
 if __name__ == "__main__":
