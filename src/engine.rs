@@ -16,6 +16,7 @@ use tokio::task::AbortHandle;
 
 use crate::catalog::CheckId;
 use crate::check::CheckResult;
+use crate::check::evidence::RetryReason;
 use crate::check::options::CheckOptions;
 use crate::demo::playback::{self, PlaybackError};
 use crate::demo::{DemoError, DemoMode, DemoTarget};
@@ -136,6 +137,13 @@ pub(crate) enum Event {
     Started {
         run: RunId,
         check: CheckId,
+    },
+    /// A check asks again (attempt `attempt`, counting the first), and why.
+    Retrying {
+        run: RunId,
+        check: CheckId,
+        why: RetryReason,
+        attempt: u32,
     },
     Finished {
         run: RunId,
@@ -275,6 +283,16 @@ impl Engine {
         let handle = runtime.spawn(async move {
             let progress = |p: Progress| match p {
                 Progress::Started(check) => emit(Event::Started { run, check }),
+                Progress::Retrying {
+                    check,
+                    why,
+                    attempt,
+                } => emit(Event::Retrying {
+                    run,
+                    check,
+                    why,
+                    attempt,
+                }),
                 Progress::Finished(result) => emit(Event::Finished {
                     run,
                     result: *result,

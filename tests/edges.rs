@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use stream_doctor::catalog::{CauseId, CheckId};
 use stream_doctor::check::Status;
-use stream_doctor::check::evidence::RetryReason;
+use stream_doctor::check::evidence::{Retry, RetryReason};
 use stream_doctor::demo::Behavior;
 use stream_doctor::demo::certs::{Pki, Served};
 use stream_doctor::diagnosis::CheckReport;
@@ -118,6 +118,51 @@ async fn a_sleeping_service_is_a_cold_start() {
         report.check(CheckId::Provider).unwrap().status,
         Status::Pass,
         "the later checks ran on the woken service"
+    );
+}
+
+/// A service that takes seconds to wake, longer than one retry waits: the check asks again
+/// with a growing pause until it wakes, and says after how long.
+#[tokio::test]
+async fn a_slow_waking_service_is_still_a_cold_start() {
+    let behavior = Behavior::Sleeping {
+        page: railway(404, "Not Found", RAILWAY_404),
+        wakes_at: Instant::now() + Duration::from_secs(4),
+    };
+    let scenario = Scenario::tls(behavior, Served::FullChain).await;
+    let report = scenario.run().await;
+    let causes: Vec<CauseId> = report.diagnosis.causes.iter().map(|c| c.id).collect();
+    assert!(
+        causes.contains(&CauseId::PlatformColdStart),
+        "{}",
+        dump(&report)
+    );
+    assert!(
+        report.diagnosis.reachable,
+        "it woke: the provider's next try would reach it"
+    );
+    let upgrade = report.check(CheckId::Upgrade).unwrap();
+    let evidence = upgrade.details.upgrade().unwrap();
+    let attempts: Vec<&Retry> = evidence
+        .retry
+        .iter()
+        .map(|r| &**r)
+        .chain(&evidence.further)
+        .collect();
+    assert!(attempts.len() >= 3, "{}", dump(&report));
+    assert!(attempts.iter().all(|r| r.why == RetryReason::ColdStart));
+    let last = attempts.last().unwrap();
+    assert!(last.exchange.upgraded());
+    assert!(
+        attempts[..attempts.len() - 1]
+            .iter()
+            .all(|r| r.exchange.status == Some(404))
+    );
+    assert!(last.after_ms >= 3000.0, "{}", last.after_ms);
+    let summary = &upgrade.summary;
+    assert!(
+        summary.contains("attempt") && summary.contains("asleep"),
+        "{summary}"
     );
 }
 

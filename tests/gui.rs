@@ -175,6 +175,50 @@ fn cancel_stops_a_check_against_a_blackhole() {
     assert!(harness.query_all_by_label("Running…").next().is_none());
 }
 
+/// A sleeping service behind Railway's edge: the upgrade step shows each further attempt as it
+/// waits for the service to wake, and the diagnosis names the cold start.
+#[test]
+fn a_sleeping_service_shows_its_wake_attempts_as_progress() {
+    let body = "<html><head><title>Application failed to respond</title></head></html>";
+    let page = format!(
+        "HTTP/1.1 502 Bad Gateway\r\nServer: railway-edge\r\nX-Railway-Request-Id: Zz9\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let behavior = Behavior::Sleeping {
+        page,
+        wakes_at: Instant::now() + Duration::from_secs(3),
+    };
+    let server = runtime.block_on(DemoServer::start(behavior, None)).unwrap();
+    let mut harness = harness();
+    harness.get_by_label("My server").click();
+    harness.step();
+    harness.state_mut().target.settings.url = format!("ws://{}/api/calls/1/audio", server.addr());
+    harness.get_by_label("▶ Run all").click();
+    harness.step();
+    step_until(&mut harness, "a further attempt shown", |h| {
+        h.query_all_by_label_contains("(in case the service was asleep)")
+            .next()
+            .is_some()
+    });
+    step_until(&mut harness, "the run to end", |h| h.state().is_idle());
+    let causes: Vec<CauseId> = harness
+        .state()
+        .session
+        .diagnosis
+        .as_ref()
+        .map(|d| d.causes.iter().map(|c| c.id).collect())
+        .unwrap_or_default();
+    assert!(causes.contains(&CauseId::PlatformColdStart), "{causes:?}");
+    assert!(
+        harness
+            .query_all_by_label_contains("(in case the service was asleep)")
+            .next()
+            .is_none(),
+        "the attempt is shown only while it runs"
+    );
+}
+
 #[test]
 fn keyboard_runs_all_and_escape_cancels() {
     let (mut harness, _server) = aimed_at_a_blackhole();

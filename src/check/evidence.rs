@@ -336,7 +336,7 @@ pub enum RetryReason {
 }
 
 impl RetryReason {
-    pub(crate) fn describe(self) -> &'static str {
+    pub fn describe(self) -> &'static str {
         match self {
             RetryReason::ColdStart => "in case the service was asleep",
             RetryReason::WithOrigin => "with an Origin header",

@@ -77,8 +77,21 @@ pub async fn check(args: CheckArgs, out: &Output) -> anyhow::Result<u8> {
     };
     let show_progress = matches!(args.format, Format::Text) && std::io::stderr().is_terminal();
     let progress = move |event: Progress| {
-        if show_progress && let Progress::Started(id) = event {
-            out.progress(&format!("\r\x1b[2K  checking {}…", id.as_str()));
+        if !show_progress {
+            return;
+        }
+        match event {
+            Progress::Started(id) => out.progress(&format!("\r\x1b[2K  checking {}…", id.as_str())),
+            Progress::Retrying {
+                check,
+                why,
+                attempt,
+            } => out.progress(&format!(
+                "\r\x1b[2K  checking {}: attempt {attempt} ({})…",
+                check.as_str(),
+                why.describe()
+            )),
+            Progress::Finished(_) => {}
         }
     };
     let outcome = probe::run(&url, &options, &progress).await;

@@ -15,6 +15,7 @@ pub mod websocket;
 use std::time::Instant;
 
 use crate::catalog::CheckId;
+use crate::check::evidence::RetryReason;
 use crate::check::options::CheckOptions;
 use crate::check::{CheckResult, Status, ToolInfo};
 use crate::clock::{self, millis};
@@ -26,6 +27,12 @@ use crate::net::connect::BoxedIo;
 #[derive(Clone, Debug)]
 pub enum Progress {
     Started(CheckId),
+    /// A check asks again, and why: attempt `attempt`, counting the first.
+    Retrying {
+        check: CheckId,
+        why: RetryReason,
+        attempt: u32,
+    },
     Finished(Box<CheckResult>),
 }
 
@@ -148,7 +155,14 @@ async fn run_checks(
             return chain_results;
         }
         progress(Progress::Started(CheckId::Upgrade));
-        let upgrade_result = upgrade::check(io, addr, &target, options).await;
+        let waking = |attempt| {
+            progress(Progress::Retrying {
+                check: CheckId::Upgrade,
+                why: RetryReason::ColdStart,
+                attempt,
+            })
+        };
+        let upgrade_result = upgrade::check(io, addr, &target, options, &waking).await;
         // A warning (a service that needed waking) still upgraded.
         let upgraded = matches!(upgrade_result.status, Status::Pass | Status::Warn);
         finish(upgrade_result, &mut chain_results);

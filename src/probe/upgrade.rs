@@ -201,9 +201,26 @@ async fn socket_io(addr: SocketAddr, target: &Target, options: &CheckOptions) ->
     engine_io.then_some(probe)
 }
 
-/// A sleeping service is given this long to wake before the second attempt (less when the
+/// A server that did not answer is given this long before the second attempt (less when the
 /// deadline is short).
 const WAKE_PAUSE: Duration = Duration::from_secs(3);
+/// A platform's edge page for a sleeping service is asked again after this pause, doubled for
+/// each attempt up to `WAKE_MAX_PAUSE`, for `WAKE_BUDGET` (or the check's deadline when that is
+/// longer): Railway answers "Application failed to respond" or "Application not found" for
+/// several seconds while a service wakes.
+const WAKE_FIRST_PAUSE: Duration = Duration::from_millis(500);
+const WAKE_MAX_PAUSE: Duration = Duration::from_secs(3);
+const WAKE_BUDGET: Duration = Duration::from_secs(10);
+
+/// Whether `finding` is a platform edge's own page for an app that is not (yet) there: the
+/// answer a sleeping service gives while it wakes.
+fn cold_answer(finding: &Finding, exchange: &Exchange) -> bool {
+    matches!(
+        finding.cause,
+        CauseId::PlatformAppNotListening | CauseId::PlatformNoAppForDomain
+    ) || (finding.cause == CauseId::HttpServerError
+        && answered_by(exchange).is_some_and(|b| b.kind != AnswererKind::App))
+}
 
 /// Why a second attempt could change the verdict, if it could.
 fn retry_reason(first: &Finding, exchange: &Exchange, origin_sent: bool) -> Option<RetryReason> {
@@ -212,12 +229,7 @@ fn retry_reason(first: &Finding, exchange: &Exchange, origin_sent: bool) -> Opti
             exchange.problem,
             Some(Problem::Timeout(_)) | Some(Problem::Closed(_))
         );
-    let edge_error = matches!(
-        first.cause,
-        CauseId::PlatformAppNotListening | CauseId::PlatformNoAppForDomain
-    ) || (first.cause == CauseId::HttpServerError
-        && answered_by(exchange).is_some_and(|b| b.kind != AnswererKind::App));
-    if no_answer || edge_error {
+    if no_answer || cold_answer(first, exchange) {
         return Some(RetryReason::ColdStart);
     }
     let refused = matches!(exchange.status, Some(400 | 401 | 403));
@@ -225,16 +237,32 @@ fn retry_reason(first: &Finding, exchange: &Exchange, origin_sent: bool) -> Opti
         .then_some(RetryReason::WithOrigin)
 }
 
-/// The verdict once the second attempt is in.
-fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Exchange) -> Finding {
+/// "a second one", "attempt 4" (counting the first).
+fn nth_attempt(attempts: usize) -> String {
+    match attempts {
+        1 => "a second one".into(),
+        n => format!("attempt {}", n + 1),
+    }
+}
+
+/// The verdict once the last of `attempts` more attempts is in, `after` the first answer.
+fn after_retry(
+    first: Finding,
+    why: RetryReason,
+    after: Duration,
+    attempts: usize,
+    last: &Exchange,
+) -> Finding {
     let secs = after.as_secs_f64();
+    let second = last;
     if second.upgraded() {
         return match why {
             RetryReason::ColdStart => Finding {
                 cause: CauseId::PlatformColdStart,
                 summary: format!(
-                    "the first upgrade got {}; a second one {secs:.1} s later switched to WebSocket: the service was asleep, and the provider tries only once",
-                    first.summary
+                    "the first upgrade got {}; {} ({secs:.1} s later) switched to WebSocket: the service was asleep, and the provider tries only once",
+                    first.summary,
+                    nth_attempt(attempts)
                 ),
                 severity: None,
             },
@@ -262,8 +290,16 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
         .or_else(|| second.problem.as_ref().map(ToString::to_string))
         .unwrap_or_else(|| "no answer".into());
     let summary = match (why, first.cause) {
+        (RetryReason::ColdStart, CauseId::PlatformNoAppForDomain) if attempts > 1 => format!(
+            "{}; {attempts} more attempts over {secs:.1} s got the same, so it is not a sleeping service",
+            first.summary
+        ),
         (RetryReason::ColdStart, CauseId::PlatformNoAppForDomain) => format!(
             "{}; a second attempt {secs:.1} s later got the same, so it is not a sleeping service",
+            first.summary
+        ),
+        (RetryReason::ColdStart, _) if attempts > 1 => format!(
+            "{} ({attempts} more attempts over {secs:.1} s, the last: {again})",
             first.summary
         ),
         (RetryReason::ColdStart, _) => {
@@ -283,6 +319,39 @@ fn after_retry(first: Finding, why: RetryReason, after: Duration, second: &Excha
         cause: first.cause,
         summary,
         severity: None,
+    }
+}
+
+/// Asks a platform's sleeping service again and again, with a growing pause, until it
+/// upgrades, answers something other than the edge's cold page, or the budget is spent.
+/// `on_attempt` hears the number of each attempt (the first upgrade was 1) as it starts.
+async fn wake(
+    addr: SocketAddr,
+    target: &Target,
+    ask: Ask<'_>,
+    options: &CheckOptions,
+    on_attempt: &(dyn Fn(u32) + Send + Sync),
+) -> Vec<Retry> {
+    let budget = WAKE_BUDGET.max(options.timeout);
+    let started = Instant::now();
+    let mut pause = WAKE_FIRST_PAUSE;
+    let mut attempts = Vec::new();
+    loop {
+        tokio::time::sleep(pause).await;
+        let after = started.elapsed();
+        on_attempt(attempts.len() as u32 + 2);
+        let exchange = again(addr, target, ask, options).await;
+        let cold = finding(&exchange, target).is_some_and(|f| cold_answer(&f, &exchange));
+        attempts.push(Retry {
+            why: RetryReason::ColdStart,
+            after_ms: millis(after),
+            answered_by: answered_by(&exchange),
+            exchange,
+        });
+        pause = (pause * 2).min(WAKE_MAX_PAUSE);
+        if !cold || started.elapsed() + pause > budget {
+            return attempts;
+        }
     }
 }
 
@@ -344,11 +413,13 @@ fn after_authorization(first: &Exchange, tried_origin: bool, third: &Exchange) -
     }
 }
 
+/// `on_attempt` hears each further attempt at waking a sleeping service, by number.
 pub(crate) async fn check(
     io: BoxedIo,
     addr: SocketAddr,
     target: &Target,
     options: &CheckOptions,
+    on_attempt: &(dyn Fn(u32) + Send + Sync),
 ) -> CheckResult {
     let started = Instant::now();
     let timeout = options.timeout;
@@ -397,9 +468,18 @@ pub(crate) async fn check(
         ));
     }
     let mut retries = Vec::new();
+    let waking = socket_io.is_none() && finding.as_ref().is_some_and(|f| cold_answer(f, &first));
+    if waking {
+        retries = wake(addr, target, ask, options, on_attempt).await;
+        if let Some(last) = retries.last() {
+            let after = Duration::from_secs_f64(last.after_ms / 1000.0);
+            let (why, count) = (RetryReason::ColdStart, retries.len());
+            finding = finding.map(|f| after_retry(f, why, after, count, &last.exchange));
+        }
+    }
     if let Some(why) = finding
         .as_ref()
-        .filter(|_| socket_io.is_none())
+        .filter(|_| socket_io.is_none() && retries.is_empty())
         .and_then(|f| retry_reason(f, &first, origin_sent))
     {
         let pause = match why {
@@ -413,7 +493,7 @@ pub(crate) async fn check(
             ..ask
         };
         let second = again(addr, target, ask, options).await;
-        finding = finding.map(|f| after_retry(f, why, pause, &second));
+        finding = finding.map(|f| after_retry(f, why, pause, 1, &second));
         retries.push(Retry {
             why,
             after_ms: millis(pause),

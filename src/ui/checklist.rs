@@ -2,7 +2,7 @@
 //! one-line summary; automatic steps run and cancel here, manual ones take a verdict and notes;
 //! expanding a step shows its evidence.
 
-use std::time::Instant;
+use crate::ui::runs::Running;
 
 use egui::RichText;
 
@@ -58,7 +58,7 @@ impl ChecklistView {
                                     item,
                                     id,
                                     session.result(id),
-                                    runs.since(id),
+                                    runs.running(id),
                                     can_run,
                                 ) {
                                     action = Some(a);
@@ -82,16 +82,20 @@ fn check_item_ui(
     item: &Item,
     id: CheckId,
     result: Option<&CheckResult>,
-    running: Option<Instant>,
+    running: Option<&Running>,
     can_run: bool,
 ) -> Option<ChecklistAction> {
     let mut action = None;
     let dark = ui.visuals().dark_mode;
     ui.horizontal(|ui| {
         match (running, result) {
-            (Some(_), _) => {
+            (Some(running), _) => {
                 ui.spinner();
                 ui.label(RichText::new("Running…").strong());
+                if let Some((why, attempt)) = running.retrying {
+                    ui.label(format!("attempt {attempt} ({})", why.describe()))
+                        .on_hover_text("The first answer could change on another try (a platform waking a sleeping service, a header the provider does not send): the check asks again before it judges.");
+                }
             }
             (None, Some(r)) => {
                 ui.label(status_text(r.status, dark));
@@ -114,7 +118,7 @@ fn check_item_ui(
                 .weak(),
         );
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-            if let Some(started) = running {
+            if let Some(started) = running.map(|r| r.since) {
                 if ui
                     .button("Cancel")
                     .on_hover_text("Stop this step (Esc stops everything)")

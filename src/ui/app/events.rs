@@ -7,6 +7,7 @@ use std::sync::Arc;
 use super::App;
 use crate::catalog::CheckId;
 use crate::check::CheckResult;
+use crate::check::evidence::RetryReason;
 use crate::demo::playback::PlaybackError;
 use crate::diagnosis::CheckReport;
 use crate::engine::{DemoInfo, Event, RunId, WatchStatus};
@@ -22,6 +23,7 @@ use crate::server::ngrok::TunnelError;
 /// A check run's progress, as far as the window follows it.
 enum RunProgress {
     Started(CheckId),
+    Retrying(CheckId, RetryReason, u32),
     Finished(Box<CheckResult>),
     Done(Box<CheckReport>),
     Cancelled,
@@ -31,6 +33,12 @@ impl App {
     pub(super) fn apply(&mut self, event: Event) {
         match event {
             Event::Started { run, check } => self.run_progress(run, RunProgress::Started(check)),
+            Event::Retrying {
+                run,
+                check,
+                why,
+                attempt,
+            } => self.run_progress(run, RunProgress::Retrying(check, why, attempt)),
             Event::Finished { run, result } => {
                 self.run_progress(run, RunProgress::Finished(Box::new(result)))
             }
@@ -70,6 +78,9 @@ impl App {
         }
         match progress {
             RunProgress::Started(check) => self.runs.check_started(run, check),
+            RunProgress::Retrying(check, why, attempt) => {
+                self.runs.check_retrying(check, why, attempt)
+            }
             RunProgress::Finished(result) => {
                 self.runs.check_finished(result.id);
                 self.session.record(*result);
