@@ -36,6 +36,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 resolve: Vec::new(),
                 extra_roots: Vec::new(),
                 auth_token: None,
+                twilio_auth_token: None,
                 call_id: None,
             };
             let started = Instant::now();

@@ -143,6 +143,8 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         TlsNoHttp11 => "Allow HTTP/1.1 in ALPN on the WebSocket host: WebSocket upgrades need it (nginx: do not restrict to `http2 only`; Node http2 servers: `allowHTTP1: true`).".into(),
         HttpRedirect => "Give the provider the final URL (after the redirect); check http→https and trailing-slash redirects in the proxy and the framework.".into(),
         HttpNotFound => "Register a WebSocket route for this exact path, or give the provider the path the server does route (the `paths` check shows which answer).".into(),
+        HttpAuthRequired if twilio_signed(checks) == Some(false) => "Twilio signs its stream's upgrade (X-Twilio-Signature: HMAC-SHA1 of the stream URL under the account's auth token), and a server that validates it, as Twilio advises, refuses an unsigned one like this check's. Run the check again with --twilio-auth-token (or TWILIO_AUTH_TOKEN) so it signs as Twilio does.".into(),
+        HttpAuthRequired if twilio_signed(checks) == Some(true) => "The upgrade carried Twilio's signature of this URL and was still refused: the server validates with another account's auth token, or against another form of the URL (behind a proxy or a platform's edge, rebuild the public wss:// URL the provider was given, from X-Forwarded-Proto and Host, before validating).".into(),
         HttpAuthRequired => "Let the upgrade through without Authorization or cookies: Telnyx sends no Authorization header. Authenticate with stream_auth_token instead (it arrives as the `x-telnyx-streaming-auth-token` header and in the `connected` message); it can be set on streaming_start and on dial, not on answer, which has no such parameter.".into(),
         HttpUpgradeIgnored => "Pass the upgrade through the proxy: nginx needs `proxy_http_version 1.1; proxy_set_header Upgrade $http_upgrade; proxy_set_header Connection \"upgrade\";` on this location; in Node attach the WebSocket server to the same http server (`server.on('upgrade', ...)`), not only to Express routes.".into(),
         HttpUpgradeRejected => upgrade_rejected_fix(checks),
@@ -201,6 +203,13 @@ pub(crate) fn snippet(cause: CauseId) -> Option<&'static str> {
         ),
         _ => None,
     }
+}
+
+/// In a Twilio-shaped run, whether the upgrade was signed; `None` for other runs.
+fn twilio_signed(checks: &[CheckResult]) -> Option<bool> {
+    evidence(checks, CheckId::Upgrade)
+        .upgrade()
+        .and_then(|upgrade| upgrade.twilio_signature)
 }
 
 fn tls_handshake_fix(checks: &[CheckResult]) -> String {

@@ -10,11 +10,20 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use stream_doctor::catalog::{CauseId, CheckId};
+use std::sync::Arc;
+
+use stream_doctor::catalog::{CauseId, CheckId, Provider};
 use stream_doctor::check::Status;
 use stream_doctor::check::evidence::RetryReason;
 use stream_doctor::check::options::CheckOptions;
+use stream_doctor::provider::signature::twilio_sign;
+use stream_doctor::provider::webhook::Keys;
+use stream_doctor::records::webhook::SignatureVerdict;
+use stream_doctor::secret::Secret;
+use stream_doctor::server::listener::{ListenOptions, Listener};
+use stream_doctor::stream::replay::{self, Pace};
 use support::{dump, first_failure, run_url};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// A framework server; killed when dropped.
 struct Server {
@@ -253,4 +262,146 @@ async fn a_route_at_a_common_path_is_named() {
         !causes.contains(&CauseId::AppNoWebsocketRoute),
         "{causes:?}"
     );
+}
+
+const TWILIO_TOKEN: &str = "twilio-acct-t0ken-91";
+
+fn twilio_options(token: Option<&str>) -> CheckOptions {
+    CheckOptions {
+        protocol: Provider::Twilio,
+        twilio_auth_token: token.map(Secret::new),
+        ..options()
+    }
+}
+
+/// A server that validates X-Twilio-Signature with Twilio's own validator: the check signs as
+/// Twilio does and gets in; unsigned, it is refused and the fix names the signature; signed
+/// with another account's token, it is refused and the fix says so. `replay` signs too.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_server_validating_twilios_signature_lets_the_signed_check_in() {
+    let server = uvicorn_app(
+        "ws",
+        "twilio_media_app.py",
+        &[("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)],
+    );
+    let url = format!("ws://127.0.0.1:{}/media-stream?call=CA1", server.port);
+
+    let report = run_url(&url, &twilio_options(Some(TWILIO_TOKEN))).await;
+    assert!(report.diagnosis.reachable, "{}", dump(&report));
+    assert_eq!(
+        report.check(CheckId::Provider).unwrap().status,
+        Status::Pass,
+        "{}",
+        dump(&report)
+    );
+
+    let report = run_url(&url, &twilio_options(None)).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::HttpAuthRequired),
+        "{}",
+        dump(&report)
+    );
+    let fix = &report.diagnosis.causes[0].fix;
+    assert!(fix.contains("--twilio-auth-token"), "{fix}");
+
+    let report = run_url(&url, &twilio_options(Some("another-account"))).await;
+    assert_eq!(
+        first_failure(&report),
+        Some(CauseId::HttpAuthRequired),
+        "{}",
+        dump(&report)
+    );
+    assert!(
+        report.diagnosis.causes[0]
+            .fix
+            .contains("another account's auth token"),
+        "{}",
+        report.diagnosis.causes[0].fix
+    );
+    let upgrade = report
+        .check(CheckId::Upgrade)
+        .unwrap()
+        .details
+        .upgrade()
+        .unwrap();
+    assert!(upgrade.exchange.request.contains("X-Twilio-Signature: "));
+    assert!(
+        !upgrade
+            .exchange
+            .request
+            .contains(&twilio_sign("another-account", &url, &[])),
+        "the signature is masked like any header value"
+    );
+
+    let mut replay = support::tone_replay(url.clone(), 0.4, Pace::Max, None);
+    replay.protocol = Provider::Twilio;
+    replay.twilio_auth_token = Some(Secret::new(TWILIO_TOKEN));
+    let sent = replay::run(&replay, &|_| {}).await;
+    assert_eq!(sent.streams[0].error, None, "{:?}", sent.streams[0]);
+    assert!(sent.media_frames_sent > 0);
+}
+
+/// A JSON callback signed by Twilio's own SDK (bodySHA256 in the URL) is valid at the
+/// listener; the same body changed on the way is not.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_twilio_json_callback_signed_by_its_sdk_is_valid() {
+    let listener = Listener::start(
+        ListenOptions {
+            bind: "127.0.0.1:0".parse().unwrap(),
+            webhook_keys: Keys {
+                telnyx_public_key: None,
+                twilio_auth_token: Some(Secret::new(TWILIO_TOKEN)),
+            },
+            ..ListenOptions::default()
+        },
+        Arc::new(|_| {}),
+    )
+    .await
+    .unwrap();
+    let addr = listener.addr();
+    let body = r#"{"StreamEvent":"stream-error","StreamSid":"MZ9","CallSid":"CA9","StreamError":"Connection timeout"}"#;
+    let python = frameworks().join("uvicorn-ws/bin/python");
+    let signed = Command::new(python)
+        .args([
+            "-c",
+            "import sys; from twilio.request_validator import RequestValidator as V; v = V(sys.argv[1]); h = v.compute_hash(sys.argv[3]); url = sys.argv[2] + '?bodySHA256=' + h; print(url); print(v.compute_signature(url, {}))",
+            TWILIO_TOKEN,
+            &format!("http://{addr}/webhooks/twilio"),
+            body,
+        ])
+        .output()
+        .unwrap();
+    let text = String::from_utf8(signed.stdout).unwrap();
+    let mut lines = text.lines();
+    let (url, signature) = (lines.next().unwrap(), lines.next().unwrap());
+    let path = url.trim_start_matches(&format!("http://{addr}"));
+    for (sent, valid) in [
+        (body.to_string(), true),
+        (body.replace("CA9", "CA8"), false),
+    ] {
+        let request = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nX-Twilio-Signature: {signature}\r\nContent-Length: {}\r\n\r\n{sent}",
+            sent.len()
+        );
+        let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+        tcp.write_all(request.as_bytes()).await.unwrap();
+        let mut answer = Vec::new();
+        let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+        let last = loop {
+            let hooks = listener.store().lock().unwrap().webhooks.clone();
+            if hooks.len() == 1 + usize::from(!valid) {
+                break hooks.last().cloned().unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let want = if valid {
+            SignatureVerdict::Valid
+        } else {
+            SignatureVerdict::Invalid
+        };
+        assert_eq!(last.signature, want, "{last:?}");
+        assert_eq!(last.event_type, "stream-error");
+        assert_eq!(last.failure_reason.as_deref(), Some("Connection timeout"));
+    }
 }

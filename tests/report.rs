@@ -78,6 +78,7 @@ async fn with_stream(mut session: Session) -> Session {
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        twilio_auth_token: None,
         call_id: None,
     };
     replay::run(&replay_options, &|_| {}).await;

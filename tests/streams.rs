@@ -109,6 +109,7 @@ fn replay_options(url: String, protocol: Provider, codec: Codec, source: Source)
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        twilio_auth_token: None,
         call_id: None,
     }
 }

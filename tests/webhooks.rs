@@ -299,6 +299,7 @@ fn replay_to(addr: SocketAddr, call_id: Option<&str>) -> ReplayOptions {
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        twilio_auth_token: None,
         call_id: call_id.map(str::to_string),
     }
 }

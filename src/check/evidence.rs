@@ -310,6 +310,10 @@ pub struct UpgradeEvidence {
     /// header once `retry` (with an Origin header) got the same.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub further: Vec<Retry>,
+    /// With `--protocol twilio`: whether the upgrade carried Twilio's signature (false when no
+    /// `--twilio-auth-token` was given, so a server that validates it refuses).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub twilio_signature: Option<bool>,
 }
 
 /// A second upgrade, made because the first one's answer suggests a different outcome.

@@ -38,21 +38,16 @@ pub struct CheckOptions {
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub headers: Vec<(String, String)>,
     pub auth_token: Option<Secret>,
+    /// Whose upgrade and stream the checks send (`--protocol`): Telnyx unless asked.
+    pub protocol: Provider,
+    /// The Twilio account's auth token: with `protocol` Twilio, every upgrade is signed with it
+    /// as Twilio signs its stream's.
+    pub twilio_auth_token: Option<Secret>,
     /// Run the `provider` check (off with `--no-provider`).
     pub provider: bool,
     /// Whether this machine can reach the IPv6 internet; when it cannot (`Some(false)`),
     /// AAAA addresses are not tried and the dns evidence says so. `None`: not asked.
     pub ipv6_route: Option<bool>,
-}
-
-impl CheckOptions {
-    /// Headers every upgrade request carries: `-H` ones, and the auth token as Telnyx sends it.
-    pub(crate) fn request_headers(&self) -> Vec<(String, String)> {
-        let token = Provider::Telnyx
-            .protocol()
-            .upgrade_headers(self.auth_token.as_ref());
-        self.headers.iter().cloned().chain(token).collect()
-    }
 }
 
 impl Default for CheckOptions {
@@ -65,6 +60,8 @@ impl Default for CheckOptions {
             extra_roots: Vec::new(),
             headers: Vec::new(),
             auth_token: None,
+            protocol: Provider::Telnyx,
+            twilio_auth_token: None,
             provider: true,
             ipv6_route: None,
         }
@@ -81,16 +78,5 @@ mod tests {
         assert_eq!(header, ("X-Test".into(), "value : with colon".into()));
         assert!(parse_header("no colon").is_err());
         assert!(parse_header("bad name: v").is_err());
-    }
-
-    #[test]
-    fn the_token_travels_in_telnyx_header() {
-        let options = CheckOptions {
-            headers: vec![("X-A".into(), "1".into())],
-            auth_token: Some(Secret::new("t")),
-            ..CheckOptions::default()
-        };
-        let names: Vec<String> = options.request_headers().into_iter().map(|h| h.0).collect();
-        assert_eq!(names, ["X-A", "x-telnyx-streaming-auth-token"]);
     }
 }

@@ -55,6 +55,8 @@ pub async fn check(args: CheckArgs, out: &Output) -> anyhow::Result<u8> {
         dns_server: args.dns_server,
         headers,
         auth_token: args.connect.auth_token.clone().map(Secret::new),
+        protocol: args.protocol,
+        twilio_auth_token: args.connect.twilio_auth_token.clone().map(Secret::new),
         provider: !args.no_provider,
         ipv6_route: Some(vantage.ipv6),
     };
@@ -277,6 +279,7 @@ pub async fn replay(args: ReplayArgs, out: &Output) -> anyhow::Result<u8> {
         extra_roots: args.connect.ca_file.map(|f| f.roots).unwrap_or_default(),
         resolve: args.connect.resolve,
         auth_token: args.connect.auth_token.map(Secret::new),
+        twilio_auth_token: args.connect.twilio_auth_token.map(Secret::new),
         call_id: args.call_id,
     };
     let json = matches!(args.format, SummaryFormat::Json);

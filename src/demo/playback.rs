@@ -53,6 +53,7 @@ pub(crate) async fn play(
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        twilio_auth_token: None,
         call_id: None,
     };
     let summary = replay::run(&options, &|_| {}).await;

@@ -22,6 +22,7 @@ use crate::clock::{self, millis};
 use crate::diagnosis::{CheckReport, diagnose};
 use crate::edge::AnsweredBy;
 use crate::net::connect::BoxedIo;
+use crate::records::exchange::UpgradeAuth;
 
 /// What the runner reports while it works, for progress displays.
 #[derive(Clone, Debug)]
@@ -34,6 +35,18 @@ pub enum Progress {
         attempt: u32,
     },
     Finished(Box<CheckResult>),
+}
+
+/// Headers every upgrade to `url` carries: `-H` ones, then the provider's own (Telnyx's auth
+/// token header, or Twilio's signature of `url`).
+pub(crate) fn request_headers(options: &CheckOptions, url: &str) -> Vec<(String, String)> {
+    let auth = UpgradeAuth {
+        stream_token: options.auth_token.as_ref(),
+        account_token: options.twilio_auth_token.as_ref(),
+        url,
+    };
+    let provider = options.protocol.protocol().upgrade_headers(&auth);
+    options.headers.iter().cloned().chain(provider).collect()
 }
 
 /// Runs every check against `raw_url` and diagnoses the results.
@@ -222,4 +235,36 @@ async fn run_checks(
     results.extend(paths_result);
     results.sort_by_key(|r| r.id);
     results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::catalog::Provider;
+    use crate::provider::signature::twilio_sign;
+    use crate::secret::Secret;
+
+    #[test]
+    fn each_provider_sends_its_own_credential() {
+        let telnyx = CheckOptions {
+            headers: vec![("X-A".into(), "1".into())],
+            auth_token: Some(Secret::new("t")),
+            twilio_auth_token: Some(Secret::new("tw")),
+            ..CheckOptions::default()
+        };
+        let url = "wss://h.example/media?call=1";
+        let names: Vec<String> = request_headers(&telnyx, url)
+            .into_iter()
+            .map(|h| h.0)
+            .collect();
+        assert_eq!(names, ["X-A", "x-telnyx-streaming-auth-token"]);
+        let twilio = CheckOptions {
+            protocol: Provider::Twilio,
+            ..telnyx
+        };
+        let headers = request_headers(&twilio, url);
+        assert_eq!(headers[1].0, "X-Twilio-Signature");
+        assert_eq!(headers[1].1, twilio_sign("tw", url, &[]));
+        assert_eq!(headers.len(), 2, "no Telnyx token on a Twilio upgrade");
+    }
 }

@@ -120,12 +120,15 @@ pub(crate) async fn check(
         .query()
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
-    let headers = options.request_headers();
     let all = variants(path);
     let attempt = |variant: &Variant| {
         let full = format!("{}{query}", variant.path);
-        let headers = &headers;
+        // A signature covers the URL, so each variant is signed for its own.
+        let mut url = target.url.clone();
+        url.set_path(&variant.path);
+        let headers = super::request_headers(options, url.as_str());
         async move {
+            let headers = &headers;
             match connect::open(addr, target, Verify::Nothing, options.timeout).await {
                 Ok(io) => {
                     let ask = Ask {

@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use super::upgrade::status_cause;
 use crate::audio::{Codec, tone};
-use crate::catalog::Provider;
 use crate::catalog::{CauseId, CheckId};
 use crate::check::CheckResult;
 use crate::check::evidence::{ProviderEvidence, SentStream};
@@ -31,7 +30,7 @@ pub(crate) async fn check(
     options: &CheckOptions,
 ) -> CheckResult {
     let started = Instant::now();
-    let provider = Provider::Telnyx;
+    let provider = options.protocol;
     let codec = Codec::Pcmu;
     let samples = tone(440.0, 0.5, CLOCK_RATE_HZ, SAMPLES);
     let dial = Dial {
@@ -39,6 +38,7 @@ pub(crate) async fn check(
         target,
         extra_roots: &options.extra_roots,
         auth_token: options.auth_token.as_ref(),
+        account_token: options.twilio_auth_token.as_ref(),
         timeout: options.timeout,
     };
     let plan = Plan {

@@ -7,7 +7,7 @@
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-use crate::catalog::{CauseId, CheckId, Finding};
+use crate::catalog::{CauseId, CheckId, Finding, Provider};
 use crate::check::CheckResult;
 use crate::check::evidence::{Retry, RetryReason, UpgradeEvidence};
 use crate::check::options::CheckOptions;
@@ -423,7 +423,7 @@ pub(crate) async fn check(
 ) -> CheckResult {
     let started = Instant::now();
     let timeout = options.timeout;
-    let headers = options.request_headers();
+    let headers = super::request_headers(options, target.url.as_str());
     let origin_sent = headers
         .iter()
         .any(|(name, _)| name.eq_ignore_ascii_case("origin"));
@@ -508,7 +508,12 @@ pub(crate) async fn check(
     let auth_verdict = finding
         .as_ref()
         .is_some_and(|f| f.cause == CauseId::HttpAuthRequired);
-    if auth_verdict && bare_refusal(&first) && still_bare && !authorization_sent {
+    // A server that validates Twilio's signature refuses a missing or wrong one with the same
+    // bare 403 whatever else is sent; no dummy header tells that apart from a missing route.
+    let twilio_signature =
+        (options.protocol == Provider::Twilio).then_some(options.twilio_auth_token.is_some());
+    let asks = auth_verdict && bare_refusal(&first) && still_bare && !authorization_sent;
+    if asks && twilio_signature.is_none() {
         let mut with_authorization = headers.clone();
         with_authorization.push(("Authorization".into(), DUMMY_AUTHORIZATION.into()));
         let ask = Ask {
@@ -542,6 +547,7 @@ pub(crate) async fn check(
         exchange: first,
         retry,
         further,
+        twilio_signature,
     };
     CheckResult::from_findings(
         CheckId::Upgrade,

@@ -53,7 +53,8 @@ pub(crate) async fn check(
             WebsocketEvidence::NotOpened {},
         )
     };
-    let request = match client_request(target, &options.request_headers()) {
+    let headers = super::request_headers(options, target.url.as_str());
+    let request = match client_request(target, &headers) {
         Ok(r) => r,
         Err(e) => {
             let elapsed = millis(started.elapsed());

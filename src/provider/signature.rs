@@ -4,7 +4,8 @@
 //!   way, key and signature in padded standard base64 (32 and 64 bytes), `verify_strict`;
 //! - Twilio: HMAC-SHA1 with the auth token over the URL the provider called, followed by the
 //!   form parameters sorted by name (`name` + `value`), base64; valid with or without the
-//!   default port in the URL.
+//!   default port in the URL. A JSON callback has no parameters: its URL carries `bodySHA256`,
+//!   the hex SHA-256 of the raw body, which must match too (Twilio's `RequestValidator`).
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -129,6 +130,40 @@ fn url_forms(url: &str) -> Vec<String> {
         forms.extend(other);
     }
     forms
+}
+
+/// The `bodySHA256` a Twilio JSON callback's URL carries, if it carries one.
+pub(crate) fn twilio_body_hash(url: &str) -> Option<String> {
+    let parsed = url::Url::parse(url).ok()?;
+    parsed
+        .query_pairs()
+        .find(|(name, _)| name == "bodySHA256")
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Judges a Twilio JSON callback: the body's hash against the URL's `bodySHA256`, then the
+/// signature of the URL alone.
+pub(crate) fn twilio_json(
+    auth_token: Option<&Secret>,
+    headers: &[(String, String)],
+    url: &str,
+    body: &[u8],
+) -> Judged {
+    use sha2::{Digest, Sha256};
+    let judged = twilio(auth_token, headers, url, &[]);
+    if judged.0 != SignatureVerdict::Valid {
+        return judged;
+    }
+    let hash: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    match twilio_body_hash(url) {
+        Some(claimed) if claimed.eq_ignore_ascii_case(&hash) => judged,
+        _ => invalid(
+            "the body's SHA-256 differs from the bodySHA256 in the signed URL (the body changed on the way)",
+        ),
+    }
 }
 
 /// Judges a Twilio callback: `url` is the URL the provider called, `params` the form fields.

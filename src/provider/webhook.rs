@@ -96,10 +96,29 @@ pub fn twilio(
     body: &[u8],
     received_at: OffsetDateTime,
 ) -> WebhookRecord {
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
-        .map(|(n, v)| (n.into_owned(), v.into_owned()))
-        .collect();
-    let judged = signature::twilio(auth_token, headers, url, &params);
+    // A JSON callback says so in its URL (bodySHA256); its fields are read from the object.
+    let (params, judged) = if signature::twilio_body_hash(url).is_some() {
+        let fields = serde_json::from_slice::<serde_json::Map<String, serde_json::Value>>(body)
+            .map(|object| {
+                object
+                    .into_iter()
+                    .filter_map(|(name, value)| match value {
+                        serde_json::Value::String(text) => Some((name, text)),
+                        serde_json::Value::Null => None,
+                        other => Some((name, other.to_string())),
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let judged = signature::twilio_json(auth_token, headers, url, body);
+        (fields, judged)
+    } else {
+        let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        let judged = signature::twilio(auth_token, headers, url, &params);
+        (params, judged)
+    };
     let mut record = WebhookRecord::new(Provider::Twilio, judged, received_at);
     let field = |name: &str| {
         params

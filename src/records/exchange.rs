@@ -3,6 +3,18 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::secret::Secret;
+
+/// What a provider's upgrade request may carry for the server to trust it: Telnyx's
+/// `stream_auth_token`, or the account's auth token Twilio signs the stream's URL with.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct UpgradeAuth<'a> {
+    pub stream_token: Option<&'a Secret>,
+    pub account_token: Option<&'a Secret>,
+    /// The stream URL as given, which a signature covers.
+    pub url: &'a str,
+}
+
 /// What one upgrade request got back: always the evidence, whatever happened.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Exchange {

@@ -24,6 +24,7 @@ use crate::net::target::Target;
 use crate::net::upgrade::{RequestError, client_request};
 use crate::records::call::{Ending, Received, Replies, Sent, SentCounts};
 use crate::records::close::Close;
+use crate::records::exchange::UpgradeAuth;
 use crate::secret::Secret;
 
 const KEPT_TEXT_CHARS: usize = 300;
@@ -37,6 +38,8 @@ pub(crate) struct Dial<'a> {
     pub target: &'a Target,
     pub extra_roots: &'a [CertificateDer<'static>],
     pub auth_token: Option<&'a Secret>,
+    /// The account's auth token, for a provider that signs its upgrade (Twilio).
+    pub account_token: Option<&'a Secret>,
     /// Deadline of the connection, of the handshake, and of each message sent.
     pub timeout: Duration,
 }
@@ -139,7 +142,12 @@ struct Progress {
 
 /// Runs one stream; `on_open` is called once the WebSocket is open, before anything is sent.
 pub(crate) async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() + Sync)) -> Call {
-    let headers = plan.provider.protocol().upgrade_headers(dial.auth_token);
+    let auth = UpgradeAuth {
+        stream_token: dial.auth_token,
+        account_token: dial.account_token,
+        url: dial.target.url.as_str(),
+    };
+    let headers = plan.provider.protocol().upgrade_headers(&auth);
     let headers_sent = headers.iter().map(|(name, _)| name.clone()).collect();
     let outcome = match open(dial, &headers).await {
         Ok((ws, witness)) => {

@@ -13,6 +13,7 @@ use super::flex::{flex_u64, number};
 use super::{Inbound, Media, ParseError, Provider, StartInfo};
 use crate::audio::Codec;
 use crate::provider::webhook;
+use crate::records::exchange::UpgradeAuth;
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
@@ -59,7 +60,7 @@ pub(crate) trait Protocol: Sync {
     /// The name `media_format.encoding` gives this codec.
     fn encoding(&self, codec: Codec) -> &'static str;
     /// Headers the provider's upgrade request carries beside the standard ones.
-    fn upgrade_headers(&self, token: Option<&Secret>) -> Vec<(String, String)>;
+    fn upgrade_headers(&self, auth: &UpgradeAuth<'_>) -> Vec<(String, String)>;
     /// Whether the server's replies must name the stream they belong to.
     fn replies_name_the_stream(&self) -> bool;
     /// Reads one webhook this provider sent, its signature judged with the keys given.

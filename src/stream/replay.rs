@@ -70,6 +70,8 @@ pub struct ReplayOptions {
     pub resolve: Vec<ResolvePin>,
     pub extra_roots: Vec<CertificateDer<'static>>,
     pub auth_token: Option<Secret>,
+    /// The Twilio account's auth token: with `protocol` Twilio, the upgrade is signed with it.
+    pub twilio_auth_token: Option<Secret>,
     /// The call id the streams carry, as a live call's would (random when not given).
     pub call_id: Option<String>,
 }
@@ -159,6 +161,7 @@ async fn send_stream(
         target: &target,
         extra_roots: &options.extra_roots,
         auth_token: options.auth_token.as_ref(),
+        account_token: options.twilio_auth_token.as_ref(),
         timeout: options.timeout,
     };
     let plan = Plan {

@@ -9,6 +9,7 @@ use super::Provider;
 use super::protocol::{Ids, Keys, Protocol, WebhookPost};
 use crate::audio::Codec;
 use crate::provider::webhook;
+use crate::records::exchange::UpgradeAuth;
 use crate::records::webhook::WebhookRecord;
 use crate::secret::Secret;
 
@@ -69,8 +70,8 @@ impl Protocol for Telnyx {
         codec.name()
     }
 
-    fn upgrade_headers(&self, token: Option<&Secret>) -> Vec<(String, String)> {
-        token
+    fn upgrade_headers(&self, auth: &UpgradeAuth<'_>) -> Vec<(String, String)> {
+        auth.stream_token
             .map(|t| (AUTH_TOKEN_HEADER.to_string(), t.expose().to_string()))
             .into_iter()
             .collect()

@@ -128,6 +128,7 @@ pub fn tone_replay(
         resolve: Vec::new(),
         extra_roots: Vec::new(),
         auth_token: None,
+        twilio_auth_token: None,
         call_id: call_id.map(str::to_string),
     }
 }

@@ -7,6 +7,7 @@ use rustls_pki_types::CertificateDer;
 
 use super::Format;
 use crate::cli::parse;
+use stream_doctor::catalog::Provider;
 use stream_doctor::check::options::parse_header;
 use stream_doctor::demo::DemoMode;
 use stream_doctor::records::address::ResolvePin;
@@ -42,6 +43,10 @@ pub struct CheckArgs {
     /// Skip the provider-style stream (connected, start, media, stop).
     #[arg(long)]
     pub no_provider: bool,
+    /// Whose upgrade and stream to send: Telnyx's (its auth token header) or Twilio's (its
+    /// signature, with --twilio-auth-token; its message shapes).
+    #[arg(long, default_value = "telnyx")]
+    pub protocol: Provider,
     /// Name this machine in the report (a CI runner, "office"); default: its host name.
     #[arg(long, value_name = "LABEL")]
     pub vantage: Option<String>,
@@ -76,6 +81,16 @@ pub struct ConnectArgs {
         hide_env_values = true
     )]
     pub auth_token: Option<String>,
+    /// The Twilio account's auth token: with --protocol twilio the upgrade carries
+    /// X-Twilio-Signature as Twilio signs it (HMAC-SHA1 of the URL as given), so a server that
+    /// validates it lets the check in as it lets Twilio in.
+    #[arg(
+        long,
+        value_name = "TOKEN",
+        env = "TWILIO_AUTH_TOKEN",
+        hide_env_values = true
+    )]
+    pub twilio_auth_token: Option<String>,
 }
 
 /// A `--ca-file`, read while the command line is parsed.
