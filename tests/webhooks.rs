@@ -13,7 +13,7 @@ use stream_doctor::catalog::{CauseId, Provider};
 use stream_doctor::provider::signature::{telnyx_sign, twilio_sign};
 use stream_doctor::provider::webhook::Keys;
 use stream_doctor::records::webhook::SignatureVerdict;
-use stream_doctor::records::webhook::WebhookRecord;
+use stream_doctor::records::webhook::{WebhookRecord, WebhookShape};
 use stream_doctor::secret::Secret;
 use stream_doctor::server::listener::{ListenOptions, Listener};
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
@@ -420,4 +420,85 @@ async fn a_stream_url_other_than_the_one_checked_is_raised() {
         let text = stream_doctor::report::streams::listen(&summary);
         assert!(!text.contains(secret), "{secret} leaked");
     }
+}
+
+/// One raw request; the status code of the answer.
+async fn request(addr: SocketAddr, head: &str, body: &[u8]) -> u16 {
+    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    tcp.write_all(body).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
+    let text = String::from_utf8_lossy(&answer);
+    text.split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"))
+}
+
+/// Telnyx as its pages say it can deliver, beside the usual JSON POST:
+/// - a TeXML stream status callback, form-encoded and Ed25519-signed like any webhook
+///   (developers.telnyx.com/api-reference/callbacks/texml-stream: `AccountSid`, `CallSid`,
+///   `CallSidLegacy`, `StreamEvent`, `StreamName`, `StreamSid`, `Timestamp`, `StreamError`);
+/// - a delivery by GET (`webhook_url_method`, the payload in the query;
+///   developers.telnyx.com/docs/voice/programmable-voice/voice-api-webhooks), answered 200, not
+///   405, which Telnyx would count as a failed delivery;
+/// - a `webhook_api_version` 1 payload (the same page), read and named.
+#[tokio::test(flavor = "multi_thread")]
+async fn telnyx_webhooks_are_read_in_every_documented_shape() {
+    let listener = listener(Duration::from_secs(30), None).await;
+    let addr = listener.addr();
+    let path = format!("/{TOKEN}/webhooks/telnyx");
+
+    let form = "AccountSid=f5586561-8ff0-4291-a51b-c7dfe4139ff9&CallSid=v3%3ATX1&CallSidLegacy=v3%3ATX1&StreamEvent=stream-error&StreamName=bot&StreamSid=S-TX1&Timestamp=2026-12-06T08%3A00%3A00Z&StreamError=Connection+timeout";
+    let timestamp = now_unix().to_string();
+    let mut headers = signed(&signer(), &timestamp, form);
+    headers[2].1 = "application/x-www-form-urlencoded".into();
+    assert_eq!(post(addr, &path, &headers, form.as_bytes()).await, 200);
+    let texml = webhooks(&listener, 1).await.pop().unwrap();
+    assert_eq!(texml.shape, Some(WebhookShape::TexmlForm));
+    assert_eq!(texml.signature, SignatureVerdict::Valid, "{texml:?}");
+    assert_eq!(texml.event_type, "stream-error");
+    assert_eq!(texml.call_control_id.as_deref(), Some("v3:TX1"));
+    assert_eq!(texml.failure_reason.as_deref(), Some("Connection timeout"));
+    let failed = findings(
+        &listener,
+        CauseId::ProviderStreamFailed,
+        Duration::from_secs(2),
+    )
+    .await;
+    assert!(
+        failed.iter().any(|f| f.contains("Connection timeout")),
+        "{failed:?}"
+    );
+
+    let query = "data%5Bevent_type%5D=streaming.failed&data%5Bpayload%5D%5Bcall_control_id%5D=v3%3AGET1&data%5Bpayload%5D%5Bfailure_reason%5D=connection_failed&data%5Bpayload%5D%5Bstream_url%5D=wss%3A%2F%2Fapp.example%2Fmedia";
+    let head = format!("GET {path}?{query} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
+    assert_eq!(
+        request(addr, &head, b"").await,
+        200,
+        "a GET delivery is taken"
+    );
+    let get = webhooks(&listener, 2).await.pop().unwrap();
+    assert_eq!(get.shape, Some(WebhookShape::GetQuery));
+    assert_eq!(get.event_type, "streaming.failed");
+    assert_eq!(get.call_control_id.as_deref(), Some("v3:GET1"));
+    assert_eq!(get.stream_url.as_deref(), Some("wss://app.example/media"));
+    assert_eq!(get.signature, SignatureVerdict::Missing);
+
+    let v1 = r#"{"record_type":"event","event_type":"streaming.started","id":"e9","occurred_at":"2026-12-06T08:00:00Z","payload":{"call_control_id":"v3:V1","stream_url":"wss://app.example/v1"}}"#;
+    let headers = signed(&signer(), &timestamp, v1);
+    assert_eq!(post(addr, &path, &headers, v1.as_bytes()).await, 200);
+    let old = webhooks(&listener, 3).await.pop().unwrap();
+    assert_eq!(old.shape, Some(WebhookShape::ApiV1));
+    assert_eq!(old.event_type, "streaming.started");
+    assert_eq!(old.stream_url.as_deref(), Some("wss://app.example/v1"));
+    assert_eq!(old.signature, SignatureVerdict::Valid);
+
+    let head = format!("PUT {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\n\r\n");
+    assert_eq!(
+        request(addr, &head, b"").await,
+        405,
+        "other methods are still refused"
+    );
 }

@@ -244,6 +244,7 @@ mod tests {
             provider: Some(Provider::Telnyx),
             remote: None,
             problem: None,
+            shape: None,
         }
     }
 

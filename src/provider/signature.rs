@@ -111,6 +111,11 @@ pub(crate) fn telnyx(
     }
 }
 
+/// Whether Telnyx's signature headers came with a request.
+pub(crate) fn has_telnyx_signature(headers: &[(String, String)]) -> bool {
+    header(headers, TELNYX_SIGNATURE_HEADER).is_some()
+}
+
 /// The URL Twilio signed, with and without the scheme's default port.
 fn url_forms(url: &str) -> Vec<String> {
     let mut forms = vec![url.to_string()];

@@ -10,7 +10,7 @@ use time::OffsetDateTime;
 use super::signature;
 
 use crate::catalog::Provider;
-use crate::records::webhook::WebhookRecord;
+use crate::records::webhook::{SignatureVerdict, WebhookRecord, WebhookShape};
 use crate::secret::Secret;
 
 /// What judging a webhook needs: the keys each provider signs with.
@@ -54,7 +54,18 @@ struct StreamParams {
     stream_url: Option<String>,
 }
 
+/// A `webhook_api_version` 1 payload: the event at the top level, no `data` wrapper.
+#[derive(Debug, Deserialize)]
+struct TelnyxV1 {
+    event_type: String,
+    #[serde(default)]
+    payload: TelnyxPayload,
+}
+
 /// Records a Telnyx webhook: its signature judged with `key` at `received_at`, its fields read.
+/// A JSON POST of API v2 is the usual shape; a TeXML status callback is form-encoded, a
+/// `webhook_url_method` GET carries its fields in the query (`query`, the body then empty), and
+/// API v1 has no `data` wrapper (docs/providers.md).
 pub fn telnyx(
     key: Option<&VerifyingKey>,
     headers: &[(String, String)],
@@ -63,29 +74,121 @@ pub fn telnyx(
 ) -> WebhookRecord {
     let judged = signature::telnyx(key, headers, body, received_at.unix_timestamp());
     let mut record = WebhookRecord::new(Provider::Telnyx, judged, received_at);
-    match serde_json::from_slice::<TelnyxWebhook>(body) {
-        Ok(hook) => {
-            let payload = hook.data.payload;
-            record.event_type = hook.data.event_type;
-            record.call_control_id = payload.call_control_id;
-            record.stream_id = payload.stream_id;
-            record.failure_reason = payload.failure_reason;
-            record.stream_url = payload
-                .stream_url
-                .or_else(|| payload.stream_params.and_then(|p| p.stream_url));
-            record.stream_type = payload.stream_type;
-            record.connection_id = payload.connection_id;
+    let form = || {
+        url::form_urlencoded::parse(body)
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect::<Vec<_>>()
+    };
+    if let Ok(hook) = serde_json::from_slice::<TelnyxWebhook>(body) {
+        record.event_type = hook.data.event_type;
+        read_payload(&mut record, hook.data.payload);
+    } else if let Ok(hook) = serde_json::from_slice::<TelnyxV1>(body) {
+        record.event_type = hook.event_type;
+        record.shape = Some(WebhookShape::ApiV1);
+        read_payload(&mut record, hook.payload);
+    } else if let Err(e) = serde_json::from_slice::<TelnyxWebhook>(body)
+        && serde_json::from_slice::<serde_json::Value>(body).is_ok()
+    {
+        record.event_type = "(not a Telnyx webhook)".into();
+        record.problem = Some(format!("JSON, but not a Telnyx webhook: {e}"));
+    } else if form().iter().any(|(name, _)| name == "StreamEvent") {
+        read_texml(&mut record, &form());
+        record.shape = Some(WebhookShape::TexmlForm);
+    } else {
+        record.event_type = "(not JSON)".into();
+        record.problem = Some(format!(
+            "the body ({} bytes) is neither JSON nor a TeXML callback's form",
+            body.len()
+        ));
+    }
+    record
+}
+
+/// A Telnyx webhook delivered by GET: its fields are in the query. A TeXML callback's form
+/// fields, or an API v2 event flattened as `data[payload][call_control_id]=...`, are read by
+/// their last name. Which bytes Telnyx signs for a GET is not documented: the signature is not
+/// judged, and the record says so.
+pub fn telnyx_get(
+    query: &str,
+    headers: &[(String, String)],
+    received_at: OffsetDateTime,
+) -> WebhookRecord {
+    let judged = match signature::has_telnyx_signature(headers) {
+        true => (
+            SignatureVerdict::Unchecked,
+            Some("a GET delivery: which bytes Telnyx signs for one is not documented".into()),
+        ),
+        false => (
+            SignatureVerdict::Missing,
+            Some("no telnyx-signature-ed25519 header".into()),
+        ),
+    };
+    let mut record = WebhookRecord::new(Provider::Telnyx, judged, received_at);
+    record.shape = Some(WebhookShape::GetQuery);
+    let fields: Vec<(String, String)> = url::form_urlencoded::parse(query.as_bytes())
+        .map(|(n, v)| (n.into_owned(), v.into_owned()))
+        .collect();
+    if fields.iter().any(|(name, _)| name == "StreamEvent") {
+        read_texml(&mut record, &fields);
+        return record;
+    }
+    let last = |wanted: &str| {
+        fields
+            .iter()
+            .find(|(name, _)| name == wanted || name.ends_with(&format!("[{wanted}]")))
+            .map(|(_, value)| value.clone())
+    };
+    match last("event_type") {
+        Some(event) => {
+            record.event_type = event;
+            read_payload(
+                &mut record,
+                TelnyxPayload {
+                    call_control_id: last("call_control_id"),
+                    stream_id: last("stream_id"),
+                    failure_reason: last("failure_reason"),
+                    stream_url: last("stream_url"),
+                    stream_params: None,
+                    stream_type: last("stream_type"),
+                    connection_id: last("connection_id"),
+                },
+            );
         }
-        Err(e) if serde_json::from_slice::<serde_json::Value>(body).is_ok() => {
+        None => {
             record.event_type = "(not a Telnyx webhook)".into();
-            record.problem = Some(format!("JSON, but not a Telnyx webhook: {e}"));
-        }
-        Err(_) => {
-            record.event_type = "(not JSON)".into();
-            record.problem = Some(format!("the body ({} bytes) is not JSON", body.len()));
+            record.problem = Some(format!(
+                "a GET whose query has no event_type or StreamEvent ({} field(s))",
+                fields.len()
+            ));
         }
     }
     record
+}
+
+fn read_payload(record: &mut WebhookRecord, payload: TelnyxPayload) {
+    record.call_control_id = payload.call_control_id;
+    record.stream_id = payload.stream_id;
+    record.failure_reason = payload.failure_reason;
+    record.stream_url = payload
+        .stream_url
+        .or_else(|| payload.stream_params.and_then(|p| p.stream_url));
+    record.stream_type = payload.stream_type;
+    record.connection_id = payload.connection_id;
+}
+
+/// A TeXML stream status callback's fields (`StreamEvent`: `stream-started`, `stream-stopped`,
+/// `stream-error`; the verb's page also shows `stream-failed`).
+fn read_texml(record: &mut WebhookRecord, fields: &[(String, String)]) {
+    let field = |name: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+    };
+    record.event_type = field("StreamEvent").unwrap_or_default();
+    record.stream_id = field("StreamSid");
+    record.call_control_id = field("CallSid");
+    record.failure_reason = field("StreamError");
 }
 
 /// Records a Twilio stream status callback; `url` is the URL the provider called.
@@ -112,6 +215,13 @@ pub fn twilio(
             .unwrap_or_default();
         let judged = signature::twilio_json(auth_token, headers, url, body);
         (fields, judged)
+    } else if body.is_empty() {
+        // A GET (StatusCallbackMethod): the fields ride in the signed URL's query.
+        let query = url.split_once('?').map_or("", |(_, q)| q);
+        let fields = url::form_urlencoded::parse(query.as_bytes())
+            .map(|(n, v)| (n.into_owned(), v.into_owned()))
+            .collect();
+        (fields, signature::twilio(auth_token, headers, url, &[]))
     } else {
         let params: Vec<(String, String)> = url::form_urlencoded::parse(body)
             .map(|(n, v)| (n.into_owned(), v.into_owned()))

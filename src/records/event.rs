@@ -164,12 +164,11 @@ impl std::fmt::Display for Happening {
             Happening::Stop => f.write_str("stop"),
             Happening::Close(closed) => write!(f, "{closed}"),
             Happening::Webhook(record) => {
-                write!(
-                    f,
-                    "webhook {} signature {}",
-                    record.event_type,
-                    record.signature.as_str()
-                )?;
+                write!(f, "webhook {}", record.event_type)?;
+                if let Some(shape) = record.shape {
+                    write!(f, " ({})", shape.describe())?;
+                }
+                write!(f, " signature {}", record.signature.as_str())?;
                 if let Some(problem) = record
                     .signature_problem
                     .as_ref()

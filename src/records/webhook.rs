@@ -30,6 +30,28 @@ impl SignatureVerdict {
     }
 }
 
+/// A webhook in a shape other than its provider's usual one (Telnyx: a JSON POST of API v2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookShape {
+    /// A TeXML status callback: form fields (`StreamEvent`, `StreamSid`, `CallSid`, ...).
+    TexmlForm,
+    /// Delivered by GET (`webhook_url_method`), its fields in the query.
+    GetQuery,
+    /// A `webhook_api_version` 1 payload: no `data` wrapper.
+    ApiV1,
+}
+
+impl WebhookShape {
+    pub(crate) fn describe(self) -> &'static str {
+        match self {
+            WebhookShape::TexmlForm => "a TeXML form callback",
+            WebhookShape::GetQuery => "delivered by GET",
+            WebhookShape::ApiV1 => "webhook API v1",
+        }
+    }
+}
+
 /// A verdict and, when it is not `valid`, the step that decided it.
 pub(crate) type Judged = (SignatureVerdict, Option<String>);
 
@@ -61,6 +83,9 @@ pub struct WebhookRecord {
     /// Why the body could not be read as a webhook, when it could not.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub problem: Option<String>,
+    /// Its shape, when not the provider's usual one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shape: Option<WebhookShape>,
 }
 
 impl WebhookRecord {
@@ -80,6 +105,7 @@ impl WebhookRecord {
             provider: Some(provider),
             remote: None,
             problem: None,
+            shape: None,
         }
     }
 

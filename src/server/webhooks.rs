@@ -71,13 +71,27 @@ pub(crate) async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
             WebhookRecord::unread(provider, problem, received_at),
         )
     };
-    let (answer, record) = if !request.method.eq_ignore_ascii_case("POST") {
+    let ok = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}";
+    let (answer, record) = if request.method.eq_ignore_ascii_case("GET") {
+        // Telnyx (`webhook_url_method`) and Twilio (StatusCallbackMethod) can deliver by GET;
+        // a 405 would count as a failed delivery.
+        let url = called_url(request, tls);
+        let record = provider.protocol().webhook(&WebhookPost {
+            keys,
+            get: true,
+            headers: &request.headers,
+            url: &url,
+            body: &[],
+            received_at,
+        });
+        (ok.to_string(), record)
+    } else if !request.method.eq_ignore_ascii_case("POST") {
         let problem = format!("a {} request, where webhooks are POSTed", request.method);
         unread(
             http::response(
                 405,
                 "Method Not Allowed",
-                "Allow: POST\r\n",
+                "Allow: GET, POST\r\n",
                 "POST webhooks here",
             ),
             problem,
@@ -113,13 +127,14 @@ pub(crate) async fn receive<S: AsyncRead + AsyncWrite + Unpin>(
                     let url = called_url(request, tls);
                     let record = provider.protocol().webhook(&WebhookPost {
                         keys,
+                        get: false,
                         headers: &request.headers,
                         url: &url,
                         body: &body,
                         received_at,
                     });
                     let answer = if record.readable() {
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}".to_string()
+                        ok.to_string()
                     } else {
                         http::response(400, "Bad Request", "", "not a webhook this listener reads")
                     };

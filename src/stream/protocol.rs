@@ -32,6 +32,8 @@ pub(crate) struct Keys {
 /// One webhook POST as the listener read it, for the provider it claims to come from.
 pub(crate) struct WebhookPost<'a> {
     pub keys: &'a webhook::Keys,
+    /// A GET carries its fields in the URL's query, and no body.
+    pub get: bool,
     pub headers: &'a [(String, String)],
     /// The URL the provider called, as the edge in front received it.
     pub url: &'a str,

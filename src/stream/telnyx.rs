@@ -82,6 +82,10 @@ impl Protocol for Telnyx {
     }
 
     fn webhook(&self, post: &WebhookPost<'_>) -> WebhookRecord {
+        if post.get {
+            let query = post.url.split_once('?').map_or("", |(_, q)| q);
+            return webhook::telnyx_get(query, post.headers, post.received_at);
+        }
         webhook::telnyx(
             post.keys.telnyx_public_key.as_ref(),
             post.headers,
