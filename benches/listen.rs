@@ -38,6 +38,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 auth_token: None,
                 twilio_auth_token: None,
                 call_id: None,
+                custom_parameters: Default::default(),
             };
             let started = Instant::now();
             let sent = replay::run(&replay_options, &|_| {}).await;

@@ -80,6 +80,7 @@ async fn with_stream(mut session: Session) -> Session {
         auth_token: None,
         twilio_auth_token: None,
         call_id: None,
+        custom_parameters: Default::default(),
     };
     replay::run(&replay_options, &|_| {}).await;
     listener.wait_for_closed(1).await;

@@ -7,13 +7,16 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
 use stream_doctor::audio::Codec;
 use stream_doctor::audio::wav;
 use stream_doctor::catalog::Provider;
+use stream_doctor::records::call::Received;
 use stream_doctor::records::live::ListenSummary;
 use stream_doctor::secret::Secret;
 use stream_doctor::server::listener::{ListenOptions, Listener};
+use stream_doctor::server::receiver::ReplyMode;
 use stream_doctor::stream::replay::{self, Pace, ReplayOptions, Source, Tracks};
 use tokio_tungstenite::tungstenite::Message;
 
@@ -111,6 +114,7 @@ fn replay_options(url: String, protocol: Provider, codec: Codec, source: Source)
         auth_token: None,
         twilio_auth_token: None,
         call_id: None,
+        custom_parameters: Default::default(),
     }
 }
 
@@ -306,6 +310,58 @@ async fn the_reply_tone_comes_back_with_its_mark() {
         summary.streams[0].mark_round_trip_ms.is_some(),
         "{summary:?}"
     );
+}
+
+/// A Telnyx stream started without `stream_bidirectional_mode=rtp` plays base64 MP3, at most
+/// one message a second (Telnyx's "Bidirectional Media" page): in mp3 mode the listener answers
+/// with one MP3 message and its mark. Twilio takes only its own μ-law back, so a Twilio stream
+/// gets the codec tone, and says why.
+#[tokio::test]
+async fn the_mp3_reply_is_one_mp3_message_and_twilio_gets_its_codec() {
+    let mut listener = listener(ListenOptions {
+        reply_tone: true,
+        reply_mode: ReplyMode::Mp3,
+        ..ListenOptions::default()
+    })
+    .await;
+    let tone = Source::Tone {
+        freq_hz: 440.0,
+        seconds: 1.5,
+    };
+    let url = format!("ws://{}/bidi", listener.addr());
+    let mut options = replay_options(url.clone(), Provider::Telnyx, Codec::Pcmu, tone.clone());
+    options.pace = Pace::Realtime;
+    let outcome = replay::run(&options, &|_| {}).await;
+    let received = &outcome.streams[0].received;
+    assert_eq!(received.media, 1, "one MP3 message, not 50 frames");
+    assert_eq!(received.marks, vec!["stream-doctor-tone".to_string()]);
+    let payload = received.messages.iter().find_map(|m| match m {
+        Received::Text { text, .. } if text.contains("\"media\"") => {
+            let from = text.find("\"payload\":\"")? + "\"payload\":\"".len();
+            Some(text[from..].split('"').next()?.to_string())
+        }
+        _ => None,
+    });
+    // The kept text is cut short; its first bytes are enough for the MP3 frame's sync.
+    let head = payload.expect("the media message is kept");
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&head[..head.len() / 4 * 4])
+        .unwrap();
+    assert_eq!(bytes[0], 0xff, "an MPEG audio frame sync");
+    assert_eq!(bytes[1] & 0xe0, 0xe0);
+
+    let mut options = replay_options(url, Provider::Twilio, Codec::Pcmu, tone);
+    options.pace = Pace::Realtime;
+    let outcome = replay::run(&options, &|_| {}).await;
+    assert_eq!(outcome.streams[0].received.media, 50);
+    listener.wait_for_closed(2).await;
+    let store = listener.store();
+    let lines: Vec<String> = store.lock().unwrap().streams[1]
+        .timeline
+        .iter()
+        .map(|e| e.text.clone())
+        .collect();
+    assert!(lines.iter().any(|l| l.contains("never MP3")), "{lines:?}");
 }
 
 type Client = tokio_tungstenite::WebSocketStream<tokio::net::TcpStream>;

@@ -559,3 +559,67 @@ async fn a_started_stream_is_confirmed_or_reported_missing() {
         .unwrap();
     assert_eq!(stop.body["stream_id"], "s-1");
 }
+
+/// `--bidirectional`, `--bidirectional-codec` and `--custom-parameter` reach streaming_start in
+/// the API's documented fields (telnyx-python `action_start_streaming_params.py`:
+/// `stream_bidirectional_mode`, `stream_bidirectional_codec`, `custom_parameters` as
+/// `[{name, value}]`); the parameters come back in the stream's `start`, so the listener's line
+/// names the test stream. A codec without rtp mode is a usage error.
+#[tokio::test(flavor = "multi_thread")]
+async fn stream_start_asks_for_the_way_back_and_tags_the_test_stream() {
+    let fake = FakeTelnyx::start().await;
+    let port = free_port();
+    let listen = format!("127.0.0.1:{port}");
+    let url = format!("ws://127.0.0.1:{port}/api/calls/1/audio");
+    let args = [
+        "stream-start",
+        "v3:alive",
+        "--url",
+        &url,
+        "--bidirectional",
+        "rtp",
+        "--bidirectional-codec",
+        "PCMU",
+        "--custom-parameter",
+        "test_run=42",
+        "--listen",
+        &listen,
+        "--wait",
+        "5",
+    ];
+    let out = telnyx(&fake, Some(KEY), &args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let start = fake
+        .seen()
+        .into_iter()
+        .rfind(|s| s.path.ends_with("streaming_start"))
+        .unwrap();
+    assert_eq!(start.body["stream_bidirectional_mode"], "rtp");
+    assert_eq!(start.body["stream_bidirectional_codec"], "PCMU");
+    assert_eq!(
+        start.body["custom_parameters"],
+        serde_json::json!([{"name": "test_run", "value": "42"}])
+    );
+    let printed = format!("{}{}", stdout(&out), stderr(&out));
+    assert!(printed.contains("parameters test_run=42"), "{printed}");
+
+    let asked = fake.seen().len();
+    let mp3_codec = [
+        "stream-start",
+        "v3:alive",
+        "--url",
+        "wss://app.example/s",
+        "--bidirectional",
+        "mp3",
+        "--bidirectional-codec",
+        "PCMU",
+    ];
+    let out = telnyx(&fake, Some(KEY), &mp3_codec).await;
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--bidirectional rtp"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fake.seen().len(), asked, "the API was not called");
+}

@@ -301,6 +301,7 @@ fn replay_to(addr: SocketAddr, call_id: Option<&str>) -> ReplayOptions {
         auth_token: None,
         twilio_auth_token: None,
         call_id: call_id.map(str::to_string),
+        custom_parameters: Default::default(),
     }
 }
 

@@ -173,6 +173,7 @@ pub async fn listen(args: ListenArgs, out: &Output) -> anyhow::Result<u8> {
         max_frame_bytes: args.max_frame_bytes,
         record_dir: args.record.clone(),
         reply_tone: args.reply_tone,
+        reply_mode: args.reply_mode.into(),
         webhook_keys: webhook::Keys {
             telnyx_public_key: args.webhook_public_key,
             twilio_auth_token: args.twilio_auth_token.map(Secret::new),
@@ -281,6 +282,7 @@ pub async fn replay(args: ReplayArgs, out: &Output) -> anyhow::Result<u8> {
         auth_token: args.connect.auth_token.map(Secret::new),
         twilio_auth_token: args.connect.twilio_auth_token.map(Secret::new),
         call_id: args.call_id,
+        custom_parameters: args.custom_parameters.into_iter().collect(),
     };
     let json = matches!(args.format, SummaryFormat::Json);
     let notify = move |line: String| {

@@ -22,6 +22,16 @@ pub fn seconds_or_zero(s: &str) -> Result<f64, String> {
     if s.trim() == "0" { Ok(0.0) } else { seconds(s) }
 }
 
+/// `NAME=VALUE`, the name not empty.
+pub fn name_value(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("wants NAME=VALUE, got '{s}'")),
+    }
+}
+
 pub fn public_key(s: &str) -> Result<ed25519_dalek::VerifyingKey, String> {
     stream_doctor::provider::signature::telnyx_key(s).map_err(|e| e.to_string())
 }

@@ -33,6 +33,12 @@ pub struct TelnyxArgs {
     format: SummaryFormat,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Bidirectional {
+    Rtp,
+    Mp3,
+}
+
 #[derive(Clone, Copy, ValueEnum)]
 enum DeliveryStatus {
     Delivered,
@@ -113,6 +119,18 @@ enum Action {
         /// PCMU, PCMA, G722, OPUS, AMR-WB or L16 (the provider's default when absent).
         #[arg(long, value_name = "CODEC")]
         codec: Option<String>,
+        /// How the server's replies are played: rtp (the call's codec, 20 ms to 30 s chunks) or
+        /// mp3 (base64 MP3, at most one message a second). Without it Telnyx expects MP3.
+        #[arg(long, value_enum, value_name = "MODE")]
+        bidirectional: Option<Bidirectional>,
+        /// With --bidirectional rtp: the codec of the replies (PCMU, PCMA, G722, OPUS, AMR-WB,
+        /// L16; case-sensitive).
+        #[arg(long, value_name = "CODEC", requires = "bidirectional")]
+        bidirectional_codec: Option<String>,
+        /// NAME=VALUE carried into the stream's `start` message (repeatable): tag the test
+        /// stream so the listener can tell it from others.
+        #[arg(long = "custom-parameter", value_name = "NAME=VALUE", value_parser = parse::name_value)]
+        custom_parameters: Vec<(String, String)>,
         /// The stream_auth_token the stream carries (its header and `connected` message).
         /// streaming_start and dial take one; a stream started on answer cannot carry one.
         #[arg(
@@ -220,17 +238,32 @@ pub async fn run(args: TelnyxArgs, out: &Output) -> anyhow::Result<u8> {
             url,
             track,
             codec,
+            bidirectional,
+            bidirectional_codec,
+            custom_parameters,
             auth_token,
             listen,
             token,
             wait,
         } => {
+            if bidirectional_codec.is_some() && bidirectional != Some(Bidirectional::Rtp) {
+                out.error(
+                    "--bidirectional-codec is the codec of rtp mode: add --bidirectional rtp",
+                );
+                return Ok(USAGE);
+            }
             let token = token.filter(|t| !t.is_empty()).map(Secret::new);
             let start = StreamStart {
                 url,
                 track: track.as_str().into(),
                 codec,
                 auth_token: token.clone().or(auth_token.map(Secret::new)),
+                bidirectional_mode: bidirectional.map(|mode| match mode {
+                    Bidirectional::Rtp => "rtp".to_string(),
+                    Bidirectional::Mp3 => "mp3".to_string(),
+                }),
+                bidirectional_codec,
+                custom_parameters,
             };
             let listener = match listen {
                 Some(bind) => {

@@ -55,6 +55,7 @@ pub(crate) async fn play(
         auth_token: None,
         twilio_auth_token: None,
         call_id: None,
+        custom_parameters: Default::default(),
     };
     let summary = replay::run(&options, &|_| {}).await;
     match summary.streams.first().and_then(|s| s.error.clone()) {

@@ -3,6 +3,7 @@
 //! upgrade go through with only the provider's headers, did every message go out, and how did
 //! the server end the stream.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -49,6 +50,7 @@ pub(crate) async fn check(
         pace: Pace::Max,
         start_barrier: Some(START_BARRIER),
         call_id: None,
+        parameters: &BTreeMap::new(),
     };
     let call = caller::call(&dial, &plan, &|| {}).await;
     let elapsed = || millis(started.elapsed());

@@ -376,6 +376,20 @@ impl Api {
         if let Some(token) = &start.auth_token {
             body["stream_auth_token"] = token.expose().into();
         }
+        if let Some(mode) = &start.bidirectional_mode {
+            body["stream_bidirectional_mode"] = mode.clone().into();
+        }
+        if let Some(codec) = &start.bidirectional_codec {
+            body["stream_bidirectional_codec"] = codec.clone().into();
+        }
+        if !start.custom_parameters.is_empty() {
+            let parameters: Vec<serde_json::Value> = start
+                .custom_parameters
+                .iter()
+                .map(|(name, value)| serde_json::json!({ "name": name, "value": value }))
+                .collect();
+            body["custom_parameters"] = parameters.into();
+        }
         let answer = self.call(Method::POST, &path, &[], Some(&body)).await?;
         let data = Self::data(&path, answer)?;
         Ok(Answer::new(record("POST", &path, &[]), data, Typed::action))
@@ -442,6 +456,13 @@ pub struct StreamStart {
     pub track: String,
     pub codec: Option<String>,
     pub auth_token: Option<Secret>,
+    /// `rtp` (the call's codec back, 20 ms to 30 s chunks) or `mp3` (base64 MP3, at most one
+    /// message a second); absent, Telnyx plays MP3.
+    pub bidirectional_mode: Option<String>,
+    /// The codec of what is sent back in `rtp` mode.
+    pub bidirectional_codec: Option<String>,
+    /// Names and values that reach the stream's `start` message, to tell a test stream apart.
+    pub custom_parameters: Vec<(String, String)>,
 }
 
 #[cfg(test)]

@@ -35,6 +35,9 @@ pub enum Happening {
         stream_id: Option<String>,
         call_id: Option<String>,
         media_format: Option<MediaFormat>,
+        /// The names and values the stream was started with.
+        #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+        custom_parameters: BTreeMap<String, String>,
     },
     /// A second of one stream: every track's frames so far and its new level points.
     Levels {
@@ -125,13 +128,22 @@ impl std::fmt::Display for Happening {
                 protocol,
                 stream_id,
                 media_format,
+                custom_parameters,
                 ..
             } => {
                 write!(f, "start: {}", protocol.as_deref().unwrap_or("unknown"))?;
                 if let Some(format) = media_format {
                     write!(f, " {}/{}", format.encoding, format.sample_rate)?;
                 }
-                write!(f, ", stream {}", stream_id.as_deref().unwrap_or("(no id)"))
+                write!(f, ", stream {}", stream_id.as_deref().unwrap_or("(no id)"))?;
+                if !custom_parameters.is_empty() {
+                    let pairs: Vec<String> = custom_parameters
+                        .iter()
+                        .map(|(name, value)| format!("{name}={value}"))
+                        .collect();
+                    write!(f, ", parameters {}", pairs.join(" "))?;
+                }
+                Ok(())
             }
             Happening::Levels { tracks } => {
                 let parts: Vec<String> = tracks
@@ -264,7 +276,9 @@ impl LiveStreams {
                 stream_id,
                 call_id,
                 media_format,
+                custom_parameters,
             } => {
+                state.custom_parameters.clone_from(custom_parameters);
                 if state.protocol.is_none() {
                     state.protocol = protocol.as_deref().and_then(|p| p.parse::<Provider>().ok());
                 }
@@ -323,6 +337,7 @@ mod tests {
                     sample_rate: 8000,
                     channels: 1,
                 }),
+                custom_parameters: BTreeMap::from([("test".into(), "stream-doctor".into())]),
             },
             Happening::Levels {
                 tracks: BTreeMap::from([(

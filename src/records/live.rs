@@ -274,6 +274,8 @@ pub struct StreamState {
     pub mark_round_trip_ms: Option<f64>,
     pub recordings: Vec<String>,
     pub request: Option<UpgradeSeen>,
+    /// What the stream was started with (`custom_parameters`): a test stream's tag.
+    pub custom_parameters: BTreeMap<String, String>,
 }
 
 impl StreamState {
@@ -297,6 +299,7 @@ impl StreamState {
             mark_round_trip_ms: None,
             recordings: Vec::new(),
             request: None,
+            custom_parameters: BTreeMap::new(),
         }
     }
 
@@ -349,6 +352,7 @@ impl StreamState {
             mark_round_trip_ms: self.mark_round_trip_ms,
             recordings: self.recordings.clone(),
             request: self.request.clone(),
+            custom_parameters: self.custom_parameters.clone(),
         }
     }
 }
@@ -375,6 +379,9 @@ pub struct StreamSummary {
     /// The upgrade request as the provider sent it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request: Option<UpgradeSeen>,
+    /// What the stream was started with (`custom_parameters`): a test stream's tag.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub custom_parameters: BTreeMap<String, String>,
 }
 
 /// A listener keeps every open stream and at least this many of the newest closed streams,

@@ -30,7 +30,7 @@ use super::admission::{
     self, Admitted, Doors, HANDSHAKE_TIMEOUT, accept, has_token, redacted_headers, shown_path,
 };
 use super::monitor::{self, Happening, Journal, MonitorEvent, TrackLevels};
-use super::receiver::{Outgoing, Receiver, ReceiverOptions, Step};
+use super::receiver::{Outgoing, Receiver, ReceiverOptions, ReplyMode, Step};
 use super::webhooks;
 use crate::catalog::Finding;
 use crate::net::connect::Io;
@@ -71,6 +71,8 @@ pub struct ListenOptions {
     pub record_dir: Option<PathBuf>,
     /// Send a second of tone back as `media` frames, then a `mark`, once a stream starts.
     pub reply_tone: bool,
+    /// What the reply tone is sent as.
+    pub reply_mode: ReplyMode,
     /// What the webhooks' signatures are judged with.
     pub webhook_keys: webhook::Keys,
     /// How long a stream the provider says it started may take to arrive.
@@ -92,6 +94,7 @@ impl Default for ListenOptions {
             max_connections: DEFAULT_MAX_CONNECTIONS,
             record_dir: None,
             reply_tone: false,
+            reply_mode: ReplyMode::Rtp,
             webhook_keys: webhook::Keys::default(),
             started_grace: DEFAULT_STARTED_GRACE,
             expect_url: None,
@@ -495,6 +498,7 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
     };
     let options = ReceiverOptions {
         reply_tone: shared.options.reply_tone,
+        reply_mode: shared.options.reply_mode,
         record_dir: shared.options.record_dir.clone(),
         redactor: shared.redactor.clone(),
     };

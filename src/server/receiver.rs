@@ -28,10 +28,26 @@ pub(crate) const LATE_AFTER_MS: f64 = 200.0;
 /// The name of the `mark` sent after the reply tone.
 pub(crate) const REPLY_MARK: &str = "stream-doctor-tone";
 
+/// What the reply tone is sent as.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReplyMode {
+    /// The call's codec in 20 ms frames: Telnyx started with `stream_bidirectional_mode=rtp`,
+    /// and Twilio, which takes nothing else.
+    #[default]
+    Rtp,
+    /// One base64 MP3 message: Telnyx started without `stream_bidirectional_mode` plays MP3,
+    /// at most one message a second.
+    Mp3,
+}
+
+/// A second of 660 Hz, 8 kHz mono MP3 at 16 kbit/s, made once by `scripts/make-reply-tone`.
+const REPLY_TONE_MP3: &[u8] = include_bytes!("../../assets/reply-tone.mp3");
+
 #[derive(Clone, Debug, Default)]
 pub struct ReceiverOptions {
     /// Send a second of tone back as `media` frames, then a `mark`, once a stream starts.
     pub reply_tone: bool,
+    pub reply_mode: ReplyMode,
     /// Write one WAV per track into this folder.
     pub record_dir: Option<PathBuf>,
     /// What recording names must not show (a stream id or track name may echo the token).
@@ -249,6 +265,7 @@ impl Receiver {
                 sample_rate: announced,
                 channels: info.channels.unwrap_or(1),
             }),
+            custom_parameters: info.custom_parameters,
         });
         if codec.is_none() {
             let text = format!(
@@ -256,9 +273,25 @@ impl Receiver {
             );
             say(step, text);
         }
-        if self.options.reply_tone
+        let mp3 = self.options.reply_mode == ReplyMode::Mp3;
+        if self.options.reply_tone && mp3 && self.provider == Some(Provider::Telnyx) {
+            let engine = base64::engine::general_purpose::STANDARD;
+            let payload = engine.encode(REPLY_TONE_MP3);
+            let text = reply_media(Provider::Telnyx, &self.stream_id, &payload);
+            step.replies.push(Outgoing::Media(text));
+            let mark = reply_mark(Provider::Telnyx, &self.stream_id, REPLY_MARK);
+            step.replies.push(Outgoing::Mark(mark));
+            say(
+                step,
+                "replying with a second of MP3 tone (one message) and a mark".into(),
+            );
+        } else if self.options.reply_tone
             && let Some(codec) = codec
         {
+            if mp3 {
+                let text = "this provider takes its own codec back, never MP3: replying in it";
+                say(step, text.into());
+            }
             self.reply_tone(codec, step);
             say(step, "replying with a second of tone and a mark".into());
         }

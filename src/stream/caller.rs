@@ -3,6 +3,7 @@
 //! server sends as a provider does, record what comes back, and close. `replay` and the
 //! `provider` check both run it; what they make of the outcome is theirs.
 
+use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -68,6 +69,8 @@ pub(crate) struct Plan<'a> {
     pub start_barrier: Option<Duration>,
     /// The call id to carry, as a live call's would (random when not given).
     pub call_id: Option<&'a str>,
+    /// The custom parameters `start` carries.
+    pub parameters: &'a BTreeMap<String, String>,
 }
 
 /// Providers announce an 8 kHz clock for the codecs here, G.722 included (RFC 3551).
@@ -179,6 +182,7 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
     if let Some(call_id) = plan.call_id {
         script.ids.call_id = call_id.to_string();
     }
+    script.parameters.clone_from(plan.parameters);
     let timeout = dial.timeout;
     let mut progress = Progress::default();
     // A message, counted as `kind` when it is one of the provider's (the barrier's ping is not).

@@ -13,6 +13,7 @@ pub mod telnyx;
 pub mod twilio;
 
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 
 use serde::Deserialize;
 use serde::de::IgnoredAny;
@@ -46,6 +47,9 @@ pub struct StartInfo {
     pub encoding: Option<String>,
     pub sample_rate: Option<u32>,
     pub channels: Option<u32>,
+    /// What the stream was started with (`custom_parameters`, TeXML's `<Parameter>`, Twilio's
+    /// `customParameters`), to tell a test stream from others.
+    pub custom_parameters: BTreeMap<String, String>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

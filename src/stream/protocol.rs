@@ -27,6 +27,8 @@ pub(crate) struct Keys {
     pub media_format: &'static str,
     /// Inside the media format.
     pub sample_rate: &'static str,
+    /// Inside `start`: the names and values the stream was started with.
+    pub custom_parameters: &'static str,
 }
 
 /// One webhook POST as the listener read it, for the provider it claims to come from.
@@ -132,6 +134,22 @@ pub(crate) fn read(keys: &Keys, value: &Value, event: String) -> Result<Inbound,
                 encoding: text(format, "encoding"),
                 sample_rate: small(format.get(keys.sample_rate)),
                 channels: small(format.get("channels")),
+                custom_parameters: start
+                    .get(keys.custom_parameters)
+                    .and_then(Value::as_object)
+                    .map(|object| {
+                        object
+                            .iter()
+                            .map(|(name, value)| {
+                                let value = match value {
+                                    Value::String(text) => text.clone(),
+                                    other => other.to_string(),
+                                };
+                                (name.clone(), value)
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             })
         }
         "media" => {

@@ -3,6 +3,7 @@
 //! tracks, in real time or as fast as the socket takes it, and reports what each stream sent
 //! and got back.
 
+use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use rustls::pki_types::CertificateDer;
@@ -74,6 +75,8 @@ pub struct ReplayOptions {
     pub twilio_auth_token: Option<Secret>,
     /// The call id the streams carry, as a live call's would (random when not given).
     pub call_id: Option<String>,
+    /// The custom parameters `start` carries, as a stream started with them does.
+    pub custom_parameters: BTreeMap<String, String>,
 }
 
 /// Runs every stream at once and reports what each sent and got back.
@@ -172,6 +175,7 @@ async fn send_stream(
         pace: options.pace,
         start_barrier: None,
         call_id: options.call_id.as_deref(),
+        parameters: &options.custom_parameters,
     };
     let on_open = || notify(format!("stream {n}: connected to {}", options.url));
     Ok(caller::call(&dial, &plan, &on_open).await)

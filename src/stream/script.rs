@@ -3,6 +3,8 @@
 //! a server sends back (`media`, `mark`). The envelope (event, sequence number, stream id) is
 //! the same for every provider; the provider's `Protocol` fills in the rest.
 
+use std::collections::BTreeMap;
+
 use base64::Engine;
 use serde_json::{Map, Value, json};
 
@@ -17,6 +19,8 @@ pub(crate) const FRAME_MS: u64 = 20;
 pub struct Script {
     protocol: &'static dyn Protocol,
     pub ids: Ids,
+    /// The custom parameters `start` carries, as a stream started with them does.
+    pub parameters: BTreeMap<String, String>,
     sequence: u64,
 }
 
@@ -26,6 +30,7 @@ impl Script {
         Self {
             protocol,
             ids: protocol.new_ids(),
+            parameters: BTreeMap::new(),
             sequence: 1,
         }
     }
@@ -56,6 +61,12 @@ impl Script {
         format.insert(keys.sample_rate.into(), clock_rate_hz.into());
         format.insert("channels".into(), 1.into());
         start.insert(keys.media_format.into(), Value::Object(format));
+        let parameters = self
+            .parameters
+            .iter()
+            .map(|(name, value)| (name.clone(), Value::from(value.as_str())))
+            .collect();
+        start.insert(keys.custom_parameters.into(), Value::Object(parameters));
         self.sequence = 1;
         self.message("start", Value::Object(start))
     }

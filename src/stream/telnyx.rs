@@ -24,6 +24,7 @@ static KEYS: Keys = Keys {
     call_id: "call_control_id",
     media_format: "media_format",
     sample_rate: "sample_rate",
+    custom_parameters: "custom_parameters",
 };
 
 impl Protocol for Telnyx {
@@ -58,7 +59,6 @@ impl Protocol for Telnyx {
         fields.insert("from".into(), "+15550100001".into());
         fields.insert("to".into(), "+15550100002".into());
         fields.insert("tags".into(), json!([]));
-        fields.insert("custom_parameters".into(), json!({}));
         fields
     }
 

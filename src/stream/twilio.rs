@@ -23,6 +23,7 @@ static KEYS: Keys = Keys {
     call_id: "callSid",
     media_format: "mediaFormat",
     sample_rate: "sampleRate",
+    custom_parameters: "customParameters",
 };
 
 const ACCOUNT_SID: &str = "ACstreamdoctor";
@@ -53,7 +54,6 @@ impl Protocol for Twilio {
         fields.insert("accountSid".into(), ACCOUNT_SID.into());
         fields.insert("streamSid".into(), ids.stream_id.clone().into());
         fields.insert("tracks".into(), json!(tracks));
-        fields.insert("customParameters".into(), json!({}));
         fields
     }
 

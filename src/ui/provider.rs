@@ -16,6 +16,9 @@ use crate::report::api as render;
 use crate::secret::Secret;
 use crate::session::Session;
 
+/// The custom parameter the window's test stream carries, so the listener tells it apart.
+const TEST_PARAMETER: (&str, &str) = ("stream_doctor", "test-stream");
+
 #[derive(Default)]
 pub struct ProviderView {
     /// From TELNYX_API_KEY or typed here; never saved, never shown in clear.
@@ -318,6 +321,9 @@ impl ProviderView {
                 track: "inbound_track".into(),
                 codec: None,
                 auth_token: None,
+                bidirectional_mode: None,
+                bidirectional_codec: None,
+                custom_parameters: vec![(TEST_PARAMETER.0.into(), TEST_PARAMETER.1.into())],
             };
             action = self.ask(
                 "start a test stream",

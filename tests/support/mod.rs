@@ -130,6 +130,7 @@ pub fn tone_replay(
         auth_token: None,
         twilio_auth_token: None,
         call_id: call_id.map(str::to_string),
+        custom_parameters: Default::default(),
     }
 }
 

@@ -380,7 +380,20 @@ async fn route(seen: &Seen, state: &Arc<Mutex<State>>) -> Option<Reply> {
                 .filter(|u| u.starts_with("ws://127.0.0.1"))
             {
                 let token = seen.body["stream_auth_token"].as_str().map(str::to_string);
-                tokio::spawn(stream_to(url.to_string(), "v3:alive", token));
+                // `custom_parameters` (an array of {name, value}) reach the `start` message
+                // as an object (telnyx-python `action_start_streaming_params.py`).
+                let parameters = seen.body["custom_parameters"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|p| {
+                        Some((
+                            p["name"].as_str()?.to_string(),
+                            p["value"].as_str()?.to_string(),
+                        ))
+                    })
+                    .collect();
+                tokio::spawn(stream_to(url.to_string(), "v3:alive", token, parameters));
             }
             reply(200, json!({"data": {"result": "ok"}}))
         }
@@ -405,9 +418,15 @@ async fn route(seen: &Seen, state: &Arc<Mutex<State>>) -> Option<Reply> {
 
 /// What the provider does after an accepted `streaming_start`: connect and stream, with the
 /// `stream_auth_token` it was given in the auth header and the `connected` message.
-async fn stream_to(url: String, call: &str, token: Option<String>) {
+async fn stream_to(
+    url: String,
+    call: &str,
+    token: Option<String>,
+    parameters: std::collections::BTreeMap<String, String>,
+) {
     tokio::time::sleep(Duration::from_millis(100)).await;
     let mut options = super::tone_replay(url, 0.3, Pace::Max, Some(call));
     options.auth_token = token.map(stream_doctor::secret::Secret::new);
+    options.custom_parameters = parameters;
     replay::run(&options, &|_| {}).await;
 }

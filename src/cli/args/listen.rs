@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use super::SummaryFormat;
 use crate::cli::parse;
 use stream_doctor::server::listener::DEFAULT_MAX_FRAME_BYTES;
+use stream_doctor::server::receiver::ReplyMode;
 
 #[derive(clap::Args)]
 #[command(
@@ -40,6 +41,11 @@ pub struct ListenArgs {
     /// Answer each stream with a second of tone and a `mark`, to test the way back.
     #[arg(long)]
     pub reply_tone: bool,
+    /// What the tone is sent as: the call's codec in 20 ms frames (rtp: Telnyx started with
+    /// stream_bidirectional_mode=rtp, and Twilio), or one base64 MP3 message (mp3: Telnyx
+    /// started without it, which plays MP3, at most one message a second).
+    #[arg(long, value_enum, default_value_t = ReplyModeArg::Rtp, requires = "reply_tone")]
+    pub reply_mode: ReplyModeArg,
     /// A frame larger than this closes its stream with 1009.
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME_BYTES)]
     pub max_frame_bytes: usize,
@@ -65,4 +71,19 @@ pub struct ListenArgs {
     /// Write the summary to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     pub out: Option<PathBuf>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ReplyModeArg {
+    Rtp,
+    Mp3,
+}
+
+impl From<ReplyModeArg> for ReplyMode {
+    fn from(mode: ReplyModeArg) -> Self {
+        match mode {
+            ReplyModeArg::Rtp => ReplyMode::Rtp,
+            ReplyModeArg::Mp3 => ReplyMode::Mp3,
+        }
+    }
 }

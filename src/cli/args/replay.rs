@@ -49,6 +49,10 @@ pub struct ReplayArgs {
     /// The call id the streams carry (a live call's call_control_id, to match its webhooks).
     #[arg(long, value_name = "ID")]
     pub call_id: Option<String>,
+    /// NAME=VALUE the `start` message carries in its custom parameters (repeatable), as a
+    /// stream started with them does.
+    #[arg(long = "custom-parameter", value_name = "NAME=VALUE", value_parser = parse::name_value)]
+    pub custom_parameters: Vec<(String, String)>,
     #[command(flatten)]
     pub connect: ConnectArgs,
     #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
