@@ -543,6 +543,56 @@ fn with_fake_api() -> (Harness<'static, App>, tokio::runtime::Runtime, FakeTelny
     (harness, runtime, fake)
 }
 
+/// A failed delivery's attempt shows what the user's server answered, body included: often
+/// the app's own error page, which says more than the status.
+#[test]
+fn the_provider_tab_shows_what_a_failed_delivery_got_back() {
+    let (mut harness, _runtime, _fake) = with_fake_api();
+    harness.get_by_label("Provider").click();
+    harness.run_steps(2);
+    harness.get_by_label("Webhook deliveries").click();
+    step_until(&mut harness, "the deliveries", |h| {
+        h.query_by_label("Answer: webhook deliveries").is_some()
+    });
+    let shown = harness.query_all_by(|node: &egui_kittest::kittest::AccessKitNode<'_>| {
+        node.value()
+            .is_some_and(|text| text.contains("HTTP 404: \"Cannot POST /webhooks\""))
+    });
+    assert!(shown.count() > 0, "the attempt's body is shown");
+}
+
+/// A bare 403 that no credential changes is named as a missing route in the window too.
+#[test]
+fn a_refusal_no_credential_changes_is_named_in_the_window() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refusal = "HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let server = runtime
+        .block_on(DemoServer::start(Behavior::Respond(refusal.into()), None))
+        .unwrap();
+    let mut harness = harness();
+    harness.get_by_label("My server").click();
+    harness.step();
+    harness.state_mut().target.settings.url = format!("ws://{}/api/calls/1/audio", server.addr());
+    harness.get_by_label("▶ Run all").click();
+    harness.step();
+    step_until(&mut harness, "the run to end", |h| h.state().is_idle());
+    let verdict = harness
+        .state()
+        .session
+        .diagnosis
+        .as_ref()
+        .and_then(|d| d.verdict().map(|c| c.id));
+    assert_eq!(verdict, Some(CauseId::AppNoWebsocketRoute));
+    harness.get_by_label("Diagnose").click();
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_all_by_label_contains("app.no_websocket_route")
+            .next()
+            .is_some()
+    );
+}
+
 #[test]
 fn the_provider_tab_asks_the_api_and_its_findings_join_the_diagnosis() {
     let (mut harness, _runtime, fake) = with_fake_api();
