@@ -1,6 +1,7 @@
 //! Audio: the codecs providers stream in (one file per codec), levels (`meter`), WAV files
 //! (`wav`), and test signals. Everything here is pure computation, off any UI thread.
 
+pub mod detect;
 pub mod g711;
 pub mod g722;
 pub mod l16;
