@@ -103,6 +103,8 @@ pub enum FoundBy {
     Check(CheckId),
     ProviderSide,
     Compare,
+    /// A call placed as the provider (`converse`).
+    Converse,
 }
 
 impl FoundBy {
@@ -111,6 +113,7 @@ impl FoundBy {
             FoundBy::Check(check) => check.as_str(),
             FoundBy::ProviderSide => "provider-side",
             FoundBy::Compare => "compare",
+            FoundBy::Converse => "converse",
         }
     }
 
@@ -136,6 +139,7 @@ impl TryFrom<String> for FoundBy {
         match text.as_str() {
             "provider-side" => Ok(FoundBy::ProviderSide),
             "compare" => Ok(FoundBy::Compare),
+            "converse" => Ok(FoundBy::Converse),
             _ => CheckId::ALL
                 .into_iter()
                 .find(|c| c.as_str() == text)
@@ -284,6 +288,21 @@ causes! {
     NetworkBlockedFromHere = "network.blocked_from_here", Compare, Warn, "this machine's own network blocks the server";
     DnsSplitHorizon = "dns.split_horizon", Compare, Fail, "the name resolves to a private address in one place and a public one in the other";
     TlsDifferentEdge = "tls.different_edge", Compare, Warn, "the two places were served different certificates";
+    StreamLaterCallFails = "stream.later_call_fails", Converse, Fail, "the first call works and a later one does not";
+    StreamClosedMidCall = "stream.closed_mid_call", Converse, Fail, "the stream was closed while the caller was still on the line";
+    ReplyNone = "reply.none", Converse, Fail, "the caller spoke and the server sent no audio back";
+    ReplySilent = "reply.silent", Converse, Fail, "the server's audio back is silence";
+    ReplyContainerInPayload = "reply.container_in_payload", Converse, Fail, "the audio back carries a file header where raw audio belongs";
+    ReplyCodecMismatch = "reply.codec_mismatch", Converse, Fail, "the audio back is not in the codec the stream declared";
+    ReplySampleRateMismatch = "reply.sample_rate_mismatch", Converse, Fail, "the audio back is at another sample rate than the stream's";
+    ReplyStreamSidMissing = "reply.stream_sid_missing", Converse, Fail, "the replies do not name the stream (Twilio ignores them)";
+    ReplyInvalidMessage = "reply.invalid_message", Converse, Fail, "the server sends messages the provider does not accept";
+    ReplyUnderrun = "reply.underrun", Converse, Warn, "the reply's audio runs out mid-sentence (the caller hears a stutter)";
+    ReplyFrameSize = "reply.frame_size", Converse, Warn, "the reply's chunks are not whole 20 ms frames";
+    ReplyLate = "reply.late", Converse, Warn, "the bot takes too long to answer";
+    ReplyNoClearOnBargeIn = "reply.no_clear_on_barge_in", Converse, Warn, "the bot keeps talking when the caller interrupts";
+    ReplyMarkMalformed = "reply.mark_malformed", Converse, Warn, "the server sends a mark without a name";
+    OkConversation = "ok.conversation", Converse, Info, "the way back works";
 }
 
 #[cfg(test)]

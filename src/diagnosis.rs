@@ -176,6 +176,21 @@ fn fix(cause: CauseId, checks: &[CheckResult]) -> String {
         DnsSplitHorizon => "The name has one answer inside a private network and another outside: the provider sees the public one. Check the public DNS record (dig @1.1.1.1 HOST) points at the server's public address, and that no internal-only record is what you tested.".into(),
         TlsDifferentEdge => "Two edges (a CDN and the origin, two regions, a stale node) present different certificates: make every edge serve the same valid, complete chain, and renew or purge the stale one.".into(),
         OkReachable => "The server answers as the provider needs from here. Check the provider side: the exact stream_url sent to streaming_start, that the host is reachable from the public internet, and the `failure_reason` of a `streaming.failed` webhook.".into(),
+        StreamLaterCallFails => "Something left over from the earlier call breaks the next one: a session, an audio pipeline or a global flag not reset when a stream closes. Read the server's log for the second call, and release per-call state on `stop` and on close.".into(),
+        StreamClosedMidCall => "Find who closes the stream: the close code and the second it came say which. A close near 55, 60 or 100 s is a platform or proxy idle limit (raise it; ping every 20 to 30 s); a close right after the caller spoke is the app's handler failing (read its log).".into(),
+        ReplyNone => "Make the stream bidirectional and send audio back on it: on Telnyx start it with stream_bidirectional_mode (rtp for raw audio in the call's codec); on Twilio use <Connect><Stream>, not <Start><Stream>, which is one-way. Then send `media` messages with base64 audio.".into(),
+        ReplySilent => "The bot sends audio, but silence: check that the text-to-speech output reaches the encoder (an empty buffer, a volume of zero, or samples scaled to nothing), and that it is encoded as the stream's codec.".into(),
+        ReplyContainerInPayload => "Send raw audio, not a file: strip the WAV (RIFF) header or the MP3/ID3 container before base64 (ask the text-to-speech service for raw ulaw_8000 or pcm output).".into(),
+        ReplyCodecMismatch => "Encode the reply in the codec the stream declared (its `start.media_format`): μ-law for PCMU, A-law for PCMA, big-endian 16-bit for L16. The summary names what was sent instead.".into(),
+        ReplySampleRateMismatch => "Resample the reply to the stream's rate before encoding (8000 Hz for PCMU/PCMA): audio at 16 or 24 kHz labelled 8 kHz plays two or three times too slow.".into(),
+        ReplyStreamSidMissing => "Put the stream's streamSid (from the `start` message) in every `media`, `mark` and `clear` you send: Twilio ignores messages without it (error 31951).".into(),
+        ReplyInvalidMessage => "Send only the provider's own messages back (`media`, `mark`, `clear`) as JSON text frames: the summary shows the first one that is not.".into(),
+        ReplyUnderrun => "Send the reply audio ahead of the playback clock: a steady queue of at least a few hundred ms, not chunk by chunk as it is synthesised; a blocking call in the send loop also starves it.".into(),
+        ReplyFrameSize => "Send whole 20 ms frames (160 bytes of PCMU or PCMA), or larger multiples of them, evenly: odd chunks play with clicks.".into(),
+        ReplyLate => "Shorten the time to the first word: stream the text-to-speech output as it comes (do not wait for the whole sentence), and cut the speech-to-text endpointing delay.".into(),
+        ReplyNoClearOnBargeIn => "When the caller speaks over the bot, send `clear` (and stop sending that reply): without it the provider plays the queued audio to the end.".into(),
+        ReplyMarkMalformed => "Give every `mark` a name (`{\"event\":\"mark\",\"mark\":{\"name\":\"…\"}}`, with the streamSid on Twilio): the provider echoes it back by that name.".into(),
+        OkConversation => "The bot hears the caller and answers in the stream's format, on time. If calls still fail on the phone, compare with a real call's recording and the provider's call events.".into(),
     }
 }
 

@@ -16,6 +16,7 @@ pub mod check;
 pub mod checklist;
 pub mod clock;
 pub mod compare;
+pub mod converse;
 pub mod demo;
 pub mod diagnosis;
 pub mod edge;

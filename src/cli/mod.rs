@@ -5,6 +5,7 @@
 
 mod args;
 mod commands;
+mod converse;
 mod github;
 mod output;
 mod parse;
@@ -17,8 +18,8 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 use args::{
-    CaFile, CheckArgs, CompareArgs, ExplainArgs, FailOn, Format, ListenArgs, ReplayArgs,
-    ReportArgs, ReportFormat, SummaryFormat,
+    CaFile, CheckArgs, CompareArgs, ConnectArgs, ExplainArgs, FailOn, Format, ListenArgs,
+    ReplayArgs, ReportArgs, ReportFormat, SummaryFormat,
 };
 
 /// Exit status when the command line is wrong, as clap uses it too.
@@ -56,6 +57,9 @@ enum Command {
     Listen(Box<ListenArgs>),
     /// Stand in for the provider: send a media stream (tone or WAV) to a URL.
     Replay(ReplayArgs),
+    /// Place a short, real call as the provider and judge the way back: the bot's audio
+    /// (format, rate, pacing), its timing, its control messages.
+    Converse(Box<converse::ConverseArgs>),
     /// Render a saved session (the JSON report) as Markdown, HTML or JSON.
     Report(ReportArgs),
     /// Explain a provider's error code (Twilio 319xx, a Telnyx failure_reason) and name the
@@ -125,6 +129,7 @@ pub fn main() -> ExitCode {
         Command::Check(args) => runtime.block_on(commands::check(args, &out)),
         Command::Listen(args) => runtime.block_on(commands::listen(*args, &out)),
         Command::Replay(args) => runtime.block_on(commands::replay(args, &out)),
+        Command::Converse(args) => runtime.block_on(converse::run(*args, &out)),
         Command::Report(args) => commands::report(args, &out),
         Command::Explain(args) => runtime.block_on(commands::explain(args, &out)),
         Command::Telnyx(args) => runtime.block_on(telnyx::run(*args, &out)),

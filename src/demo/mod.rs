@@ -2,6 +2,7 @@
 //! newcomer sees every check run with no setup) and the servers the integration tests probe.
 //! It speaks HTTP/1.1 and WebSocket over real sockets, with or without TLS.
 
+pub mod bot;
 pub mod certs;
 #[cfg(feature = "gui")]
 pub mod playback;
@@ -10,7 +11,7 @@ use std::net::SocketAddr;
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
-use futures_util::StreamExt;
+use futures_util::{SinkExt, StreamExt};
 use rustls::ServerConfig;
 use rustls::pki_types::CertificateDer;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -22,6 +23,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
+use self::bot::{Bot, BotStyle};
 use self::certs::{CertError, Pki, Served};
 use crate::net::http;
 use crate::records::address::ResolvePin;
@@ -83,6 +85,8 @@ pub enum Behavior {
     ResetMidHandshake,
     /// Closes every connection as soon as it is accepted.
     EofOnAccept,
+    /// A voice bot that answers each of the caller's turns, well or with a fault.
+    Bot(BotStyle),
 }
 
 impl Behavior {
@@ -446,6 +450,10 @@ async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: 
     }
     let mut ws =
         WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, None).await;
+    if let Behavior::Bot(style) = behavior {
+        converse(ws, *style).await;
+        return;
+    }
     if *behavior == Behavior::CloseOnConnect {
         let frame = CloseFrame {
             code: CloseCode::Policy,
@@ -478,4 +486,39 @@ async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: 
                 .await;
         }
     }
+}
+
+/// A bot's side of a call: hears the caller, and answers each turn it hears end, paced as its
+/// style says, while it goes on listening.
+async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
+    ws: WebSocketStream<S>,
+    style: BotStyle,
+) {
+    let (mut sink, mut source) = ws.split();
+    let (answers, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<(u64, String)>>();
+    let speaker = tokio::spawn(async move {
+        while let Some(answer) = queue.recv().await {
+            tokio::time::sleep(Duration::from_millis(style.delay_ms())).await;
+            let began = tokio::time::Instant::now();
+            let mut due = 0;
+            for (pause, text) in answer {
+                due += pause;
+                tokio::time::sleep_until(began + Duration::from_millis(due)).await;
+                if sink.send(Message::text(text)).await.is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let mut bot = Bot::new(style);
+    while let Ok(Some(Ok(message))) =
+        tokio::time::timeout(Duration::from_secs(60), source.next()).await
+    {
+        if let Message::Text(text) = message
+            && bot.hear(text.as_str())
+        {
+            let _ = answers.send(bot.answer());
+        }
+    }
+    speaker.abort();
 }

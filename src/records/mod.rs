@@ -6,6 +6,7 @@ pub mod address;
 pub mod call;
 pub mod certificate;
 pub mod close;
+pub mod conversation;
 pub mod event;
 pub mod exchange;
 pub mod live;

@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod compare;
+pub mod converse;
 pub mod html;
 pub mod json;
 pub mod markdown;

@@ -282,9 +282,10 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
     }
 }
 
-type Ws = tokio_tungstenite::WebSocketStream<Sniffed<connect::BoxedIo>>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<Sniffed<connect::BoxedIo>>;
 
-async fn open(
+/// Opens the provider's WebSocket with `headers` beside the standard ones.
+pub(crate) async fn open(
     dial: &Dial<'_>,
     headers: &[(String, String)],
 ) -> Result<(Ws, CloseWitness), OpenError> {

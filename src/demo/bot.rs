@@ -1,0 +1,240 @@
+//! The demo's voice bot, for `converse --demo` and the tests: it listens to the caller as voice
+//! bots do (speech is 20 ms frames above -40 dBFS; 400 ms of quiet after it ends a turn) and
+//! answers each turn with a second of tone and a `mark`, the way a healthy bot does, or with
+//! one of the faults the way back suffers in the field. `Bot` is socket-free: fed the caller's
+//! messages, it says when to answer and writes the answer; the demo server paces it.
+
+use base64::Engine;
+use serde_json::{Value, json};
+
+use crate::audio::meter::Summary;
+use crate::audio::{Codec, Decoder, Encoder, tone};
+use crate::catalog::Provider;
+
+/// How the bot answers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum BotStyle {
+    /// A second of tone in the stream's codec, 20 ms frames in real time, then a mark.
+    Good,
+    /// Never answers: a one-way stream.
+    OneWay,
+    /// A-law bytes on a μ-law stream.
+    Alaw,
+    /// The whole answer as a WAV file in one payload.
+    Wav,
+    /// Answers after 2.5 s.
+    Late,
+    /// 24 kHz audio in 8 kHz frames: three times the bytes, in real time.
+    Fast,
+    /// Twilio replies without `streamSid`.
+    NoStreamSid,
+}
+
+impl BotStyle {
+    pub const ALL: [BotStyle; 7] = [
+        BotStyle::Good,
+        BotStyle::OneWay,
+        BotStyle::Alaw,
+        BotStyle::Wav,
+        BotStyle::Late,
+        BotStyle::Fast,
+        BotStyle::NoStreamSid,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            BotStyle::Good => "good",
+            BotStyle::OneWay => "one-way",
+            BotStyle::Alaw => "alaw",
+            BotStyle::Wav => "wav",
+            BotStyle::Late => "late",
+            BotStyle::Fast => "fast",
+            BotStyle::NoStreamSid => "no-stream-sid",
+        }
+    }
+
+    /// How long after the turn ends the answer starts, in ms.
+    pub(crate) fn delay_ms(self) -> u64 {
+        if self == BotStyle::Late { 2500 } else { 300 }
+    }
+}
+
+impl std::str::FromStr for BotStyle {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        BotStyle::ALL
+            .into_iter()
+            .find(|b| b.name() == s)
+            .ok_or_else(|| {
+                let names: Vec<&str> = BotStyle::ALL.iter().map(|b| b.name()).collect();
+                format!("unknown bot '{s}' (one of: {})", names.join(", "))
+            })
+    }
+}
+
+/// Frames of quiet after speech that end the caller's turn.
+const QUIET_FRAMES: u32 = 20;
+/// Frames of speech a turn needs before quiet ends it.
+const SPEECH_FRAMES: u32 = 10;
+
+pub(crate) struct Bot {
+    style: BotStyle,
+    provider: Provider,
+    codec: Codec,
+    stream_sid: String,
+    decoder: Decoder,
+    speech: u32,
+    quiet: u32,
+    turn: u32,
+}
+
+impl Bot {
+    pub(crate) fn new(style: BotStyle) -> Self {
+        Self {
+            style,
+            provider: Provider::Telnyx,
+            codec: Codec::Pcmu,
+            stream_sid: String::new(),
+            decoder: Decoder::new(Codec::Pcmu),
+            speech: 0,
+            quiet: 0,
+            turn: 0,
+        }
+    }
+
+    /// One message from the caller; true when it ends a turn the bot answers.
+    pub(crate) fn hear(&mut self, text: &str) -> bool {
+        let Ok(value) = serde_json::from_str::<Value>(text) else {
+            return false;
+        };
+        match value.get("event").and_then(Value::as_str) {
+            Some("start") => {
+                if let Some(sid) = value.get("streamSid").and_then(Value::as_str) {
+                    self.provider = Provider::Twilio;
+                    self.stream_sid = sid.to_string();
+                }
+                let encoding = value
+                    .pointer("/start/media_format/encoding")
+                    .or_else(|| value.pointer("/start/mediaFormat/encoding"))
+                    .and_then(Value::as_str)
+                    .unwrap_or("PCMU");
+                self.codec = Codec::from_encoding(encoding).unwrap_or(Codec::Pcmu);
+                self.decoder = Decoder::new(self.codec);
+                false
+            }
+            Some("media") => {
+                let payload = value
+                    .pointer("/media/payload")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                let engine = base64::engine::general_purpose::STANDARD;
+                let Ok(bytes) = engine.decode(payload) else {
+                    return false;
+                };
+                let loud = Summary::of(&self.decoder.decode(&bytes))
+                    .rms_dbfs()
+                    .is_some_and(|db| db > -40.0);
+                if loud {
+                    self.speech += 1;
+                    self.quiet = 0;
+                    return false;
+                }
+                self.quiet += 1;
+                if self.speech >= SPEECH_FRAMES && self.quiet >= QUIET_FRAMES {
+                    self.speech = 0;
+                    self.turn += 1;
+                    return self.style != BotStyle::OneWay;
+                }
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// The answer's messages, each with the pause before it (ms): the demo server sends them.
+    pub(crate) fn answer(&self) -> Vec<(u64, String)> {
+        let samples = tone(440.0 + 110.0 * f64::from(self.turn), 0.4, 8000, 8000);
+        let mut out = Vec::new();
+        match self.style {
+            BotStyle::Wav => {
+                let pcm: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
+                let mut file = Vec::with_capacity(44 + pcm.len());
+                file.extend_from_slice(b"RIFF");
+                file.extend_from_slice(&(36 + pcm.len() as u32).to_le_bytes());
+                file.extend_from_slice(b"WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00");
+                file.extend_from_slice(&8000u32.to_le_bytes());
+                file.extend_from_slice(&16000u32.to_le_bytes());
+                file.extend_from_slice(b"\x02\x00\x10\x00data");
+                file.extend_from_slice(&(pcm.len() as u32).to_le_bytes());
+                file.extend_from_slice(&pcm);
+                out.push((0, self.media(&file)));
+            }
+            BotStyle::Fast => {
+                let fast = tone(440.0, 0.4, 24_000, 24_000);
+                let mut encoder = Encoder::new(self.codec);
+                for frame in fast.chunks(480) {
+                    out.push((20, self.media(&encoder.encode(frame))));
+                }
+            }
+            _ => {
+                let codec = if self.style == BotStyle::Alaw {
+                    Codec::Pcma
+                } else {
+                    self.codec
+                };
+                let mut encoder = Encoder::new(codec);
+                for frame in samples.chunks(160) {
+                    out.push((20, self.media(&encoder.encode(frame))));
+                }
+            }
+        }
+        out.push((
+            0,
+            self.message("mark", json!({ "name": format!("turn-{}", self.turn) })),
+        ));
+        out
+    }
+
+    fn media(&self, bytes: &[u8]) -> String {
+        let payload = base64::engine::general_purpose::STANDARD.encode(bytes);
+        self.message("media", json!({ "payload": payload }))
+    }
+
+    fn message(&self, event: &str, body: Value) -> String {
+        let mut message = json!({ "event": event, event: body });
+        if self.provider == Provider::Twilio && self.style != BotStyle::NoStreamSid {
+            message["streamSid"] = self.stream_sid.clone().into();
+        }
+        message.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::stream::script::Script;
+
+    #[test]
+    fn a_turn_ends_after_speech_and_quiet() {
+        let mut script = Script::new(Provider::Twilio);
+        let mut bot = Bot::new(BotStyle::Good);
+        assert!(!bot.hear(&script.start(Codec::Pcmu, 8000, &["inbound"])));
+        let mut encoder = Encoder::new(Codec::Pcmu);
+        let loud = encoder.encode(&tone(300.0, 0.3, 8000, 160));
+        let quiet = encoder.encode(&[0; 160]);
+        let mut ended = Vec::new();
+        for n in 1..=40u64 {
+            let frame = if n <= 15 { &loud } else { &quiet };
+            ended.push(bot.hear(&script.media("inbound", n, frame)));
+        }
+        assert_eq!(ended.iter().filter(|e| **e).count(), 1);
+        assert!(ended[15 + 19], "after 20 quiet frames");
+        let answer = bot.answer();
+        assert_eq!(answer.len(), 51, "50 frames and a mark");
+        assert!(
+            answer[0].1.contains(&script.ids.stream_id),
+            "Twilio replies name the stream"
+        );
+    }
+}

@@ -1,0 +1,233 @@
+//! `converse` against real bots on 127.0.0.1: the demo bot answering well and with each fault
+//! the way back suffers in the field, and the listener's own reply tone in both of Telnyx's
+//! bidirectional modes. Each call runs in real time (a phone line's 20 ms clock), so the calls
+//! of a test run side by side.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+use stream_doctor::audio::detect::Format;
+use stream_doctor::catalog::{CauseId, Provider};
+use stream_doctor::converse::{self, ConverseOptions, ConverseReport, Mode};
+use stream_doctor::demo::bot::BotStyle;
+use stream_doctor::demo::{Behavior, DemoServer};
+use stream_doctor::server::listener::{ListenOptions, Listener};
+use stream_doctor::server::receiver::ReplyMode;
+
+async fn call(url: String, provider: Provider, mode: Mode, turns: u32) -> ConverseReport {
+    let options = ConverseOptions {
+        url,
+        protocol: provider,
+        mode,
+        turns,
+        timeout: Duration::from_secs(4),
+        ..ConverseOptions::default()
+    };
+    converse::run(&options).await.unwrap()
+}
+
+async fn bot(style: BotStyle, provider: Provider, turns: u32) -> ConverseReport {
+    let server = DemoServer::start(Behavior::Bot(style), None).await.unwrap();
+    let url = format!("ws://{}/media", server.addr());
+    call(url, provider, Mode::Rtp, turns).await
+}
+
+fn causes(report: &ConverseReport) -> Vec<CauseId> {
+    report.diagnosis.causes.iter().map(|c| c.id).collect()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_good_bot_is_heard_turn_by_turn() {
+    let report = bot(BotStyle::Good, Provider::Telnyx, 2).await;
+    assert_eq!(causes(&report), [CauseId::OkConversation], "{report:#?}");
+    let call = &report.calls[0];
+    assert_eq!(call.turns.len(), 2);
+    for turn in &call.turns {
+        let ms = turn.first_reply_ms.expect("a reply");
+        assert!((250.0..1500.0).contains(&ms), "{ms}");
+        assert_eq!(turn.reply_frames, 50);
+        assert!((1500.0..=2500.0).contains(&turn.caller_speech_ms));
+    }
+    let reply = &call.reply;
+    assert_eq!(reply.detected.unwrap().format, Format::Mulaw);
+    assert_eq!((reply.marks.sent, reply.marks.echoed), (2, 2));
+    assert_eq!(reply.chunk_bytes.median, 160.0);
+    assert_eq!(reply.underruns.count, 0);
+    let paced = reply.paced_bytes_per_second.unwrap();
+    assert!((7000.0..9000.0).contains(&paced), "{paced}");
+    let summary = &report.diagnosis.causes[0].summary;
+    assert!(
+        summary.contains("mulaw") && summary.contains(" ms"),
+        "{summary}"
+    );
+}
+
+/// Each fault is named by its own cause, the first one the root cause.
+#[tokio::test(flavor = "multi_thread")]
+async fn each_fault_on_the_way_back_is_named() {
+    let cases = [
+        (BotStyle::OneWay, Provider::Telnyx, CauseId::ReplyNone),
+        (
+            BotStyle::Alaw,
+            Provider::Telnyx,
+            CauseId::ReplyCodecMismatch,
+        ),
+        (
+            BotStyle::Wav,
+            Provider::Telnyx,
+            CauseId::ReplyContainerInPayload,
+        ),
+        (
+            BotStyle::Fast,
+            Provider::Telnyx,
+            CauseId::ReplySampleRateMismatch,
+        ),
+        (BotStyle::Late, Provider::Telnyx, CauseId::ReplyLate),
+        (
+            BotStyle::NoStreamSid,
+            Provider::Twilio,
+            CauseId::ReplyStreamSidMissing,
+        ),
+    ];
+    let reports = futures_util::future::join_all(
+        cases
+            .iter()
+            .map(|(style, provider, _)| bot(*style, *provider, 1)),
+    )
+    .await;
+    for ((style, _, want), report) in cases.iter().zip(&reports) {
+        assert_eq!(
+            report.diagnosis.verdict,
+            Some(*want),
+            "{}: {:?}",
+            style.name(),
+            report.diagnosis.causes
+        );
+    }
+    let rate = &reports[3].diagnosis.causes[0].summary;
+    assert!(
+        rate.contains("8000") && rate.contains("times too slow"),
+        "{rate}"
+    );
+    let alaw = &reports[1].diagnosis.causes[0].summary;
+    assert!(alaw.contains("alaw"), "{alaw}");
+}
+
+/// Two calls in a row and a caller who speaks over the last reply: a bot that never sends
+/// `clear` keeps talking, and both calls behave alike.
+#[tokio::test(flavor = "multi_thread")]
+async fn barge_in_without_clear_and_repeated_calls() {
+    let server = DemoServer::start(Behavior::Bot(BotStyle::Good), None)
+        .await
+        .unwrap();
+    let options = ConverseOptions {
+        url: format!("ws://{}/media", server.addr()),
+        turns: 1,
+        calls: 2,
+        barge_in: true,
+        hold: Duration::from_millis(500),
+        timeout: Duration::from_secs(4),
+        ..ConverseOptions::default()
+    };
+    let report = converse::run(&options).await.unwrap();
+    assert_eq!(report.calls.len(), 2);
+    assert!(report.calls.iter().all(|c| c.connected && c.replied()));
+    assert_eq!(
+        causes(&report),
+        [CauseId::ReplyNoClearOnBargeIn, CauseId::OkConversation],
+        "{:?}",
+        report.diagnosis
+    );
+    assert!(report.calls[0].reply.barge_in_at_ms.is_some());
+    assert!(!report.calls[0].reply.clear.sent);
+}
+
+/// The listener's own reply tone, in Telnyx's two bidirectional modes: MP3 where the stream
+/// plays MP3 is right; MP3 where raw audio belongs is a file in the payload.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_listeners_mp3_reply_is_right_only_in_mp3_mode() {
+    let options = ListenOptions {
+        bind: "127.0.0.1:0".parse().unwrap(),
+        reply_tone: true,
+        reply_mode: ReplyMode::Mp3,
+        ..ListenOptions::default()
+    };
+    let listener = Listener::start(options, Arc::new(|_| {})).await.unwrap();
+    let url = format!("ws://{}/stream", listener.addr());
+    let (mp3, rtp) = tokio::join!(
+        call(url.clone(), Provider::Telnyx, Mode::Mp3, 1),
+        call(url, Provider::Telnyx, Mode::Rtp, 1)
+    );
+    assert_eq!(
+        mp3.diagnosis.verdict,
+        Some(CauseId::OkConversation),
+        "{:?}",
+        mp3.diagnosis
+    );
+    assert_eq!(mp3.calls[0].reply.detected.unwrap().format, Format::Mp3);
+    assert_eq!(
+        rtp.diagnosis.verdict,
+        Some(CauseId::ReplyContainerInPayload),
+        "{:?}",
+        rtp.diagnosis
+    );
+}
+
+fn bin() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_stream-doctor"));
+    command
+        .env_remove("STREAM_DOCTOR_AUTH_TOKEN")
+        .env_remove("TWILIO_AUTH_TOKEN");
+    command
+}
+
+/// The command: the contract's JSON, exit 1 on a failing cause, 2 for Twilio with another
+/// codec, and the auth token it carries in no output.
+#[test]
+fn the_command_reports_json_and_exits_as_check_does() {
+    let out = bin()
+        .args([
+            "converse", "--demo", "alaw", "--turns", "1", "--format", "json",
+        ])
+        .args(["--auth-token", "conv-t0ken-31"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(!text.contains("conv-t0ken-31"));
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(json["schema_version"], 1);
+    assert_eq!(json["protocol"], "telnyx");
+    assert_eq!(json["options"]["bidirectional"], "rtp");
+    assert_eq!(json["calls"][0]["reply"]["detected"]["format"], "alaw");
+    assert_eq!(json["calls"][0]["reply"]["declared"]["encoding"], "PCMU");
+    assert!(json["calls"][0]["turns"][0]["first_reply_ms"].is_number());
+    assert_eq!(json["diagnosis"]["verdict"], "reply.codec_mismatch");
+    assert!(
+        json["diagnosis"]["causes"][0]["fix"]
+            .as_str()
+            .unwrap()
+            .contains("A-law")
+    );
+
+    let out = bin()
+        .args([
+            "converse",
+            "--demo",
+            "--protocol",
+            "twilio",
+            "--codec",
+            "PCMA",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("μ-law"));
+}
