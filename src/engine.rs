@@ -18,8 +18,10 @@ use crate::catalog::CheckId;
 use crate::check::CheckResult;
 use crate::check::evidence::RetryReason;
 use crate::check::options::CheckOptions;
+use crate::converse::{self, ConverseError, ConverseOptions, ConverseReport};
+use crate::demo::bot::BotStyle;
 use crate::demo::playback::{self, PlaybackError};
-use crate::demo::{DemoError, DemoMode, DemoTarget};
+use crate::demo::{Behavior, DemoError, DemoMode, DemoTarget};
 use crate::diagnosis::CheckReport;
 use crate::probe::{self, Progress};
 use crate::provider::api::{self, Api, ApiError, DeliveryFilter, EventsOf, StreamStart};
@@ -80,6 +82,13 @@ pub(crate) enum Command {
     StopWatching,
     /// The URL last checked, which the listener compares the provider's `stream_url`s with.
     ExpectUrl(Option<String>),
+    /// Place a short call as the provider and judge the way back (`converse`); with
+    /// `demo_bot`, to a demo bot started for it. Cancellable as a run.
+    Converse {
+        run: RunId,
+        options: Box<ConverseOptions>,
+        demo_bot: bool,
+    },
     /// Ask the provider's REST API; a stream started while the listener runs is watched for.
     Api {
         call: ApiCall,
@@ -172,6 +181,11 @@ pub(crate) enum Event {
     DemoStreamDone(Result<u64, Arc<PlaybackError>>),
     Tunnel(Result<String, TunnelError>),
     Watch(WatchStatus),
+    /// A call placed as the provider, judged.
+    Conversed {
+        run: RunId,
+        result: Result<Box<ConverseReport>, Arc<ConverseError>>,
+    },
     /// The API's answer (or why there is none), with what was asked.
     Api {
         label: &'static str,
@@ -259,7 +273,54 @@ impl Engine {
             Command::Watch(options) => self.watch(runtime, emit, options),
             Command::StopWatching => self.stop_watching(&emit),
             Command::Api { call, key, base } => self.ask(runtime, emit, call, key, base),
+            Command::Converse {
+                run,
+                options,
+                demo_bot,
+            } => self.converse(runtime, emit, run, *options, demo_bot),
         }
+    }
+}
+
+/// The way back: a call placed as the provider, cancellable like a run.
+impl Engine {
+    fn converse(
+        &self,
+        runtime: &Runtime,
+        emit: Emit,
+        run: RunId,
+        mut options: ConverseOptions,
+        demo_bot: bool,
+    ) {
+        let runs = self.runs.clone();
+        let Ok(mut registered) = self.runs.lock() else {
+            return;
+        };
+        let handle = runtime.spawn(async move {
+            let result = async {
+                // Kept alive for the call: dropping it stops the bot.
+                let bot = if demo_bot {
+                    Some(DemoTarget::start(Behavior::Bot(BotStyle::Good)).await?)
+                } else {
+                    None
+                };
+                if let Some(bot) = &bot {
+                    options.url = bot.url.clone();
+                    options.resolve.push(bot.pin.clone());
+                    options.extra_roots.push(bot.root.clone());
+                }
+                converse::run(&options).await
+            }
+            .await;
+            if let Ok(mut runs) = runs.lock() {
+                runs.remove(&run);
+            }
+            emit(Event::Conversed {
+                run,
+                result: result.map(Box::new).map_err(Arc::new),
+            });
+        });
+        registered.insert(run, handle.abort_handle());
     }
 }
 

@@ -15,6 +15,7 @@ use crate::check::options::CheckOptions;
 use crate::check::{CheckResult, ToolInfo};
 use crate::checklist::Verdict;
 use crate::clock;
+use crate::converse::ConverseReport;
 use crate::diagnosis::CheckReport;
 use crate::diagnosis::{Diagnosis, diagnose};
 use crate::records::live::{StreamState, StreamSummary};
@@ -139,6 +140,9 @@ pub struct Session {
     /// causes in the diagnosis.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub findings: Vec<Finding>,
+    /// The latest call placed as the provider (`converse`, the window's "Talk to it").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conversation: Option<ConverseReport>,
     pub log: Vec<LogEntry>,
     /// Counts changes, so views render again only when something changed.
     #[serde(skip)]
@@ -182,6 +186,7 @@ impl Default for Session {
             streams: Vec::new(),
             webhooks: Vec::new(),
             findings: Vec::new(),
+            conversation: None,
             log: Vec::new(),
             revision: Revision::default(),
         }
@@ -309,6 +314,16 @@ impl Session {
     pub fn notes_mut(&mut self, item: &str) -> &mut String {
         self.revision.bump();
         &mut self.manual.entry(item.to_string()).or_default().notes
+    }
+
+    /// Keeps a call placed as the provider, replacing the one before.
+    pub(crate) fn set_conversation(&mut self, report: ConverseReport) {
+        let verdict = report
+            .diagnosis
+            .verdict
+            .map_or("no cause", |id| id.as_str());
+        self.log(format!("talked to {}: {verdict}", report.url));
+        self.conversation = Some(report);
     }
 
     /// Takes the streams a listener has seen, replacing what was there.

@@ -62,6 +62,24 @@ async fn a_good_bot_is_heard_turn_by_turn() {
         summary.contains("mulaw") && summary.contains(" ms"),
         "{summary}"
     );
+
+    // Both sides' levels on one clock: the caller's while it speaks, the bot's after.
+    let levels = &call.levels;
+    assert!(levels.caller.len() > 100 && levels.bot.len() >= 50);
+    let spoke = call.turns[0].spoke_until_ms.unwrap();
+    assert!(levels.bot.iter().all(|p| p.at_ms > spoke - 20.0));
+    let page = stream_doctor::report::converse::html(&report);
+    assert!(
+        page.contains("the caller's and the bot's levels"),
+        "an SVG timeline"
+    );
+    let latency = format!("{:.0} ms", call.turns[0].first_reply_ms.unwrap());
+    assert!(page.contains(&latency), "the turn's latency is marked");
+    let markdown = stream_doctor::report::converse::markdown(&report);
+    assert!(
+        markdown.contains("| 1 | 2 |") && markdown.contains("ok.conversation"),
+        "{markdown}"
+    );
 }
 
 /// Each fault is named by its own cause, the first one the root cause.
@@ -142,6 +160,28 @@ async fn barge_in_without_clear_and_repeated_calls() {
     );
     assert!(report.calls[0].reply.barge_in_at_ms.is_some());
     assert!(!report.calls[0].reply.clear.sent);
+}
+
+/// Calls at once: each is heard on its own, and the turn latency is given over all of them.
+#[tokio::test(flavor = "multi_thread")]
+async fn calls_at_once_report_their_latency_spread() {
+    let server = DemoServer::start(Behavior::Bot(BotStyle::Good), None)
+        .await
+        .unwrap();
+    let options = ConverseOptions {
+        url: format!("ws://{}/media", server.addr()),
+        turns: 1,
+        concurrent: 8,
+        timeout: Duration::from_secs(4),
+        ..ConverseOptions::default()
+    };
+    let report = converse::run(&options).await.unwrap();
+    let at_once = report.concurrency.as_ref().expect("concurrency figures");
+    assert_eq!((at_once.calls, at_once.failed), (8, 0), "{report:#?}");
+    assert!(at_once.first_reply_ms.p50 >= 250.0 && at_once.first_reply_ms.max < 1500.0);
+    let numbers: Vec<u32> = report.calls.iter().map(|c| c.call).collect();
+    assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
+    assert_eq!(report.diagnosis.verdict, Some(CauseId::OkConversation));
 }
 
 /// The listener's own reply tone, in Telnyx's two bidirectional modes: MP3 where the stream

@@ -9,7 +9,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 
 use super::output::Output;
-use super::{ConnectArgs, SummaryFormat, USAGE, parse};
+use super::{ConnectArgs, Format, USAGE, parse};
 use stream_doctor::audio::Codec;
 use stream_doctor::catalog::Provider;
 use stream_doctor::converse::{self, ConverseOptions, Mode};
@@ -50,10 +50,14 @@ pub struct ConverseArgs {
     /// The same call this many times, one after another.
     #[arg(long, value_name = "N", default_value_t = 1)]
     calls: u32,
+    /// This many calls at once: how many simultaneous callers the bot holds before answers
+    /// slow down or calls fail.
+    #[arg(long, value_name = "N", default_value_t = 1, conflicts_with = "calls")]
+    concurrent: u32,
     #[command(flatten)]
     connect: ConnectArgs,
-    #[arg(long, value_enum, default_value_t = SummaryFormat::Text)]
-    format: SummaryFormat,
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(long, value_name = "FILE")]
     out: Option<PathBuf>,
@@ -89,6 +93,7 @@ pub async fn run(args: ConverseArgs, out: &Output) -> anyhow::Result<u8> {
         hold: Duration::from_secs_f64(args.hold),
         barge_in: args.barge_in,
         calls: args.calls.max(1),
+        concurrent: args.concurrent.max(1),
         auth_token: args.connect.auth_token.map(Secret::new),
         twilio_auth_token: args.connect.twilio_auth_token.map(Secret::new),
         resolve: args.connect.resolve,
@@ -109,10 +114,12 @@ pub async fn run(args: ConverseArgs, out: &Output) -> anyhow::Result<u8> {
     }
     let report = converse::run(&options).await?;
     let rendered = match args.format {
-        SummaryFormat::Json => {
+        Format::Json => {
             serde_json::to_string_pretty(&report).context("serialising the report")? + "\n"
         }
-        SummaryFormat::Text => report::converse::text(&report),
+        Format::Text => report::converse::text(&report),
+        Format::Markdown => report::converse::markdown(&report),
+        Format::Html => report::converse::html(&report),
     };
     out.write(args.out.as_deref(), &rendered)?;
     Ok(u8::from(report.fails()))

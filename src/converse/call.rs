@@ -14,12 +14,13 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
 use super::ear::{Ear, Mode};
+use crate::audio::meter::{LevelPoint, Summary, decimate};
 use crate::audio::{Codec, Encoder};
 use crate::catalog::Provider;
 use crate::clock::millis;
 use crate::net::close;
 use crate::records::close::Close;
-use crate::records::conversation::{CallClose, CallRecord, ClosedBy, Spread};
+use crate::records::conversation::{CallClose, CallLevels, CallRecord, ClosedBy, Spread};
 use crate::records::exchange::UpgradeAuth;
 use crate::stream::caller::{self, CLOCK_RATE_HZ, Dial, OpenError, Ws};
 use crate::stream::script::{FRAME_MS, Script};
@@ -28,6 +29,8 @@ use crate::stream::script::{FRAME_MS, Script};
 const FRAME_SAMPLES: usize = (CLOCK_RATE_HZ as usize * FRAME_MS as usize) / 1000;
 /// With barge-in, the caller speaks again this long after the bot's reply starts.
 const BARGE_IN_AFTER_MS: f64 = 500.0;
+/// Each side's levels are kept to this many points (a report draws them).
+const LEVEL_POINTS: usize = 600;
 /// A turn whose reply never ends (a bot that talks on and on) ends after this many timeouts.
 const TURN_CAP_TIMEOUTS: f64 = 3.0;
 
@@ -146,6 +149,7 @@ async fn talk(
     let mut encoder = Encoder::new(plan.codec);
     let silence = vec![0i16; FRAME_SAMPLES];
     let mut jitter = Vec::new();
+    let mut caller_levels = Vec::new();
     let timeout = dial.timeout;
     let send = async |sink: &mut futures_util::stream::SplitSink<Ws, Message>, text: String| {
         matches!(
@@ -185,6 +189,7 @@ async fn talk(
         }
         let (frame, next) = step(&mut phase, &mut ear, plan, now, &utterance, &speech_ms);
         let samples = frame.unwrap_or(&silence);
+        caller_levels.push(LevelPoint::measured(now, &Summary::of(samples)));
         let chunk = tick;
         sent_ok &= send(
             &mut sink,
@@ -237,7 +242,11 @@ async fn talk(
             reason: "the server stopped reading".into(),
         });
     }
-    let (turns, reply) = ear.finish();
+    let (turns, reply, bot) = ear.finish();
+    let levels = CallLevels {
+        caller: decimate(&caller_levels, LEVEL_POINTS),
+        bot: decimate(&bot, LEVEL_POINTS),
+    };
     CallRecord {
         call: number,
         connected: true,
@@ -246,6 +255,7 @@ async fn talk(
         turns,
         reply,
         send_jitter_ms: Spread::of(&jitter),
+        levels,
     }
 }
 

@@ -9,7 +9,7 @@ use base64::Engine;
 use serde_json::Value;
 
 use crate::audio::detect::{Format, detect};
-use crate::audio::meter::Summary;
+use crate::audio::meter::{LevelPoint, Summary};
 use crate::audio::{Codec, Decoder};
 use crate::catalog::Provider;
 use crate::records::conversation::{ChunkBytes, Declared, ReplyRecord, Spread, TurnRecord};
@@ -22,8 +22,8 @@ const SPEECH_DBFS: f64 = -40.0;
 const UNDERRUN_MIN_MS: f64 = 20.0;
 /// The format is read from at most this many reply bytes.
 const DETECT_BYTES: usize = 64 * 1024;
-/// A stretch paced as it plays: at least this long, and no more than this share of its bytes
-/// in its first 100 ms.
+/// A stretch paced as it plays: at least this much audio, arriving over at least half as long,
+/// with no more than this share of its bytes in its first 100 ms.
 const PACED_MIN_MS: f64 = 1000.0;
 const BURST_SHARE: f64 = 0.2;
 
@@ -88,6 +88,8 @@ pub(crate) struct Ear {
     detect_bytes: Vec<u8>,
     /// When the caller began speaking over queued reply audio, if it did.
     barged_in: Option<f64>,
+    /// The bot's level per message, where it plays.
+    levels: Vec<LevelPoint>,
 }
 
 impl Ear {
@@ -120,6 +122,7 @@ impl Ear {
             last_media: None,
             detect_bytes: Vec::new(),
             barged_in: None,
+            levels: Vec::new(),
         }
     }
 
@@ -260,6 +263,8 @@ impl Ear {
                 self.decoder.decode_into(&bytes, &mut self.samples);
                 let frame = Summary::of(&self.samples);
                 self.level.merge(&frame);
+                self.levels
+                    .push(LevelPoint::measured(self.playing_until.max(at), &frame));
                 let loud = frame.rms_dbfs().is_some_and(|db| db >= SPEECH_DBFS);
                 (loud, bytes.len() as f64 / self.bytes_per_second() * 1000.0)
             }
@@ -311,7 +316,7 @@ impl Ear {
             // arrived as it plays.
             let span = turn.last_at - first + turn.last_ms;
             let burst = turn.early_bytes as f64 > BURST_SHARE * turn.bytes as f64;
-            if span >= PACED_MIN_MS && !burst {
+            if turn.audio_ms >= PACED_MIN_MS && span >= PACED_MIN_MS / 2.0 && !burst {
                 self.paced.push((span, turn.bytes as f64 / span * 1000.0));
             }
         }
@@ -324,11 +329,13 @@ impl Ear {
                 .map(|(reply, spoke)| (reply - spoke).max(0.0)),
             reply_audio_ms: turn.audio_ms,
             reply_frames: turn.frames,
+            spoke_until_ms: turn.spoke_until,
+            replied_at_ms: turn.first_reply,
         });
     }
 
-    /// The turns and the reply, once the call is over.
-    pub(crate) fn finish(mut self) -> (Vec<TurnRecord>, ReplyRecord) {
+    /// The turns, the reply, and the bot's levels, once the call is over.
+    pub(crate) fn finish(mut self) -> (Vec<TurnRecord>, ReplyRecord, Vec<LevelPoint>) {
         self.close_turn();
         let mut reply = self.reply;
         reply.chunk_bytes = ChunkBytes::of(&self.chunk_sizes);
@@ -350,6 +357,6 @@ impl Ear {
             .iter()
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, rate)| *rate);
-        (self.turns, reply)
+        (self.turns, reply, self.levels)
     }
 }

@@ -35,11 +35,14 @@ fn expected(declared: &str) -> Option<Format> {
     }
 }
 
-pub(crate) fn judge(provider: Provider, calls: &[CallRecord]) -> Vec<Finding> {
+/// `sequential`: the calls came one after another (a later one failing is then its own cause);
+/// calls placed at once are judged together.
+pub(crate) fn judge(provider: Provider, calls: &[CallRecord], sequential: bool) -> Vec<Finding> {
     let mut findings = Vec::new();
-    let first_worked = calls
-        .first()
-        .is_some_and(|c| c.connected && c.replied() && c.cut().is_none());
+    let first_worked = sequential
+        && calls
+            .first()
+            .is_some_and(|c| c.connected && c.replied() && c.cut().is_none());
     if first_worked {
         for later in calls.iter().skip(1) {
             let what = if !later.connected {
@@ -332,6 +335,7 @@ mod tests {
                 first_reply_ms: Some(first_reply_ms),
                 reply_audio_ms: 1000.0,
                 reply_frames: 50,
+                ..TurnRecord::default()
             }],
             reply: ReplyRecord {
                 frames: 50,
@@ -368,14 +372,20 @@ mod tests {
         let good = judge(
             Provider::Telnyx,
             &[call(Format::Mulaw, Some(8000.0), 600.0)],
+            true,
         );
         assert_eq!(ids(&good), [CauseId::OkConversation]);
-        let alaw = judge(Provider::Telnyx, &[call(Format::Alaw, Some(8000.0), 600.0)]);
+        let alaw = judge(
+            Provider::Telnyx,
+            &[call(Format::Alaw, Some(8000.0), 600.0)],
+            true,
+        );
         assert_eq!(ids(&alaw), [CauseId::ReplyCodecMismatch]);
         assert!(alaw[0].summary.contains("alaw"), "{}", alaw[0].summary);
         let pcm = judge(
             Provider::Telnyx,
             &[call(Format::Pcm16le, Some(16000.0), 600.0)],
+            true,
         );
         assert_eq!(
             ids(&pcm),
@@ -385,20 +395,26 @@ mod tests {
         let fast = judge(
             Provider::Telnyx,
             &[call(Format::Mulaw, Some(24000.0), 600.0)],
+            true,
         );
         assert_eq!(ids(&fast), [CauseId::ReplySampleRateMismatch]);
         assert!(fast[0].summary.contains("24000"), "{}", fast[0].summary);
-        let burst = judge(Provider::Telnyx, &[call(Format::Mulaw, None, 600.0)]);
+        let burst = judge(Provider::Telnyx, &[call(Format::Mulaw, None, 600.0)], true);
         assert_eq!(
             ids(&burst),
             [CauseId::OkConversation],
             "a burst says nothing of the rate"
         );
-        let wav = judge(Provider::Telnyx, &[call(Format::Wav, Some(8000.0), 600.0)]);
+        let wav = judge(
+            Provider::Telnyx,
+            &[call(Format::Wav, Some(8000.0), 600.0)],
+            true,
+        );
         assert_eq!(ids(&wav), [CauseId::ReplyContainerInPayload]);
         let late = judge(
             Provider::Telnyx,
             &[call(Format::Mulaw, Some(8000.0), 4000.0)],
+            true,
         );
         assert_eq!(ids(&late), [CauseId::ReplyLate, CauseId::OkConversation]);
     }
@@ -408,7 +424,7 @@ mod tests {
         let mut quiet = call(Format::Mulaw, None, 600.0);
         quiet.reply = ReplyRecord::default();
         quiet.turns[0].first_reply_ms = None;
-        let none = judge(Provider::Twilio, &[quiet.clone()]);
+        let none = judge(Provider::Twilio, &[quiet.clone()], true);
         assert_eq!(ids(&none), [CauseId::ReplyNone]);
         assert!(none[0].summary.contains("<Connect><Stream>"));
         let mut second = quiet;
@@ -416,6 +432,7 @@ mod tests {
         let later = judge(
             Provider::Telnyx,
             &[call(Format::Mulaw, Some(8000.0), 600.0), second],
+            true,
         );
         assert_eq!(later[0].cause, CauseId::StreamLaterCallFails);
         assert!(later[0].summary.contains("call 2"), "{}", later[0].summary);

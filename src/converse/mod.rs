@@ -20,7 +20,7 @@ use crate::catalog::{CauseId, FoundBy, Provider};
 use crate::diagnosis::Cause;
 use crate::net::target::Target;
 use crate::records::address::ResolvePin;
-use crate::records::conversation::CallRecord;
+use crate::records::conversation::{CallRecord, Concurrency};
 use crate::secret::Secret;
 use crate::stream::caller::Dial;
 
@@ -46,6 +46,8 @@ pub struct ConverseOptions {
     pub barge_in: bool,
     /// The same call this many times, one after another.
     pub calls: u32,
+    /// This many calls at once instead (more than 1): how many callers the bot holds.
+    pub concurrent: u32,
     pub auth_token: Option<Secret>,
     pub twilio_auth_token: Option<Secret>,
     pub resolve: Vec<ResolvePin>,
@@ -64,6 +66,7 @@ impl Default for ConverseOptions {
             hold: Duration::ZERO,
             barge_in: false,
             calls: 1,
+            concurrent: 1,
             auth_token: None,
             twilio_auth_token: None,
             resolve: Vec::new(),
@@ -80,6 +83,8 @@ pub enum ConverseError {
     Lookup(String),
     #[error("the built-in speech does not read: {0}")]
     Speech(#[from] WavError),
+    #[error("the demo bot could not start: {0}")]
+    Demo(#[from] crate::demo::DemoError),
 }
 
 /// The options as the report records them.
@@ -91,6 +96,7 @@ pub struct OptionsRecord {
     pub barge_in: bool,
     pub hold_secs: f64,
     pub calls: u32,
+    pub concurrent: u32,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -108,6 +114,9 @@ pub struct ConverseReport {
     pub protocol: Provider,
     pub options: OptionsRecord,
     pub calls: Vec<CallRecord>,
+    /// With `--concurrent N`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency: Option<Concurrency>,
     pub diagnosis: ConverseDiagnosis,
 }
 
@@ -160,11 +169,18 @@ pub async fn run(options: &ConverseOptions) -> Result<ConverseReport, ConverseEr
         barge_in: options.barge_in,
         utterances: &utterances,
     };
-    let mut calls = Vec::new();
-    for number in 1..=options.calls.max(1) {
-        calls.push(call::place(&dial, &plan, number).await);
-    }
-    let causes: Vec<Cause> = judge::judge(options.protocol, &calls)
+    let calls = if options.concurrent > 1 {
+        let at_once = (1..=options.concurrent).map(|number| call::place(&dial, &plan, number));
+        futures_util::future::join_all(at_once).await
+    } else {
+        let mut calls = Vec::new();
+        for number in 1..=options.calls.max(1) {
+            calls.push(call::place(&dial, &plan, number).await);
+        }
+        calls
+    };
+    let concurrency = (options.concurrent > 1).then(|| Concurrency::of(&calls));
+    let causes: Vec<Cause> = judge::judge(options.protocol, &calls, options.concurrent <= 1)
         .iter()
         .map(|f| Cause::of(f, FoundBy::Converse, &[]))
         .collect();
@@ -179,12 +195,14 @@ pub async fn run(options: &ConverseOptions) -> Result<ConverseReport, ConverseEr
             barge_in: options.barge_in,
             hold_secs: options.hold.as_secs_f64(),
             calls: options.calls.max(1),
+            concurrent: options.concurrent.max(1),
         },
         diagnosis: ConverseDiagnosis {
             verdict: causes.first().map(|c| c.id),
             causes,
         },
         calls,
+        concurrency,
     })
 }
 

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::audio::detect::Detected;
+use crate::audio::meter::LevelPoint;
 
 /// One call.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -21,6 +22,17 @@ pub struct CallRecord {
     pub reply: ReplyRecord,
     /// How far this side's 20 ms send clock strayed (the instrument's own precision).
     pub send_jitter_ms: Spread,
+    /// The caller's and the bot's levels on one clock, decimated.
+    #[serde(default)]
+    pub levels: CallLevels,
+}
+
+/// Levels of the two sides of a call, on the stream's clock (ms since it opened): the caller's
+/// frames as sent, the bot's as they play.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CallLevels {
+    pub caller: Vec<LevelPoint>,
+    pub bot: Vec<LevelPoint>,
 }
 
 impl CallRecord {
@@ -64,6 +76,12 @@ pub struct TurnRecord {
     /// Reply audio that arrived in this turn, at the declared rate.
     pub reply_audio_ms: f64,
     pub reply_frames: u64,
+    /// When the caller stopped speaking and when the reply's first words came, on the
+    /// stream's clock: the latency as a span on the timeline.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub spoke_until_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replied_at_ms: Option<f64>,
 }
 
 /// Everything the server sent back over the call.
@@ -104,6 +122,33 @@ pub struct Declared {
     pub sample_rate: u32,
     /// `rtp` (raw audio in the codec) or `mp3` (Telnyx's other bidirectional mode).
     pub mode: String,
+}
+
+/// Calls placed at once (`--concurrent N`): how many failed (did not connect, got no reply, or
+/// were cut) and the turn latency over all their turns.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Concurrency {
+    pub calls: u32,
+    pub failed: u32,
+    pub first_reply_ms: Spread,
+}
+
+impl Concurrency {
+    pub fn of(calls: &[CallRecord]) -> Concurrency {
+        let latencies: Vec<f64> = calls
+            .iter()
+            .flat_map(|c| &c.turns)
+            .filter_map(|t| t.first_reply_ms)
+            .collect();
+        Concurrency {
+            calls: calls.len() as u32,
+            failed: calls
+                .iter()
+                .filter(|c| !c.connected || !c.replied() || c.cut().is_some())
+                .count() as u32,
+            first_reply_ms: Spread::of(&latencies),
+        }
+    }
 }
 
 /// Smallest, middle and largest; with `p95` where it is a spread of times.

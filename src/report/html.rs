@@ -40,6 +40,23 @@ details{margin:.3rem 0}summary{cursor:pointer}svg{width:100%;height:auto;backgro
 
 const TRACK_COLORS: [&str; 4] = ["#0969da", "#bf3989", "#1a7f37", "#9a6700"];
 
+/// A self-contained page around `body`, in the reports' style.
+pub(crate) fn page(title: &str, body: Markup) -> String {
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width,initial-scale=1";
+                title { (title) }
+                style { (PreEscaped(STYLE)) }
+            }
+            body { h1 { (title) } (body) }
+        }
+    }
+    .into_string()
+}
+
 pub(crate) fn render(session: &Session) -> String {
     let verdict = verdict_line(&session.checks, session.diagnosis.as_ref());
     let severity = session
@@ -73,6 +90,9 @@ pub(crate) fn render(session: &Session) -> String {
                 (manual(session))
                 @for (i, stream) in session.streams.iter().enumerate() {
                     (stream_section(i + 1, stream))
+                }
+                @if let Some(conversation) = &session.conversation {
+                    (super::converse::section(conversation))
                 }
                 @if !session.webhooks.is_empty() {
                     h2 { "Webhooks" }

@@ -171,6 +171,10 @@ fn render_with(session: &Session, evidence: bool) -> String {
             }
         }
     }
+    if let Some(conversation) = &session.conversation {
+        let _ = writeln!(out);
+        out.push_str(&super::converse::markdown(conversation).replacen("## ", "### ", 1));
+    }
     if !session.webhooks.is_empty() {
         let _ = writeln!(out, "\n### Webhooks\n");
         for hook in &session.webhooks {

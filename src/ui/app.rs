@@ -20,6 +20,7 @@ use super::measure::{Frame, FrameStats, Measure};
 use super::provider::ProviderView;
 use super::report_view::{PreviewKey, ReportView};
 use super::runs::Runs;
+use super::talk::TalkPanel;
 use super::target::{Settings, TargetAction, TargetBar};
 use super::watch::WatchPanel;
 use super::{FilePicker, SystemPicker};
@@ -89,6 +90,7 @@ pub struct App {
     pub explain: ExplainView,
     pub provider: ProviderView,
     pub watch: WatchPanel,
+    pub talk: TalkPanel,
     pub compare: CompareView,
     log: LogView,
     picker: Box<dyn FilePicker>,
@@ -131,6 +133,7 @@ impl App {
                 ..ProviderView::default()
             },
             watch: WatchPanel::default(),
+            talk: TalkPanel::default(),
             compare: CompareView::default(),
             log: LogView,
             picker: options.picker,
@@ -455,11 +458,32 @@ impl App {
 
     fn live_tab(&mut self, ui: &mut egui::Ui) {
         self.timeline(ui, 110.0, false);
-        let (watch, action) = egui::CentralPanel::default()
-            .show(ui, |ui| self.live.ui(ui, |ui| self.watch.ui(ui)))
+        let settings = &self.target.settings;
+        let can_talk = match (settings.use_demo, self.demo.is_some()) {
+            (true, true) => Ok(()),
+            (true, false) => Err("the demo target is still starting".to_string()),
+            (false, _) if settings.url.trim().is_empty() => {
+                Err("type your server's stream URL on the Diagnose tab first".to_string())
+            }
+            (false, _) => Ok(()),
+        };
+        let shown = self.session.conversation.as_ref();
+        let talk_panel = &mut self.talk;
+        let watch_panel = &mut self.watch;
+        let ((watch, talk), action) = egui::CentralPanel::default()
+            .show(ui, |ui| {
+                self.live.ui(ui, |ui| {
+                    let watch = watch_panel.ui(ui);
+                    ui.separator();
+                    (watch, talk_panel.ui(ui, can_talk, shown))
+                })
+            })
             .inner;
         if let Some(watch) = watch {
             self.watch_action(watch);
+        }
+        if let Some(talk) = talk {
+            self.talk_action(talk);
         }
         if let Some(action) = action {
             self.live_action(action);

@@ -13,6 +13,7 @@ pub mod measure;
 pub mod provider;
 pub mod report_view;
 pub mod runs;
+pub mod talk;
 pub mod target;
 pub mod watch;
 

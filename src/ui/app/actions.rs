@@ -2,6 +2,7 @@
 //! listener, the remote watch, the provider's API.
 
 use super::{App, View};
+use crate::converse::ConverseOptions;
 use crate::engine::Command;
 use crate::report::Format;
 use crate::server::watch::WatchOptions;
@@ -9,6 +10,7 @@ use crate::session::Session;
 use crate::ui::live::LiveAction;
 use crate::ui::provider::ProviderAction;
 use crate::ui::report_view::ReportAction;
+use crate::ui::talk::TalkAction;
 use crate::ui::watch::WatchAction;
 
 /// Deadline of each attempt to reach a watched listener.
@@ -81,6 +83,40 @@ impl App {
                     }
                     Err(e) => self.report.status = Some(format!("Cannot compare: {e}")),
                 }
+            }
+        }
+    }
+
+    /// Places a call to the target as the provider, or hangs up.
+    pub(crate) fn talk_action(&mut self, action: TalkAction) {
+        match action {
+            TalkAction::Cancel(run) => self.engine.send(Command::Cancel { run }),
+            TalkAction::Talk => {
+                let (url, checks) = match self.target.resolve_target(self.demo.as_ref()) {
+                    Ok(target) => target,
+                    Err(why) => {
+                        self.talk.problem = Some(why);
+                        return;
+                    }
+                };
+                let run = self.runs.start(None);
+                let options = ConverseOptions {
+                    url,
+                    timeout: checks.timeout,
+                    resolve: checks.resolve,
+                    extra_roots: checks.extra_roots,
+                    auth_token: checks.auth_token,
+                    ..ConverseOptions::default()
+                };
+                self.talk.running = Some(run);
+                self.talk.problem = None;
+                self.session
+                    .log(format!("talking to {} as the provider", options.url));
+                self.engine.send(Command::Converse {
+                    run,
+                    options: Box::new(options),
+                    demo_bot: self.target.settings.use_demo,
+                });
             }
         }
     }

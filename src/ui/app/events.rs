@@ -45,7 +45,24 @@ impl App {
             Event::Done { run, report } => {
                 self.run_progress(run, RunProgress::Done(Box::new(report)))
             }
-            Event::Cancelled { run } => self.run_progress(run, RunProgress::Cancelled),
+            Event::Cancelled { run } => {
+                if self.talk.running == Some(run) {
+                    self.talk.running = None;
+                }
+                self.run_progress(run, RunProgress::Cancelled)
+            }
+            Event::Conversed { run, result } => {
+                self.runs.forget(run);
+                self.talk.running = None;
+                match result {
+                    Ok(report) => self.session.set_conversation(*report),
+                    Err(why) => {
+                        let problem = format!("the call could not be placed: {why}");
+                        self.session.log(problem.clone());
+                        self.talk.problem = Some(problem);
+                    }
+                }
+            }
             Event::DemoReady(info) => self.demo_ready_at(info),
             Event::DemoFailed(problem) => {
                 self.session.log(format!("demo target failed: {problem}"));
