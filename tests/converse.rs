@@ -108,6 +108,18 @@ async fn each_fault_on_the_way_back_is_named() {
             Provider::Twilio,
             CauseId::ReplyStreamSidMissing,
         ),
+        (BotStyle::Stutter, Provider::Telnyx, CauseId::ReplyUnderrun),
+        (BotStyle::Silent, Provider::Telnyx, CauseId::ReplySilent),
+        (
+            BotStyle::HangUp,
+            Provider::Telnyx,
+            CauseId::StreamClosedMidCall,
+        ),
+        (
+            BotStyle::Sloppy,
+            Provider::Telnyx,
+            CauseId::ReplyInvalidMessage,
+        ),
     ];
     let reports = futures_util::future::join_all(
         cases
@@ -131,6 +143,15 @@ async fn each_fault_on_the_way_back_is_named() {
     );
     let alaw = &reports[1].diagnosis.causes[0].summary;
     assert!(alaw.contains("alaw"), "{alaw}");
+    let stutter = &reports[6].calls[0].reply.underruns;
+    assert_eq!(stutter.count, 1);
+    assert!((250.0..400.0).contains(&stutter.total_ms), "{stutter:?}");
+    let cut = &reports[8].diagnosis.causes[0].summary;
+    assert!(cut.contains("code 1011"), "{cut}");
+    let sloppy: Vec<CauseId> = causes(&reports[9]);
+    for also in [CauseId::ReplyFrameSize, CauseId::ReplyMarkMalformed] {
+        assert!(sloppy.contains(&also), "{sloppy:?}");
+    }
 }
 
 /// Two calls in a row and a caller who speaks over the last reply: a bot that never sends

@@ -27,7 +27,7 @@ pub struct ConverseArgs {
     #[arg(required_unless_present = "demo")]
     url: Option<String>,
     /// Call the built-in demo bot on 127.0.0.1; optionally one with a fault: good, one-way,
-    /// alaw, wav, late, fast, no-stream-sid.
+    /// alaw, wav, late, fast, no-stream-sid, stutter, silent, hang-up, sloppy.
     #[arg(long, value_name = "BOT", num_args = 0..=1, default_missing_value = "good", conflicts_with = "url")]
     demo: Option<BotStyle>,
     #[arg(long, default_value = "telnyx")]

@@ -28,10 +28,26 @@ pub enum BotStyle {
     Fast,
     /// Twilio replies without `streamSid`.
     NoStreamSid,
+    /// Stalls 300 ms in the middle of each answer, as a blocking send loop does.
+    Stutter,
+    /// Answers silence.
+    Silent,
+    /// Closes the stream (1011) after its first answer.
+    HangUp,
+    /// Sends a message that is not JSON, a nameless mark, and chunks of 100 bytes.
+    Sloppy,
+}
+
+/// One thing the bot does, after a pause (ms).
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum Say {
+    Text(u64, String),
+    /// Close the stream with this code and reason.
+    Close(u64, u16, &'static str),
 }
 
 impl BotStyle {
-    pub const ALL: [BotStyle; 7] = [
+    pub const ALL: [BotStyle; 11] = [
         BotStyle::Good,
         BotStyle::OneWay,
         BotStyle::Alaw,
@@ -39,6 +55,10 @@ impl BotStyle {
         BotStyle::Late,
         BotStyle::Fast,
         BotStyle::NoStreamSid,
+        BotStyle::Stutter,
+        BotStyle::Silent,
+        BotStyle::HangUp,
+        BotStyle::Sloppy,
     ];
 
     pub fn name(self) -> &'static str {
@@ -50,6 +70,10 @@ impl BotStyle {
             BotStyle::Late => "late",
             BotStyle::Fast => "fast",
             BotStyle::NoStreamSid => "no-stream-sid",
+            BotStyle::Stutter => "stutter",
+            BotStyle::Silent => "silent",
+            BotStyle::HangUp => "hang-up",
+            BotStyle::Sloppy => "sloppy",
         }
     }
 
@@ -152,11 +176,25 @@ impl Bot {
         }
     }
 
-    /// The answer's messages, each with the pause before it (ms): the demo server sends them.
-    pub(crate) fn answer(&self) -> Vec<(u64, String)> {
+    /// The answer, each step with the pause before it: the demo server plays it.
+    pub(crate) fn answer(&self) -> Vec<Say> {
         let samples = tone(440.0 + 110.0 * f64::from(self.turn), 0.4, 8000, 8000);
         let mut out = Vec::new();
         match self.style {
+            BotStyle::Silent => {
+                let mut encoder = Encoder::new(self.codec);
+                for frame in [0i16; 8000].chunks(160) {
+                    out.push((20, self.media(&encoder.encode(frame))));
+                }
+            }
+            BotStyle::Sloppy => {
+                out.push((0, "hello, provider".to_string()));
+                out.push((0, self.message("mark", json!({}))));
+                let mut encoder = Encoder::new(self.codec);
+                for frame in samples.chunks(100) {
+                    out.push((12, self.media(&encoder.encode(frame))));
+                }
+            }
             BotStyle::Wav => {
                 let pcm: Vec<u8> = samples.iter().flat_map(|s| s.to_le_bytes()).collect();
                 let mut file = Vec::with_capacity(44 + pcm.len());
@@ -184,8 +222,13 @@ impl Bot {
                     self.codec
                 };
                 let mut encoder = Encoder::new(codec);
-                for frame in samples.chunks(160) {
-                    out.push((20, self.media(&encoder.encode(frame))));
+                for (n, frame) in samples.chunks(160).enumerate() {
+                    let stall = if self.style == BotStyle::Stutter && n == 25 {
+                        300
+                    } else {
+                        0
+                    };
+                    out.push((20 + stall, self.media(&encoder.encode(frame))));
                 }
             }
         }
@@ -193,7 +236,14 @@ impl Bot {
             0,
             self.message("mark", json!({ "name": format!("turn-{}", self.turn) })),
         ));
-        out
+        let mut said: Vec<Say> = out
+            .into_iter()
+            .map(|(pause, text)| Say::Text(pause, text))
+            .collect();
+        if self.style == BotStyle::HangUp {
+            said.push(Say::Close(200, 1011, "internal error"));
+        }
+        said
     }
 
     fn media(&self, bytes: &[u8]) -> String {
@@ -232,8 +282,11 @@ mod tests {
         assert!(ended[15 + 19], "after 20 quiet frames");
         let answer = bot.answer();
         assert_eq!(answer.len(), 51, "50 frames and a mark");
+        let Say::Text(_, first) = &answer[0] else {
+            panic!("{answer:?}");
+        };
         assert!(
-            answer[0].1.contains(&script.ids.stream_id),
+            first.contains(&script.ids.stream_id),
             "Twilio replies name the stream"
         );
     }

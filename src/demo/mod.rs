@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
-use self::bot::{Bot, BotStyle};
+use self::bot::{Bot, BotStyle, Say};
 use self::certs::{CertError, Pki, Served};
 use crate::net::http;
 use crate::records::address::ResolvePin;
@@ -495,16 +495,26 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     style: BotStyle,
 ) {
     let (mut sink, mut source) = ws.split();
-    let (answers, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<(u64, String)>>();
+    let (answers, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<Say>>();
     let speaker = tokio::spawn(async move {
         while let Some(answer) = queue.recv().await {
             tokio::time::sleep(Duration::from_millis(style.delay_ms())).await;
             let began = tokio::time::Instant::now();
             let mut due = 0;
-            for (pause, text) in answer {
+            for say in answer {
+                let (pause, message) = match say {
+                    Say::Text(pause, text) => (pause, Message::text(text)),
+                    Say::Close(pause, code, reason) => {
+                        let frame = CloseFrame {
+                            code: CloseCode::from(code),
+                            reason: reason.into(),
+                        };
+                        (pause, Message::Close(Some(frame)))
+                    }
+                };
                 due += pause;
                 tokio::time::sleep_until(began + Duration::from_millis(due)).await;
-                if sink.send(Message::text(text)).await.is_err() {
+                if sink.send(message).await.is_err() {
                     return;
                 }
             }
