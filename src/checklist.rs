@@ -14,6 +14,8 @@ pub(crate) enum ItemKind {
     Check(CheckId),
     /// Done by a person, who records a verdict and notes.
     Manual(ManualStep),
+    /// A call placed as the provider, once the checks pass: the way back (`converse`).
+    Conversation,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +116,13 @@ pub(crate) const ITEMS: &[Item] = &[
         answers: "Step 3: the provider's WebSocket requirements",
         explain: "Behaves like Telnyx: sends 'connected', 'start' with the audio format, a second of audio, and 'stop', then sees whether the server keeps the stream.",
         kind: ItemKind::Check(CheckId::Provider),
+    },
+    Item {
+        id: "converse",
+        title: "The bot answers the caller",
+        answers: "After the stream connects: the way back (the caller hears nothing, static, a stutter, a slow bot)",
+        explain: "Places a short, real call as the provider: the caller speaks two sentences in real time and waits. Stream Doctor judges what comes back as the provider would play it: its format read from the bytes, its timing, its marks.",
+        kind: ItemKind::Conversation,
     },
     Item {
         id: "platform_logs",

@@ -809,17 +809,16 @@ fn compare_with_a_report_from_elsewhere_marks_the_difference_and_names_it() {
     );
 }
 
-/// "Talk to it" on the demo target: a real call to the demo's bot, its verdict and turns shown,
-/// and the call in the report.
+/// "Talk to it", the checklist's last step, on the demo target: a real call to the demo's bot,
+/// its verdict in the checklist and on the Live tab with its turns, and the call in the report.
 #[test]
 fn talking_to_the_demo_bot_shows_the_way_back_and_lands_in_the_report() {
     let mut harness = harness();
     ready(&mut harness);
-    harness.get_by_label("Live streams").click();
+    harness.get_by_label("Talk to it").click();
     harness.run_steps(2);
-    harness.get_by_label("📞 Talk to it").click();
-    harness.run_steps(2);
-    assert!(harness.query_by_label_contains("Talking to it").is_some());
+    assert!(harness.query_by_label("Talking…").is_some());
+    assert!(harness.query_by_label("Hang up").is_some());
     step_until(&mut harness, "the call to end", |h| {
         h.state().session.conversation.is_some()
     });
@@ -828,16 +827,20 @@ fn talking_to_the_demo_bot_shows_the_way_back_and_lands_in_the_report() {
     assert_eq!(report.diagnosis.verdict, Some(CauseId::OkConversation));
     assert!(
         harness
-            .query_all_by_label_contains("[ok.conversation]")
+            .query_all_by_label_contains("[ok.conversation] replies in mulaw")
             .next()
-            .is_some()
+            .is_some(),
+        "the step shows its verdict"
     );
+    harness.get_by_label("Live streams").click();
+    harness.run_steps(2);
     assert!(
         harness
             .query_all_by_label_contains("Turn 2: the caller spoke")
             .next()
             .is_some()
     );
+    assert!(harness.query_by_label("📞 Talk to it").is_some());
     let markdown = stream_doctor::report::render(
         &harness.state().report_session(),
         Format::Markdown,

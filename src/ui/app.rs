@@ -20,7 +20,7 @@ use super::measure::{Frame, FrameStats, Measure};
 use super::provider::ProviderView;
 use super::report_view::{PreviewKey, ReportView};
 use super::runs::Runs;
-use super::talk::TalkPanel;
+use super::talk::{TalkAction, TalkPanel};
 use super::target::{Settings, TargetAction, TargetBar};
 use super::watch::WatchPanel;
 use super::{FilePicker, SystemPicker};
@@ -535,12 +535,20 @@ impl App {
             .inner;
         let action = egui::CentralPanel::default()
             .show(ui, |ui| {
-                self.checklist.ui(ui, shown, &self.runs, can_run, read_only)
+                let talking = self.talk.running.is_some();
+                self.checklist
+                    .ui(ui, shown, &self.runs, can_run, read_only, talking)
             })
             .inner;
         match action {
             Some(ChecklistAction::Run(check)) => self.start_run(Some(check)),
             Some(ChecklistAction::Cancel(check)) => self.cancel_check(check),
+            Some(ChecklistAction::Talk) => self.talk_action(TalkAction::Talk),
+            Some(ChecklistAction::HangUp) => {
+                if let Some(run) = self.talk.running {
+                    self.talk_action(TalkAction::Cancel(run));
+                }
+            }
             None => {}
         }
         if let Some(check) = explained {

@@ -23,6 +23,10 @@ use crate::ui::runs::Runs;
 pub(crate) enum ChecklistAction {
     Run(CheckId),
     Cancel(CheckId),
+    /// Place the call of the "bot answers" step.
+    Talk,
+    /// Hang up that call.
+    HangUp,
 }
 
 #[derive(Default)]
@@ -36,6 +40,7 @@ impl ChecklistView {
         runs: &Runs,
         can_run: bool,
         read_only: bool,
+        talking: bool,
     ) -> Option<ChecklistAction> {
         let mut action = None;
         ui.heading("Checklist");
@@ -69,12 +74,82 @@ impl ChecklistView {
                                     manual_item_ui(ui, item, step, session)
                                 });
                             }
+                            ItemKind::Conversation => {
+                                if let Some(a) =
+                                    conversation_item_ui(ui, item, session, talking, can_run)
+                                {
+                                    action = Some(a);
+                                }
+                            }
                         }
                     });
                 }
             });
         action
     }
+}
+
+/// The "bot answers" step: its verdict once called, the call in flight, or the button.
+fn conversation_item_ui(
+    ui: &mut egui::Ui,
+    item: &Item,
+    session: &Session,
+    talking: bool,
+    can_run: bool,
+) -> Option<ChecklistAction> {
+    let mut action = None;
+    let verdict = session
+        .conversation
+        .as_ref()
+        .and_then(|c| c.diagnosis.causes.first());
+    ui.horizontal(|ui| {
+        match (talking, verdict) {
+            (true, _) => {
+                ui.spinner();
+                ui.label(RichText::new("Talking…").strong());
+            }
+            (false, Some(cause)) => {
+                let status = match cause.severity {
+                    crate::catalog::Severity::Fail => crate::check::Status::Fail,
+                    crate::catalog::Severity::Warn => crate::check::Status::Warn,
+                    crate::catalog::Severity::Info => crate::check::Status::Pass,
+                };
+                ui.label(status_text(status, ui.visuals().dark_mode));
+            }
+            (false, None) => {
+                ui.label(RichText::new("○ Not run").weak());
+            }
+        }
+        ui.label(RichText::new(item.title).strong())
+            .on_hover_text(item.explain);
+        ui.label(RichText::new("[converse]").monospace().weak());
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            if talking {
+                if ui
+                    .button("Hang up")
+                    .on_hover_text("End the call now")
+                    .clicked()
+                {
+                    action = Some(ChecklistAction::HangUp);
+                }
+            } else if ui
+                .add_enabled(can_run, egui::Button::new("Talk to it"))
+                .on_hover_text("Place the call (about 10 s): best once the checks pass")
+                .clicked()
+            {
+                action = Some(ChecklistAction::Talk);
+            }
+        });
+    });
+    ui.label(
+        RichText::new(format!("Answers: {}", item.answers))
+            .small()
+            .weak(),
+    );
+    if let Some(cause) = verdict {
+        ui.label(format!("[{}] {}", cause.id.as_str(), cause.summary));
+    }
+    action
 }
 
 fn check_item_ui(
