@@ -100,6 +100,16 @@ fn main() {
     harness.run_steps(3);
     save(&mut harness, "provider-webhooks.png");
 
+    harness.get_by_label_contains("Live streams").click();
+    harness.run_steps(2);
+    harness.get_by_label("📞 Talk to it").click();
+    harness.step();
+    step_until(&mut harness, "the call to the demo bot", |h| {
+        h.state().session.conversation.is_some()
+    });
+    harness.run_steps(3);
+    save(&mut harness, "talk-demo.png");
+
     // The exported HTML report of this session, for scripts/screenshots to photograph.
     let html = report::render(
         &harness.state().report_session(),

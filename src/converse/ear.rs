@@ -263,8 +263,8 @@ impl Ear {
                 self.decoder.decode_into(&bytes, &mut self.samples);
                 let frame = Summary::of(&self.samples);
                 self.level.merge(&frame);
-                self.levels
-                    .push(LevelPoint::measured(self.playing_until.max(at), &frame));
+                let starts = self.playing_until.max(at);
+                self.levels.push(LevelPoint::measured(starts, &frame));
                 let loud = frame.rms_dbfs().is_some_and(|db| db >= SPEECH_DBFS);
                 (loud, bytes.len() as f64 / self.bytes_per_second() * 1000.0)
             }

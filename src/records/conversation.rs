@@ -28,11 +28,29 @@ pub struct CallRecord {
 }
 
 /// Levels of the two sides of a call, on the stream's clock (ms since it opened): the caller's
-/// frames as sent, the bot's as they play.
+/// frames as sent, the bot's as they play (only while it plays).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct CallLevels {
     pub caller: Vec<LevelPoint>,
     pub bot: Vec<LevelPoint>,
+}
+
+/// Points further apart than this are drawn as separate runs: the bot's replies with nothing
+/// drawn between them.
+const RUN_GAP_MS: f64 = 200.0;
+
+/// `points` cut into runs where they are more than `RUN_GAP_MS` apart, for drawing.
+pub fn runs(points: &[LevelPoint]) -> Vec<&[LevelPoint]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for i in 1..=points.len() {
+        if i == points.len() || points[i].at_ms - points[i - 1].at_ms > RUN_GAP_MS {
+            out.push(&points[start..i]);
+            start = i;
+        }
+    }
+    out.retain(|run| !run.is_empty());
+    out
 }
 
 impl CallRecord {
@@ -221,6 +239,19 @@ pub struct Clear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn levels_are_cut_into_runs_at_gaps() {
+        let at = |ms: f64| LevelPoint {
+            at_ms: ms,
+            rms_dbfs: Some(-20.0),
+            peak_dbfs: None,
+        };
+        let points = [at(0.0), at(20.0), at(40.0), at(3000.0), at(3020.0)];
+        let cut: Vec<usize> = runs(&points).iter().map(|r| r.len()).collect();
+        assert_eq!(cut, [3, 2]);
+        assert!(runs(&[]).is_empty());
+    }
 
     #[test]
     fn a_spread_reads_its_quantiles() {

@@ -9,7 +9,7 @@ use maud::{Markup, html};
 
 use crate::audio::meter::{FLOOR_DBFS, LevelPoint};
 use crate::converse::ConverseReport;
-use crate::records::conversation::{CallRecord, ClosedBy};
+use crate::records::conversation::{CallRecord, ClosedBy, runs};
 
 pub fn text(report: &ConverseReport) -> String {
     let mut out = String::new();
@@ -325,7 +325,9 @@ fn timeline(call: &CallRecord) -> Markup {
                 }
             }
             polyline fill="none" stroke="#0969da" stroke-width="1.5" points=(line(&levels.caller)) {}
-            polyline fill="none" stroke="#bf3989" stroke-width="1.5" points=(line(&levels.bot)) {}
+            @for run in runs(&levels.bot) {
+                polyline fill="none" stroke="#bf3989" stroke-width="1.5" points=(line(run)) {}
+            }
             text x=(LEFT + 6.0) y="22" font-size="10" fill="#0969da" { "caller RMS" }
             text x=(LEFT + 90.0) y="22" font-size="10" fill="#bf3989" { "bot RMS" }
             text x=(WIDTH - 10.0) y=(HEIGHT - 6.0) font-size="9" fill="#57606a" text-anchor="end" {

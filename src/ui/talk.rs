@@ -7,6 +7,10 @@ use egui_plot::{Line, Plot, PlotPoints, VLine};
 
 use crate::audio::meter::FLOOR_DBFS;
 use crate::converse::ConverseReport;
+use crate::records::conversation::runs;
+
+/// One color for all of the bot's replies, so they read as one voice.
+const BOT_COLOR: Color32 = Color32::from_rgb(191, 57, 137);
 use crate::engine::RunId;
 
 #[derive(Default)]
@@ -115,7 +119,9 @@ fn report_ui(ui: &mut egui::Ui, report: &ConverseReport) {
         .allow_scroll(false)
         .show(ui, |plot| {
             plot.line(Line::new("caller", line(&call.levels.caller)));
-            plot.line(Line::new("bot", line(&call.levels.bot)));
+            for run in runs(&call.levels.bot) {
+                plot.line(Line::new("bot", line(run)).color(BOT_COLOR));
+            }
             for turn in &call.turns {
                 if let Some(at) = turn.replied_at_ms {
                     let latency = turn.first_reply_ms.unwrap_or_default();
