@@ -8,6 +8,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::Duration;
 
+use stream_doctor::audio::Codec;
 use stream_doctor::audio::detect::Format;
 use stream_doctor::catalog::{CauseId, Provider};
 use stream_doctor::converse::{self, ConverseOptions, ConverseReport, Mode};
@@ -203,6 +204,70 @@ async fn calls_at_once_report_their_latency_spread() {
     let numbers: Vec<u32> = report.calls.iter().map(|c| c.call).collect();
     assert_eq!(numbers, (1..=8).collect::<Vec<_>>());
     assert_eq!(report.diagnosis.verdict, Some(CauseId::OkConversation));
+}
+
+/// A bot that answers only its first call: the second call's silence is named as a later call
+/// failing, not as no reply.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_bot_that_fails_after_its_first_call_is_named() {
+    let server = DemoServer::start(Behavior::Bot(BotStyle::FirstCallOnly), None)
+        .await
+        .unwrap();
+    let options = ConverseOptions {
+        url: format!("ws://{}/media", server.addr()),
+        turns: 1,
+        calls: 2,
+        timeout: Duration::from_secs(2),
+        ..ConverseOptions::default()
+    };
+    let report = converse::run(&options).await.unwrap();
+    assert!(report.calls[0].replied() && !report.calls[1].replied());
+    assert_eq!(
+        report.diagnosis.verdict,
+        Some(CauseId::StreamLaterCallFails),
+        "{:?}",
+        report.diagnosis
+    );
+    assert!(!causes(&report).contains(&CauseId::ReplyNone));
+    let summary = &report.diagnosis.causes[0].summary;
+    assert!(summary.contains("call 2"), "{summary}");
+}
+
+/// Every codec the listener decodes carries a call: the caller's speech and the bot's answer
+/// in it (G.722 at 16 kHz audio), the answer heard and timed.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_call_in_each_codec_is_heard() {
+    let server = DemoServer::start(Behavior::Bot(BotStyle::Good), None)
+        .await
+        .unwrap();
+    let url = format!("ws://{}/media", server.addr());
+    let call_in = |codec: Codec| {
+        let options = ConverseOptions {
+            url: url.clone(),
+            codec,
+            turns: 1,
+            timeout: Duration::from_secs(4),
+            ..ConverseOptions::default()
+        };
+        async move { (codec, converse::run(&options).await.unwrap()) }
+    };
+    let reports =
+        futures_util::future::join_all([Codec::Pcma, Codec::L16, Codec::G722].map(call_in)).await;
+    for (codec, report) in reports {
+        let turn = &report.calls[0].turns[0];
+        let ms = turn
+            .first_reply_ms
+            .unwrap_or_else(|| panic!("{codec:?}: {report:#?}"));
+        assert!((250.0..1500.0).contains(&ms), "{codec:?}: {ms}");
+        assert!(!report.fails(), "{codec:?}: {:?}", report.diagnosis.causes);
+        let detected = report.calls[0].reply.detected.unwrap().format;
+        let want = match codec {
+            Codec::Pcma => Format::Alaw,
+            Codec::L16 => Format::Pcm16be,
+            _ => detected,
+        };
+        assert_eq!(detected, want, "{codec:?}");
+    }
 }
 
 /// The listener's own reply tone, in Telnyx's two bidirectional modes: MP3 where the stream

@@ -27,12 +27,12 @@ pub struct ConverseArgs {
     #[arg(required_unless_present = "demo")]
     url: Option<String>,
     /// Call the built-in demo bot on 127.0.0.1; optionally one with a fault: good, one-way,
-    /// alaw, wav, late, fast, no-stream-sid, stutter, silent, hang-up, sloppy.
+    /// alaw, wav, late, fast, no-stream-sid, stutter, silent, hang-up, sloppy, first-call-only.
     #[arg(long, value_name = "BOT", num_args = 0..=1, default_missing_value = "good", conflicts_with = "url")]
     demo: Option<BotStyle>,
     #[arg(long, default_value = "telnyx")]
     protocol: Provider,
-    /// The call's codec: PCMU, PCMA or L16 (Twilio: PCMU only).
+    /// The call's codec: PCMU, PCMA, L16 or G722 (Twilio: PCMU only).
     #[arg(long, default_value = "PCMU")]
     codec: Codec,
     /// How the provider plays what comes back: rtp (the call's codec) or mp3 (Telnyx).
@@ -73,10 +73,6 @@ pub async fn run(args: ConverseArgs, out: &Output) -> anyhow::Result<u8> {
     // Twilio's message reference says its stream is always audio/x-mulaw, 8000 Hz, mono.
     if args.protocol == Provider::Twilio && args.codec != Codec::Pcmu {
         out.error("Twilio streams are always μ-law (PCMU) at 8000 Hz: --protocol twilio takes no other --codec");
-        return Ok(USAGE);
-    }
-    if args.codec == Codec::G722 {
-        out.error("converse speaks PCMU, PCMA and L16 so far; G722 is not yet one");
         return Ok(USAGE);
     }
     let mode = match args.bidirectional {

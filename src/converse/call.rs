@@ -25,8 +25,6 @@ use crate::records::exchange::UpgradeAuth;
 use crate::stream::caller::{self, CLOCK_RATE_HZ, Dial, OpenError, Ws};
 use crate::stream::script::{FRAME_MS, Script};
 
-/// Samples in one 20 ms frame of the caller's 8 kHz speech.
-const FRAME_SAMPLES: usize = (CLOCK_RATE_HZ as usize * FRAME_MS as usize) / 1000;
 /// With barge-in, the caller speaks again this long after the bot's reply starts.
 const BARGE_IN_AFTER_MS: f64 = 500.0;
 /// Each side's levels are kept to this many points (a report draws them).
@@ -46,8 +44,15 @@ pub(crate) struct Plan<'a> {
     pub hold: Duration,
     /// In the last turn, speak over the reply.
     pub barge_in: bool,
-    /// The caller's utterances at 8 kHz, spoken in turn.
+    /// The caller's utterances at the codec's audio rate, spoken in turn.
     pub utterances: &'a [Vec<i16>],
+}
+
+impl Plan<'_> {
+    /// Samples in one 20 ms frame at the codec's audio rate (G.722 carries 16 kHz).
+    fn frame_samples(&self) -> usize {
+        (self.codec.audio_rate(CLOCK_RATE_HZ) as usize * FRAME_MS as usize) / 1000
+    }
 }
 
 /// Where the caller is in the call.
@@ -147,7 +152,9 @@ async fn talk(
     let mut script = Script::new(plan.provider);
     let mut ear = Ear::new(plan.provider, plan.codec, plan.mode, &script.ids.stream_id);
     let mut encoder = Encoder::new(plan.codec);
-    let silence = vec![0i16; FRAME_SAMPLES];
+    let rate_hz = plan.codec.audio_rate(CLOCK_RATE_HZ);
+    let frame_samples = plan.frame_samples();
+    let silence = vec![0i16; frame_samples];
     let mut jitter = Vec::new();
     let mut caller_levels = Vec::new();
     let timeout = dial.timeout;
@@ -166,7 +173,7 @@ async fn talk(
         .await;
     let utterance =
         |turn: u32| &plan.utterances[(turn as usize - 1) % plan.utterances.len().max(1)];
-    let speech_ms = |turn: u32| utterance(turn).len() as f64 / f64::from(CLOCK_RATE_HZ) * 1000.0;
+    let speech_ms = |turn: u32| utterance(turn).len() as f64 / f64::from(rate_hz) * 1000.0;
     let mut phase = Phase::Speaking { turn: 1, frame: 0 };
     ear.begin_turn(1, speech_ms(1));
     let began = Instant::now();
@@ -273,7 +280,7 @@ fn step<'p>(
     match *phase {
         Phase::Speaking { turn, frame } | Phase::Interrupting { turn, frame } => {
             let speech = utterance(turn);
-            let at = frame * FRAME_SAMPLES;
+            let at = frame * plan.frame_samples();
             if at >= speech.len() {
                 let barged = matches!(phase, Phase::Interrupting { .. });
                 if !barged {
@@ -286,7 +293,7 @@ fn step<'p>(
                 };
                 return (None, true);
             }
-            let end = (at + FRAME_SAMPLES).min(speech.len());
+            let end = (at + plan.frame_samples()).min(speech.len());
             let next = frame + 1;
             *phase = match phase {
                 Phase::Speaking { .. } => Phase::Speaking { turn, frame: next },

@@ -130,14 +130,14 @@ impl ConverseReport {
     }
 }
 
-/// The utterances at 8 kHz.
-fn utterances() -> Result<Vec<Vec<i16>>, WavError> {
+/// The utterances at `rate_hz`.
+fn utterances(rate_hz: u32) -> Result<Vec<Vec<i16>>, WavError> {
     UTTERANCES
         .iter()
         .enumerate()
         .map(|(n, bytes)| {
             let name = format!("caller-{}.wav", n + 1);
-            wav::read_clip(bytes, &name).map(|clip| clip.resampled(8000).samples)
+            wav::read_clip(bytes, &name).map(|clip| clip.resampled(rate_hz).samples)
         })
         .collect()
 }
@@ -150,7 +150,7 @@ pub async fn run(options: &ConverseOptions) -> Result<ConverseReport, ConverseEr
         .address(&options.resolve, options.timeout)
         .await
         .map_err(|e| ConverseError::Lookup(e.to_string()))?;
-    let utterances = utterances()?;
+    let utterances = utterances(options.codec.audio_rate(8000))?;
     let dial = Dial {
         addr,
         target: &target,
@@ -215,7 +215,7 @@ mod tests {
     /// -40 dBFS except pauses shorter than 600 ms.
     #[test]
     fn the_utterances_keep_the_rules_a_bot_relies_on() {
-        for (n, speech) in utterances().expect("the clips read").iter().enumerate() {
+        for (n, speech) in utterances(8000).expect("the clips read").iter().enumerate() {
             let seconds = speech.len() as f64 / 8000.0;
             assert!((1.5..=2.5).contains(&seconds), "clip {n}: {seconds} s");
             let mut quiet_run = 0;

@@ -36,6 +36,8 @@ pub enum BotStyle {
     HangUp,
     /// Sends a message that is not JSON, a nameless mark, and chunks of 100 bytes.
     Sloppy,
+    /// Answers its first call well and never another (state an earlier call left behind).
+    FirstCallOnly,
 }
 
 /// One thing the bot does, after a pause (ms).
@@ -47,7 +49,7 @@ pub(crate) enum Say {
 }
 
 impl BotStyle {
-    pub const ALL: [BotStyle; 11] = [
+    pub const ALL: [BotStyle; 12] = [
         BotStyle::Good,
         BotStyle::OneWay,
         BotStyle::Alaw,
@@ -59,6 +61,7 @@ impl BotStyle {
         BotStyle::Silent,
         BotStyle::HangUp,
         BotStyle::Sloppy,
+        BotStyle::FirstCallOnly,
     ];
 
     pub fn name(self) -> &'static str {
@@ -74,6 +77,7 @@ impl BotStyle {
             BotStyle::Silent => "silent",
             BotStyle::HangUp => "hang-up",
             BotStyle::Sloppy => "sloppy",
+            BotStyle::FirstCallOnly => "first-call-only",
         }
     }
 
@@ -178,12 +182,19 @@ impl Bot {
 
     /// The answer, each step with the pause before it: the demo server plays it.
     pub(crate) fn answer(&self) -> Vec<Say> {
-        let samples = tone(440.0 + 110.0 * f64::from(self.turn), 0.4, 8000, 8000);
+        let rate = self.codec.audio_rate(8000);
+        let per_frame = rate as usize / 50;
+        let samples = tone(
+            440.0 + 110.0 * f64::from(self.turn),
+            0.4,
+            rate,
+            rate as usize,
+        );
         let mut out = Vec::new();
         match self.style {
             BotStyle::Silent => {
                 let mut encoder = Encoder::new(self.codec);
-                for frame in [0i16; 8000].chunks(160) {
+                for frame in vec![0i16; rate as usize].chunks(per_frame) {
                     out.push((20, self.media(&encoder.encode(frame))));
                 }
             }
@@ -222,7 +233,7 @@ impl Bot {
                     self.codec
                 };
                 let mut encoder = Encoder::new(codec);
-                for (n, frame) in samples.chunks(160).enumerate() {
+                for (n, frame) in samples.chunks(per_frame).enumerate() {
                     let stall = if self.style == BotStyle::Stutter && n == 25 {
                         300
                     } else {

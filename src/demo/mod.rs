@@ -181,12 +181,14 @@ impl DemoServer {
         let acceptor = tls.map(TlsAcceptor::from);
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
+            let mut count = 0u64;
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let current = shared.read().map(|b| b.clone());
                         if let (Ok((tcp, _)), Ok(current)) = (accepted, current) {
-                            connections.spawn(serve(tcp, Arc::new(current), acceptor.clone()));
+                            count += 1;
+                            connections.spawn(serve(tcp, Arc::new(current), acceptor.clone(), count));
                         }
                     }
                     Some(_) = connections.join_next(), if !connections.is_empty() => {}
@@ -270,7 +272,8 @@ fn noise(count: usize) -> Vec<u8> {
         .collect()
 }
 
-async fn serve(tcp: TcpStream, behavior: Arc<Behavior>, tls: Option<TlsAcceptor>) {
+/// Serves connection number `nth` (from 1) to this server.
+async fn serve(tcp: TcpStream, behavior: Arc<Behavior>, tls: Option<TlsAcceptor>, nth: u64) {
     match *behavior {
         Behavior::EofOnAccept => return,
         Behavior::ResetMidHandshake => {
@@ -300,14 +303,14 @@ async fn serve(tcp: TcpStream, behavior: Arc<Behavior>, tls: Option<TlsAcceptor>
             if let Ok(Ok(stream)) =
                 tokio::time::timeout(REQUEST_TIMEOUT, acceptor.accept(tcp)).await
             {
-                http(Box::new(stream), &behavior).await;
+                http(Box::new(stream), &behavior, nth).await;
             }
         }
-        None => http(Box::new(tcp), &behavior).await,
+        None => http(Box::new(tcp), &behavior, nth).await,
     }
 }
 
-async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
+async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior, nth: u64) {
     // Not HTTP (a TLS ClientHello on a plain port, say): answer as an HTTP server would.
     let request = match http::read_request(&mut stream, REQUEST_TIMEOUT).await {
         Ok(request) => request,
@@ -375,7 +378,7 @@ async fn http(mut stream: Box<dyn Stream>, behavior: &Behavior) {
             let refusal = http::response(401, "Unauthorized", "", "401 Unauthorized");
             http::answer(&mut stream, &refusal).await;
         }
-        _ => upgrade(stream, request, behavior).await,
+        _ => upgrade(stream, request, behavior, nth).await,
     }
 }
 
@@ -392,7 +395,12 @@ async fn hold(mut stream: Box<dyn Stream>) {
     let _ = tokio::time::timeout(Duration::from_secs(60), reading).await;
 }
 
-async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: &Behavior) {
+async fn upgrade(
+    mut stream: Box<dyn Stream>,
+    request: http::Request,
+    behavior: &Behavior,
+    nth: u64,
+) {
     let Some(key) = request.websocket_key() else {
         let refusal = http::response(
             426,
@@ -451,7 +459,12 @@ async fn upgrade(mut stream: Box<dyn Stream>, request: http::Request, behavior: 
     let mut ws =
         WebSocketStream::from_partially_read(stream, request.leftover, Role::Server, None).await;
     if let Behavior::Bot(style) = behavior {
-        converse(ws, *style).await;
+        // A bot that answers only its first call: every later one finds it mute.
+        let style = match style {
+            BotStyle::FirstCallOnly if nth > 1 => BotStyle::OneWay,
+            other => *other,
+        };
+        converse(ws, style).await;
         return;
     }
     if *behavior == Behavior::CloseOnConnect {
