@@ -83,11 +83,11 @@ pub(crate) enum Command {
     /// The URL last checked, which the listener compares the provider's `stream_url`s with.
     ExpectUrl(Option<String>),
     /// Place a short call as the provider and judge the way back (`converse`); with
-    /// `demo_bot`, to a demo bot started for it. Cancellable as a run.
+    /// `demo_bot`, to a demo bot of that style started for it. Cancellable as a run.
     Converse {
         run: RunId,
         options: Box<ConverseOptions>,
-        demo_bot: bool,
+        demo_bot: Option<BotStyle>,
     },
     /// Ask the provider's REST API; a stream started while the listener runs is watched for.
     Api {
@@ -290,7 +290,7 @@ impl Engine {
         emit: Emit,
         run: RunId,
         mut options: ConverseOptions,
-        demo_bot: bool,
+        demo_bot: Option<BotStyle>,
     ) {
         let runs = self.runs.clone();
         let Ok(mut registered) = self.runs.lock() else {
@@ -299,10 +299,9 @@ impl Engine {
         let handle = runtime.spawn(async move {
             let result = async {
                 // Kept alive for the call: dropping it stops the bot.
-                let bot = if demo_bot {
-                    Some(DemoTarget::start(Behavior::Bot(BotStyle::Good)).await?)
-                } else {
-                    None
+                let bot = match demo_bot {
+                    Some(style) => Some(DemoTarget::start(Behavior::Bot(style)).await?),
+                    None => None,
                 };
                 if let Some(bot) = &bot {
                     options.url = bot.url.clone();

@@ -848,3 +848,32 @@ fn talking_to_the_demo_bot_shows_the_way_back_and_lands_in_the_report() {
     );
     assert!(markdown.contains("the way back from"), "{markdown}");
 }
+
+/// A fault of the way back chosen for the demo's bot in the window is named there.
+#[test]
+fn a_faulty_demo_bot_chosen_in_the_window_is_named() {
+    let mut harness = harness();
+    ready(&mut harness);
+    harness.get_by_label("Live streams").click();
+    harness.run_steps(2);
+    harness
+        .get_by_role_and_label(Role::ComboBox, "Demo bot")
+        .click();
+    harness.run_steps(2);
+    harness.get_by_label("alaw").click();
+    harness.run_steps(2);
+    harness.get_by_label("📞 Talk to it").click();
+    harness.run_steps(2);
+    step_until(&mut harness, "the call to end", |h| {
+        h.state().session.conversation.is_some()
+    });
+    harness.run_steps(2);
+    let report = harness.state().session.conversation.clone().unwrap();
+    assert_eq!(report.diagnosis.verdict, Some(CauseId::ReplyCodecMismatch));
+    assert!(
+        harness
+            .query_all_by_label_contains("[reply.codec_mismatch]")
+            .next()
+            .is_some()
+    );
+}

@@ -1,8 +1,10 @@
-//! The demo's voice bot, for `converse --demo` and the tests: it listens to the caller as voice
-//! bots do (speech is 20 ms frames above -40 dBFS; 400 ms of quiet after it ends a turn) and
-//! answers each turn with a second of tone and a `mark`, the way a healthy bot does, or with
-//! one of the faults the way back suffers in the field. `Bot` is socket-free: fed the caller's
-//! messages, it says when to answer and writes the answer; the demo server paces it.
+//! The demo's voice bot, for `converse --demo`, the window's "Talk to it" and the tests: it
+//! listens to the caller as voice bots do (speech is 20 ms frames above -40 dBFS; 400 ms of
+//! quiet after it ends a turn) and answers each turn with a little over a second of speech (cut
+//! from the demo clip) and a `mark`, and stops with a `clear` when the caller speaks over it, the
+//! way a healthy bot does; or with one of the faults the way back suffers in the field. `Bot` is
+//! socket-free: fed the caller's messages, it says when to answer or stop and writes the answer;
+//! the demo server paces it.
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -101,6 +103,22 @@ impl std::str::FromStr for BotStyle {
     }
 }
 
+/// What the caller's message meant to the bot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Heard {
+    Nothing,
+    /// The caller's turn ended: answer it.
+    TurnEnded,
+    /// The caller speaks over the answer: a bot that handles it stops and sends `clear`.
+    Interrupted,
+}
+
+/// The speech the bot answers with, cut from the demo clip.
+const SPEECH: &[u8] = include_bytes!("../../assets/demo-speech.wav");
+/// How much of it each answer says.
+const ANSWER_SAMPLES: usize = 9600;
+/// Loud frames over an answer that count as an interruption.
+const BARGE_IN_FRAMES: u32 = 3;
 /// Frames of quiet after speech that end the caller's turn.
 const QUIET_FRAMES: u32 = 20;
 /// Frames of speech a turn needs before quiet ends it.
@@ -115,6 +133,8 @@ pub(crate) struct Bot {
     speech: u32,
     quiet: u32,
     turn: u32,
+    /// The demo clip at 8 kHz: what the bot says.
+    voice: Vec<i16>,
 }
 
 impl Bot {
@@ -128,13 +148,29 @@ impl Bot {
             speech: 0,
             quiet: 0,
             turn: 0,
+            voice: crate::audio::wav::read_clip(SPEECH, "demo-speech.wav")
+                .map(|clip| clip.resampled(8000).samples)
+                .unwrap_or_else(|_| tone(300.0, 0.3, 8000, 16_000)),
         }
     }
 
-    /// One message from the caller; true when it ends a turn the bot answers.
-    pub(crate) fn hear(&mut self, text: &str) -> bool {
+    /// The `turn`th answer's speech at `rate_hz`, a different cut of the clip each turn.
+    fn words(&self, rate_hz: u32) -> Vec<i16> {
+        let room = self.voice.len().saturating_sub(ANSWER_SAMPLES).max(1);
+        let from = (self.turn as usize * 7919) % room;
+        let cut = &self.voice[from..(from + ANSWER_SAMPLES).min(self.voice.len())];
+        crate::audio::wav::Clip {
+            rate_hz: 8000,
+            samples: cut.to_vec(),
+        }
+        .resampled(rate_hz)
+        .samples
+    }
+
+    /// One message from the caller, heard while the bot is `answering` or not.
+    pub(crate) fn hear(&mut self, text: &str, answering: bool) -> Heard {
         let Ok(value) = serde_json::from_str::<Value>(text) else {
-            return false;
+            return Heard::Nothing;
         };
         match value.get("event").and_then(Value::as_str) {
             Some("start") => {
@@ -149,7 +185,7 @@ impl Bot {
                     .unwrap_or("PCMU");
                 self.codec = Codec::from_encoding(encoding).unwrap_or(Codec::Pcmu);
                 self.decoder = Decoder::new(self.codec);
-                false
+                Heard::Nothing
             }
             Some("media") => {
                 let payload = value
@@ -158,7 +194,7 @@ impl Bot {
                     .unwrap_or_default();
                 let engine = base64::engine::general_purpose::STANDARD;
                 let Ok(bytes) = engine.decode(payload) else {
-                    return false;
+                    return Heard::Nothing;
                 };
                 let loud = Summary::of(&self.decoder.decode(&bytes))
                     .rms_dbfs()
@@ -166,17 +202,24 @@ impl Bot {
                 if loud {
                     self.speech += 1;
                     self.quiet = 0;
-                    return false;
+                    let heard_over = answering && self.speech == BARGE_IN_FRAMES;
+                    return if heard_over && self.style == BotStyle::Good {
+                        Heard::Interrupted
+                    } else {
+                        Heard::Nothing
+                    };
                 }
                 self.quiet += 1;
                 if self.speech >= SPEECH_FRAMES && self.quiet >= QUIET_FRAMES {
                     self.speech = 0;
                     self.turn += 1;
-                    return self.style != BotStyle::OneWay;
+                    if self.style != BotStyle::OneWay {
+                        return Heard::TurnEnded;
+                    }
                 }
-                false
+                Heard::Nothing
             }
-            _ => false,
+            _ => Heard::Nothing,
         }
     }
 
@@ -184,17 +227,12 @@ impl Bot {
     pub(crate) fn answer(&self) -> Vec<Say> {
         let rate = self.codec.audio_rate(8000);
         let per_frame = rate as usize / 50;
-        let samples = tone(
-            440.0 + 110.0 * f64::from(self.turn),
-            0.4,
-            rate,
-            rate as usize,
-        );
+        let samples = self.words(rate);
         let mut out = Vec::new();
         match self.style {
             BotStyle::Silent => {
                 let mut encoder = Encoder::new(self.codec);
-                for frame in vec![0i16; rate as usize].chunks(per_frame) {
+                for frame in vec![0i16; samples.len()].chunks(per_frame) {
                     out.push((20, self.media(&encoder.encode(frame))));
                 }
             }
@@ -220,7 +258,7 @@ impl Bot {
                 out.push((0, self.media(&file)));
             }
             BotStyle::Fast => {
-                let fast = tone(440.0, 0.4, 24_000, 24_000);
+                let fast = self.words(24_000);
                 let mut encoder = Encoder::new(self.codec);
                 for frame in fast.chunks(480) {
                     out.push((20, self.media(&encoder.encode(frame))));
@@ -257,6 +295,11 @@ impl Bot {
         said
     }
 
+    /// The `clear` that drops what the provider queued.
+    pub(crate) fn clear(&self) -> String {
+        self.message("clear", json!({}))
+    }
+
     fn media(&self, bytes: &[u8]) -> String {
         let payload = base64::engine::general_purpose::STANDARD.encode(bytes);
         self.message("media", json!({ "payload": payload }))
@@ -280,19 +323,28 @@ mod tests {
     fn a_turn_ends_after_speech_and_quiet() {
         let mut script = Script::new(Provider::Twilio);
         let mut bot = Bot::new(BotStyle::Good);
-        assert!(!bot.hear(&script.start(Codec::Pcmu, 8000, &["inbound"])));
+        let started = bot.hear(&script.start(Codec::Pcmu, 8000, &["inbound"]), false);
+        assert_eq!(started, Heard::Nothing);
         let mut encoder = Encoder::new(Codec::Pcmu);
         let loud = encoder.encode(&tone(300.0, 0.3, 8000, 160));
         let quiet = encoder.encode(&[0; 160]);
         let mut ended = Vec::new();
         for n in 1..=40u64 {
             let frame = if n <= 15 { &loud } else { &quiet };
-            ended.push(bot.hear(&script.media("inbound", n, frame)));
+            ended.push(bot.hear(&script.media("inbound", n, frame), false) == Heard::TurnEnded);
         }
+        let over: Vec<Heard> = (41..=44u64)
+            .map(|n| bot.hear(&script.media("inbound", n, &loud), true))
+            .collect();
+        assert_eq!(
+            over[2],
+            Heard::Interrupted,
+            "the third loud frame over an answer"
+        );
         assert_eq!(ended.iter().filter(|e| **e).count(), 1);
         assert!(ended[15 + 19], "after 20 quiet frames");
         let answer = bot.answer();
-        assert_eq!(answer.len(), 51, "50 frames and a mark");
+        assert_eq!(answer.len(), 61, "60 frames of speech and a mark");
         let Say::Text(_, first) = &answer[0] else {
             panic!("{answer:?}");
         };

@@ -23,7 +23,7 @@ use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role};
 
-use self::bot::{Bot, BotStyle, Say};
+use self::bot::{Bot, BotStyle, Heard, Say};
 use self::certs::{CertError, Pki, Served};
 use crate::net::http;
 use crate::records::address::ResolvePin;
@@ -501,17 +501,36 @@ async fn upgrade(
     }
 }
 
+/// What the bot's speaker is asked to do.
+enum Speak {
+    Answer(Vec<Say>),
+    /// Stop the answer being said, and tell the provider to drop what it queued.
+    Clear(String),
+}
+
 /// A bot's side of a call: hears the caller, and answers each turn it hears end, paced as its
-/// style says, while it goes on listening.
+/// style says, while it goes on listening; stops an answer the caller speaks over.
 async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     ws: WebSocketStream<S>,
     style: BotStyle,
 ) {
     let (mut sink, mut source) = ws.split();
-    let (answers, mut queue) = tokio::sync::mpsc::unbounded_channel::<Vec<Say>>();
+    let (speak, mut queue) = tokio::sync::mpsc::unbounded_channel::<Speak>();
+    let answering = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let saying = answering.clone();
     let speaker = tokio::spawn(async move {
-        while let Some(answer) = queue.recv().await {
+        let mut next = queue.recv().await;
+        while let Some(speak) = next.take() {
+            let answer = match speak {
+                Speak::Answer(answer) => answer,
+                Speak::Clear(clear) => {
+                    let _ = sink.send(Message::text(clear)).await;
+                    next = queue.recv().await;
+                    continue;
+                }
+            };
             tokio::time::sleep(Duration::from_millis(style.delay_ms())).await;
+            saying.store(true, std::sync::atomic::Ordering::Relaxed);
             let began = tokio::time::Instant::now();
             let mut due = 0;
             for say in answer {
@@ -526,10 +545,20 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
                     }
                 };
                 due += pause;
-                tokio::time::sleep_until(began + Duration::from_millis(due)).await;
+                tokio::select! {
+                    interrupt = queue.recv() => {
+                        next = interrupt;
+                        break;
+                    }
+                    _ = tokio::time::sleep_until(began + Duration::from_millis(due)) => {}
+                }
                 if sink.send(message).await.is_err() {
                     return;
                 }
+            }
+            saying.store(false, std::sync::atomic::Ordering::Relaxed);
+            if next.is_none() {
+                next = queue.recv().await;
             }
         }
     });
@@ -537,10 +566,18 @@ async fn converse<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(
     while let Ok(Some(Ok(message))) =
         tokio::time::timeout(Duration::from_secs(60), source.next()).await
     {
-        if let Message::Text(text) = message
-            && bot.hear(text.as_str())
-        {
-            let _ = answers.send(bot.answer());
+        let Message::Text(text) = message else {
+            continue;
+        };
+        let busy = answering.load(std::sync::atomic::Ordering::Relaxed);
+        match bot.hear(text.as_str(), busy) {
+            Heard::TurnEnded => {
+                let _ = speak.send(Speak::Answer(bot.answer()));
+            }
+            Heard::Interrupted => {
+                let _ = speak.send(Speak::Clear(bot.clear()));
+            }
+            Heard::Nothing => {}
         }
     }
     speaker.abort();

@@ -459,6 +459,7 @@ impl App {
     fn live_tab(&mut self, ui: &mut egui::Ui) {
         self.timeline(ui, 110.0, false);
         let settings = &self.target.settings;
+        let use_demo = settings.use_demo;
         let can_talk = match (settings.use_demo, self.demo.is_some()) {
             (true, true) => Ok(()),
             (true, false) => Err("the demo target is still starting".to_string()),
@@ -475,7 +476,7 @@ impl App {
                 self.live.ui(ui, |ui| {
                     let watch = watch_panel.ui(ui);
                     ui.separator();
-                    (watch, talk_panel.ui(ui, can_talk, shown))
+                    (watch, talk_panel.ui(ui, can_talk, use_demo, shown))
                 })
             })
             .inner;

@@ -7,17 +7,29 @@ use egui_plot::{Line, Plot, PlotPoints, VLine};
 
 use crate::audio::meter::FLOOR_DBFS;
 use crate::converse::ConverseReport;
+use crate::demo::bot::BotStyle;
 use crate::records::conversation::runs;
 
 /// One color for all of the bot's replies, so they read as one voice.
 const BOT_COLOR: Color32 = Color32::from_rgb(191, 57, 137);
 use crate::engine::RunId;
 
-#[derive(Default)]
 pub struct TalkPanel {
     /// The call in flight.
     pub running: Option<RunId>,
     pub problem: Option<String>,
+    /// How the demo target's bot answers (a fault to watch named, or a healthy bot).
+    pub demo_bot: BotStyle,
+}
+
+impl Default for TalkPanel {
+    fn default() -> Self {
+        Self {
+            running: None,
+            problem: None,
+            demo_bot: BotStyle::Good,
+        }
+    }
 }
 
 pub(crate) enum TalkAction {
@@ -26,11 +38,13 @@ pub(crate) enum TalkAction {
 }
 
 impl TalkPanel {
-    /// `can_talk`: a target is set; `shown`: the session's latest call.
+    /// `can_talk`: a target is set; `demo`: it is the demo target; `shown`: the session's
+    /// latest call.
     pub(crate) fn ui(
         &mut self,
         ui: &mut egui::Ui,
         can_talk: Result<(), String>,
+        demo: bool,
         shown: Option<&ConverseReport>,
     ) -> Option<TalkAction> {
         let mut action = None;
@@ -55,6 +69,17 @@ impl TalkPanel {
                         .clicked()
                     {
                         action = Some(TalkAction::Talk);
+                    }
+                    if demo {
+                        egui::ComboBox::from_label("Demo bot")
+                            .selected_text(self.demo_bot.name())
+                            .show_ui(ui, |ui| {
+                                for style in BotStyle::ALL {
+                                    ui.selectable_value(&mut self.demo_bot, style, style.name());
+                                }
+                            })
+                            .response
+                            .on_hover_text("How the demo's bot answers: healthy, or with one of the faults of the way back (one-way, A-law, late, stutter, hang-up, ...), to watch each named");
                     }
                 }
             }

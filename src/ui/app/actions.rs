@@ -115,7 +115,7 @@ impl App {
                 self.engine.send(Command::Converse {
                     run,
                     options: Box::new(options),
-                    demo_bot: self.target.settings.use_demo,
+                    demo_bot: self.target.settings.use_demo.then_some(self.talk.demo_bot),
                 });
             }
         }
