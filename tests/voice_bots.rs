@@ -103,6 +103,8 @@ async fn each_python_bot_is_named_by_its_cause() {
         ("stutter", Provider::Twilio, ReplyUnderrun),
         ("late", Provider::Telnyx, ReplyLate),
         ("late", Provider::Twilio, ReplyLate),
+        ("sloppy", Provider::Twilio, ReplyInvalidMessage),
+        ("silent", Provider::Twilio, ReplySilent),
     ];
     let reports = futures_util::future::join_all(
         cases
@@ -140,10 +142,11 @@ async fn barge_in_and_later_calls_against_python_bots() {
         calls: 2,
         ..one_turn()
     };
-    let ((_, clears), (_, talks_on), (_, later)) = tokio::join!(
+    let ((_, clears), (_, talks_on), (_, later), (_, later_twilio)) = tokio::join!(
         talk("clear-on-barge-in", Provider::Twilio, barge()),
         talk("good", Provider::Telnyx, barge()),
-        talk("first-call-only", Provider::Telnyx, twice),
+        talk("first-call-only", Provider::Telnyx, twice.clone()),
+        talk("first-call-only", Provider::Twilio, twice),
     );
     let clear = &clears.calls[0].reply.clear;
     assert!(clear.sent, "{clears:#?}");
@@ -156,10 +159,12 @@ async fn barge_in_and_later_calls_against_python_bots() {
         "{:?}",
         talks_on.diagnosis.causes
     );
-    assert_eq!(
-        later.diagnosis.verdict,
-        Some(CauseId::StreamLaterCallFails),
-        "{:?}",
-        later.diagnosis.causes
-    );
+    for later in [&later, &later_twilio] {
+        assert_eq!(
+            later.diagnosis.verdict,
+            Some(CauseId::StreamLaterCallFails),
+            "{:?}",
+            later.diagnosis.causes
+        );
+    }
 }
