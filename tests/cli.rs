@@ -515,3 +515,67 @@ async fn listen_and_watch_print_the_same_line_for_the_same_event() {
     }
     assert_eq!(said, seen, "listen and watch differ");
 }
+
+/// The conventions of a command-line tool: `--version` names the commit, the binary writes its
+/// own shell completions and man page, and NO_COLOR wins even over a forced color.
+#[test]
+fn version_completions_man_page_and_no_color() {
+    let out = bin().arg("--version").output().unwrap();
+    let version = text(&out.stdout);
+    let head = Command::new("git")
+        .args(["rev-parse", "--short=12", "HEAD"])
+        .output()
+        .unwrap();
+    let commit = text(&head.stdout).trim().to_string();
+    assert!(
+        version.starts_with("stream-doctor 0.") && version.contains(&format!("({commit})")),
+        "{version} (HEAD {commit})"
+    );
+    for (shell, mark) in [
+        ("bash", "complete -F"),
+        ("zsh", "#compdef stream-doctor"),
+        ("fish", "complete -c stream-doctor"),
+    ] {
+        let out = bin().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = text(&out.stdout);
+        assert!(
+            script.contains(mark) && script.contains("converse"),
+            "{shell}: {script:.200}"
+        );
+    }
+    let man = text(&bin().arg("manpage").output().unwrap().stdout);
+    assert!(
+        man.contains(".TH stream-doctor 1") && man.contains("converse"),
+        "{man:.300}"
+    );
+
+    let forced = bin()
+        .arg("--help")
+        .env("CLICOLOR_FORCE", "1")
+        .output()
+        .unwrap();
+    assert!(
+        text(&forced.stdout).contains('\u{1b}'),
+        "color forced: escapes"
+    );
+    let plain = bin()
+        .arg("--help")
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!text(&plain.stdout).contains('\u{1b}'));
+    let usage = bin()
+        .arg("check")
+        .env("CLICOLOR_FORCE", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(usage.status.code(), Some(2));
+    assert!(
+        !text(&usage.stderr).contains('\u{1b}'),
+        "{}",
+        text(&usage.stderr)
+    );
+}

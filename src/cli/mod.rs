@@ -25,10 +25,18 @@ use args::{
 /// Exit status when the command line is wrong, as clap uses it too.
 const USAGE: u8 = 2;
 
+/// The version, with the git commit it was built from (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("STREAM_DOCTOR_COMMIT"),
+    ")"
+);
+
 #[derive(Parser)]
 #[command(
     name = "stream-doctor",
-    version,
+    version = VERSION,
     about = "Finds out why a telephony provider (Telnyx, Twilio...) does not connect to your WebSocket media-stream server, and proves it."
 )]
 struct Cli {
@@ -73,11 +81,27 @@ enum Command {
     /// Read the provider's own record through its REST API (key from TELNYX_API_KEY):
     /// webhook deliveries, a call's events and status, the application; start or stop a stream.
     Telnyx(Box<telnyx::TelnyxArgs>),
+    /// Write the shell completions for SHELL to standard output.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write the man page (roff) to standard output.
+    Manpage,
+}
+
+/// Whether the person asked for no color (https://no-color.org: set and not empty).
+fn no_color() -> bool {
+    std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty())
 }
 
 pub fn main() -> ExitCode {
     let launched = std::time::Instant::now();
-    let definition = Cli::command();
+    let definition = if no_color() {
+        Cli::command().color(clap::ColorChoice::Never)
+    } else {
+        Cli::command()
+    };
     let parsed = definition
         .clone()
         .try_get_matches()
@@ -89,7 +113,11 @@ pub fn main() -> ExitCode {
             let mut redactor = stream_doctor::secret::Redactor::new();
             redactor.add_env();
             let out = output::Output::new(redactor);
-            let shown = e.render().ansi().to_string();
+            let shown = if no_color() {
+                e.render().to_string()
+            } else {
+                e.render().ansi().to_string()
+            };
             // --help and --version are output; a usage error is a message.
             if e.use_stderr() {
                 out.progress(&shown);
@@ -135,6 +163,20 @@ pub fn main() -> ExitCode {
         Command::Telnyx(args) => runtime.block_on(telnyx::run(*args, &out)),
         Command::Watch(args) => runtime.block_on(watch::run(args, &out)),
         Command::Compare(args) => commands::compare(args, &out),
+        Command::Completions { shell } => {
+            let mut written = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "stream-doctor", &mut written);
+            out.write(None, &String::from_utf8_lossy(&written))
+                .map(|()| 0)
+        }
+        Command::Manpage => {
+            let mut written = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut written)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| out.write(None, &String::from_utf8_lossy(&written)))
+                .map(|()| 0)
+        }
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
