@@ -1,5 +1,5 @@
-//! The command line's arguments, one file per command (`watch` and `telnyx` keep theirs beside
-//! their code), and the output formats they share.
+//! The command line's arguments, one file per command (`watch`, `telnyx` and `converse` keep
+//! theirs beside their code), and the output formats they share.
 
 mod check;
 mod compare;
