@@ -16,6 +16,7 @@ use stream_doctor::catalog::{CauseId, CheckId, Provider};
 use stream_doctor::check::Status;
 use stream_doctor::check::evidence::RetryReason;
 use stream_doctor::check::options::CheckOptions;
+use stream_doctor::converse::{self, ConverseOptions};
 use stream_doctor::provider::signature::twilio_sign;
 use stream_doctor::provider::webhook::Keys;
 use stream_doctor::records::webhook::SignatureVerdict;
@@ -340,6 +341,38 @@ async fn a_server_validating_twilios_signature_lets_the_signed_check_in() {
     let sent = replay::run(&replay, &|_| {}).await;
     assert_eq!(sent.streams[0].error, None, "{:?}", sent.streams[0]);
     assert!(sent.media_frames_sent > 0);
+}
+
+/// `converse` signs its call as Twilio does: the validating server lets the signed call in and
+/// refuses the unsigned one.
+#[tokio::test(flavor = "multi_thread")]
+async fn converse_signs_its_call_as_twilio_does() {
+    let server = uvicorn_app(
+        "ws",
+        "twilio_media_app.py",
+        &[("TWILIO_AUTH_TOKEN", TWILIO_TOKEN)],
+    );
+    let call = |token: Option<&str>| ConverseOptions {
+        url: format!("ws://127.0.0.1:{}/media-stream?call=CA2", server.port),
+        protocol: Provider::Twilio,
+        twilio_auth_token: token.map(Secret::new),
+        turns: 1,
+        timeout: Duration::from_secs(2),
+        ..ConverseOptions::default()
+    };
+    let (with_token, without) = (call(Some(TWILIO_TOKEN)), call(None));
+    let (signed, unsigned) = tokio::join!(converse::run(&with_token), converse::run(&without));
+    let signed = signed.unwrap();
+    assert!(signed.calls[0].connected, "{:?}", signed.calls[0].problem);
+    assert_eq!(
+        signed.diagnosis.verdict,
+        Some(CauseId::ReplyNone),
+        "it never answers"
+    );
+    let unsigned = unsigned.unwrap();
+    assert!(!unsigned.calls[0].connected);
+    let problem = unsigned.calls[0].problem.as_deref().unwrap_or_default();
+    assert!(problem.contains("403"), "{problem}");
 }
 
 /// A JSON callback signed by Twilio's own SDK (bodySHA256 in the URL) is valid at the
