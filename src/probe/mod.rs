@@ -193,7 +193,22 @@ async fn run_checks(
             .iter()
             .chain(chain_results.iter().filter_map(|r| r.details.answered_by()))
             .find_map(AnsweredBy::platform);
-        let ws_result = websocket::check(addr, &target, options, platform).await;
+        // The provider's stream opens side by side with the session, not after it: its TCP,
+        // TLS and upgrade round trips overlap the session's. It only counts when the session
+        // stayed open.
+        let streams = wanted(CheckId::Provider) && options.provider;
+        if streams {
+            progress(Progress::Started(CheckId::Provider));
+        }
+        let stream = async {
+            if streams {
+                Some(provider::check(addr, &target, options).await)
+            } else {
+                None
+            }
+        };
+        let (ws_result, streamed) =
+            tokio::join!(websocket::check(addr, &target, options, platform), stream);
         let session_ok = ws_result.status != Status::Fail && ws_result.status != Status::Error;
         finish(ws_result, &mut chain_results);
 
@@ -206,12 +221,8 @@ async fn run_checks(
                 CheckResult::skipped(CheckId::Provider, reason),
                 &mut chain_results,
             );
-        } else if session_ok {
-            progress(Progress::Started(CheckId::Provider));
-            finish(
-                provider::check(addr, &target, options).await,
-                &mut chain_results,
-            );
+        } else if let Some(result) = streamed.filter(|_| session_ok) {
+            finish(result, &mut chain_results);
         } else {
             let reason = "the WebSocket session did not stay open";
             finish(
