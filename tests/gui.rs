@@ -877,3 +877,56 @@ fn a_faulty_demo_bot_chosen_in_the_window_is_named() {
             .is_some()
     );
 }
+
+/// Socket.IO (items 8 and 9 of the way providers meet real frameworks) is named in the window as
+/// on the command line: a real socket.io 4 server (npm, `scripts/setup-frameworks`), checked at
+/// its own Engine.IO URL, where it upgrades and then speaks Engine.IO.
+#[test]
+fn a_socket_io_server_is_named_in_the_window() {
+    use std::io::{BufRead, BufReader};
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let node_modules = root.join("target/frameworks/node/node_modules");
+    assert!(
+        node_modules.join("socket.io").exists(),
+        "run scripts/setup-frameworks (scripts/test does)"
+    );
+    let mut server = std::process::Command::new("node")
+        .arg(root.join("tests/frameworks/socketio_server.js"))
+        .env("NODE_PATH", &node_modules)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(server.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let port: u16 = line.trim().parse().unwrap();
+    let mut harness = harness();
+    harness.get_by_label("My server").click();
+    harness.step();
+    {
+        let settings = &mut harness.state_mut().target.settings;
+        settings.url = format!("ws://127.0.0.1:{port}/socket.io/?EIO=4&transport=websocket");
+        settings.timeout_secs = 3.0;
+    }
+    harness.get_by_label("▶ Run all").click();
+    harness.step();
+    step_until(&mut harness, "the run to end", |h| h.state().is_idle());
+    let verdict = harness
+        .state()
+        .session
+        .diagnosis
+        .as_ref()
+        .and_then(|d| d.verdict().map(|c| c.id));
+    let _ = server.kill();
+    let _ = server.wait();
+    assert_eq!(verdict, Some(CauseId::AppSocketioProtocol));
+    harness.run_steps(2);
+    assert!(
+        harness
+            .query_all_by_label_contains("app.socketio_protocol")
+            .next()
+            .is_some()
+    );
+}
