@@ -54,21 +54,12 @@ async fn post_claiming(
     body: &[u8],
     length: usize,
 ) -> u16 {
-    let mut tcp = tokio::net::TcpStream::connect(addr).await.unwrap();
     let mut head = format!("POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: {length}\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
     }
     head.push_str("\r\n");
-    tcp.write_all(head.as_bytes()).await.unwrap();
-    tcp.write_all(body).await.unwrap();
-    let mut answer = Vec::new();
-    let _ = tokio::time::timeout(Duration::from_secs(5), tcp.read_to_end(&mut answer)).await;
-    let text = String::from_utf8_lossy(&answer);
-    text.split_whitespace()
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("no HTTP answer: {text:?}"))
+    request(addr, &head, body).await
 }
 
 fn telnyx_body(event: &str, call: &str, url: &str) -> String {
