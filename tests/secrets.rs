@@ -286,6 +286,24 @@ async fn no_secret_reaches_any_output_file_or_report() {
         );
     }
 
+    // converse, every format, to the same URL, with both tokens: the listener answers nothing,
+    // so the call fails (exit 1) and its report names the URL it called.
+    for format in ["text", "json", "markdown", "html"] {
+        let mut command = bin();
+        command
+            .args(["converse", &checked, "--turns", "1", "--timeout", "1"])
+            .args(["--auth-token", AUTH_TOKEN, "--format", format])
+            .env("STREAM_DOCTOR_TOKEN", LISTEN_TOKEN)
+            .env("TWILIO_AUTH_TOKEN", TWILIO_TOKEN);
+        let out = run(command).await;
+        outputs(&format!("converse --format {format}"), &out, 1);
+        assert!(
+            stdout(&out).contains("reply.none") && stdout(&out).contains("[redacted]"),
+            "converse --format {format} names the cause and the masked URL:\n{}",
+            stdout(&out)
+        );
+    }
+
     // A stream whose path holds the token inside a longer segment is refused, and says so.
     let near = format!("/calls/{LISTEN_TOKEN}-old/audio");
     let answer = post(port, &near, &[], "").await;
