@@ -31,6 +31,66 @@ async fn expect_failure(
     report
 }
 
+/// The session continues on the upgrade's connection and the `paths` check reads the target's
+/// row from the upgrade's answer: without the provider's stream a healthy target is asked over
+/// one connection; the stream adds its own.
+#[tokio::test]
+async fn a_healthy_target_is_checked_over_one_connection_and_the_stream_over_another() {
+    let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
+    let options = CheckOptions {
+        provider: false,
+        ..scenario.options()
+    };
+    let report = scenario.run_with(options).await;
+    assert!(report.diagnosis.reachable, "{}", dump(&report));
+    let websocket = report.check(CheckId::Websocket).unwrap();
+    assert_eq!(websocket.status, Status::Pass, "{}", websocket.summary);
+    assert_eq!(scenario.server.connections(), 1, "{}", dump(&report));
+
+    let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;
+    let report = scenario.run().await;
+    let provider = report.check(CheckId::Provider).unwrap();
+    assert_eq!(provider.status, Status::Pass, "{}", provider.summary);
+    assert_eq!(scenario.server.connections(), 2, "{}", dump(&report));
+
+    // A target that refuses: the variants are asked, the target not a second time.
+    let scenario = Scenario::plain(Behavior::ExactPath("/elsewhere".into())).await;
+    let options = CheckOptions {
+        provider: false,
+        ..scenario.options()
+    };
+    let report = scenario.run_with(options).await;
+    let paths = report
+        .check(CheckId::Paths)
+        .unwrap()
+        .details
+        .paths()
+        .unwrap();
+    let upgrade = report
+        .check(CheckId::Upgrade)
+        .unwrap()
+        .details
+        .upgrade()
+        .unwrap();
+    assert_eq!(paths.variants[0].path, support::PATH);
+    let target_row = match &paths.variants[0].reached {
+        stream_doctor::check::evidence::Reached::Answered { status_line, .. } => {
+            status_line.clone()
+        }
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(target_row, upgrade.exchange.status_line);
+    let attempts = 1 + upgrade.retry.iter().count() + upgrade.further.len();
+    // A 400 also gets one GET at Socket.IO's path, to tell a Socket.IO server.
+    let socket_io_probe = 1;
+    let variants = paths.variants.len() - 1;
+    assert_eq!(
+        scenario.server.connections() as usize,
+        attempts + socket_io_probe + variants,
+        "{attempts} upgrade attempts and {variants} variants"
+    );
+}
+
 #[tokio::test]
 async fn healthy_tls_server_passes_every_check() {
     let scenario = Scenario::tls(Behavior::Healthy, Served::FullChain).await;

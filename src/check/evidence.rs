@@ -367,6 +367,13 @@ pub enum WebsocketEvidence {
     NotOpened {},
 }
 
+impl WebsocketEvidence {
+    /// Whether the session's ping got its pong.
+    pub(crate) fn answered_ping(&self) -> bool {
+        matches!(self, WebsocketEvidence::Watched(watch) if watch.ping_rtt_ms.is_some())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Watch {
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -104,6 +104,11 @@ impl CheckResult {
         Self::from_findings(id, summary, duration_ms, details, vec![finding])
     }
 
+    /// Whether one of the findings is `cause`.
+    pub(crate) fn has_cause(&self, cause: CauseId) -> bool {
+        self.findings.iter().any(|f| f.cause == cause)
+    }
+
     /// A probe that broke before it could judge anything: a defect of this tool.
     pub(crate) fn broken(id: CheckId, message: impl Into<String>, duration_ms: f64) -> Self {
         Self {

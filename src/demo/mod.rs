@@ -8,6 +8,7 @@ pub mod certs;
 pub mod playback;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::{Duration, Instant};
 
@@ -165,6 +166,7 @@ impl std::str::FromStr for DemoMode {
 pub struct DemoServer {
     addr: SocketAddr,
     behavior: Arc<RwLock<Behavior>>,
+    accepted: Arc<AtomicU64>,
     task: JoinHandle<()>,
 }
 
@@ -178,16 +180,17 @@ impl DemoServer {
         let addr = listener.local_addr()?;
         let behavior = Arc::new(RwLock::new(behavior));
         let shared = behavior.clone();
+        let accepted = Arc::new(AtomicU64::new(0));
+        let counter = accepted.clone();
         let acceptor = tls.map(TlsAcceptor::from);
         let task = tokio::spawn(async move {
             let mut connections = JoinSet::new();
-            let mut count = 0u64;
             loop {
                 tokio::select! {
                     accepted = listener.accept() => {
                         let current = shared.read().map(|b| b.clone());
                         if let (Ok((tcp, _)), Ok(current)) = (accepted, current) {
-                            count += 1;
+                            let count = counter.fetch_add(1, Ordering::Relaxed) + 1;
                             connections.spawn(serve(tcp, Arc::new(current), acceptor.clone(), count));
                         }
                     }
@@ -198,12 +201,18 @@ impl DemoServer {
         Ok(Self {
             addr,
             behavior,
+            accepted,
             task,
         })
     }
 
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// How many connections it has accepted: what a check cost the server.
+    pub fn connections(&self) -> u64 {
+        self.accepted.load(Ordering::Relaxed)
     }
 
     /// Changes how new connections are answered; the address stays the same.

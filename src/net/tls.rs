@@ -1,10 +1,11 @@
 //! TLS as both sides use it: one crypto provider (ring) for the whole crate, the client's view
 //! of a certificate chain (a verifier that records what the server sent and judges it as the
 //! provider would, or not at all), what one certificate says, and server configs from
-//! certificates in memory or PEM files.
+//! certificates in memory or PEM files. The provider and the judge built from the public roots
+//! are made once per process: every connection a check opens reuses them.
 
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -27,7 +28,10 @@ pub enum TlsConfigError {
 
 /// The crypto provider every TLS config here uses (ring, chosen once for the whole crate).
 pub fn crypto() -> Arc<rustls::crypto::CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+    static PROVIDER: OnceLock<Arc<rustls::crypto::CryptoProvider>> = OnceLock::new();
+    PROVIDER
+        .get_or_init(|| Arc::new(rustls::crypto::ring::default_provider()))
+        .clone()
 }
 
 /// Public roots (what a provider trusts) plus the extra ones given.
@@ -102,17 +106,36 @@ pub(crate) struct Verifier {
     chain: Mutex<Vec<CertificateDer<'static>>>,
 }
 
+/// The judge for `extra_roots`, built once: a process checks one target with one set of extra
+/// roots, so the last one built is kept and reused while the set is the same.
+fn judge(
+    extra_roots: &[CertificateDer<'static>],
+) -> Result<Arc<WebPkiServerVerifier>, rustls::Error> {
+    type Judges = Mutex<Option<(Vec<CertificateDer<'static>>, Arc<WebPkiServerVerifier>)>>;
+    static LAST: OnceLock<Judges> = OnceLock::new();
+    let last = LAST.get_or_init(|| Mutex::new(None));
+    if let Ok(kept) = last.lock()
+        && let Some((roots, judge)) = kept.as_ref()
+        && roots.as_slice() == extra_roots
+    {
+        return Ok(judge.clone());
+    }
+    let judge =
+        WebPkiServerVerifier::builder_with_provider(Arc::new(root_store(extra_roots)), crypto())
+            .build()
+            .map_err(|e| rustls::Error::General(e.to_string()))?;
+    if let Ok(mut kept) = last.lock() {
+        *kept = Some((extra_roots.to_vec(), judge.clone()));
+    }
+    Ok(judge)
+}
+
 impl Verifier {
     /// As the provider judges: public roots, plus `extra_roots`.
     pub(crate) fn provider(
         extra_roots: &[CertificateDer<'static>],
     ) -> Result<Arc<Self>, rustls::Error> {
-        let judge = WebPkiServerVerifier::builder_with_provider(
-            Arc::new(root_store(extra_roots)),
-            crypto(),
-        )
-        .build()
-        .map_err(|e| rustls::Error::General(e.to_string()))?;
+        let judge = judge(extra_roots)?;
         Ok(Arc::new(Self {
             judge: Some(judge),
             chain: Mutex::new(Vec::new()),
@@ -179,5 +202,21 @@ impl ServerCertVerifier for Verifier {
         crypto()
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every connection of a run shares one judge; other extra roots get their own.
+    #[test]
+    fn the_judge_is_built_once_for_the_same_roots() {
+        let first = judge(&[]).expect("judge");
+        assert!(Arc::ptr_eq(&first, &judge(&[]).expect("judge")));
+        let pki = crate::demo::certs::Pki::generate().expect("pki");
+        let other = judge(&[pki.root_der()]).expect("judge");
+        assert!(!Arc::ptr_eq(&first, &other));
+        assert!(Arc::ptr_eq(&crypto(), &crypto()));
     }
 }

@@ -1,7 +1,8 @@
 //! The client half of a WebSocket upgrade: the RFC 6455 request written by hand over an
 //! established stream, and exactly what came back (status line, headers, a body excerpt),
 //! parsed with `httparse` under size and time limits. A 101 is closed politely with a close
-//! frame. Also the request tungstenite sends when a full session is wanted.
+//! frame, or handed back open for the session that follows (`exchange_open`). Also the request
+//! tungstenite sends when a full session is wanted.
 
 use std::time::{Duration, Instant};
 
@@ -12,6 +13,7 @@ use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::http::{HeaderName, HeaderValue, Request};
 use tokio_tungstenite::tungstenite::protocol::Role;
 
+use super::close::{self, CloseWitness};
 use super::connect::BoxedIo;
 use super::target::Target;
 use crate::clock::millis;
@@ -50,6 +52,32 @@ pub(crate) fn request_text(target: &Target, path: &str, key: &str, ask: Ask<'_>)
     request
 }
 
+/// A connection whose upgrade was answered 101, left open for the session that follows.
+pub(crate) struct Upgraded {
+    /// The connection, sniffed from its first byte read (`witness` reads the peer's close).
+    pub io: BoxedIo,
+    /// What arrived after the response's head: the first WebSocket frames.
+    pub leftover: Vec<u8>,
+    pub witness: CloseWitness,
+}
+
+impl Upgraded {
+    /// Ends the unused session with a close frame, without waiting for the answer.
+    pub(crate) async fn close(self) {
+        let mut ws = tokio_tungstenite::WebSocketStream::from_partially_read(
+            self.io,
+            self.leftover,
+            Role::Client,
+            None,
+        )
+        .await;
+        let _ = tokio::time::timeout(CLOSE_WRITE, ws.close(None)).await;
+    }
+}
+
+/// How long writing our close frame may take (its answer is not awaited).
+const CLOSE_WRITE: Duration = Duration::from_millis(300);
+
 /// Sends an upgrade request for `path` and reads the answer, all within `timeout`.
 /// On 101 the connection is closed politely with a WebSocket close frame.
 pub async fn exchange(
@@ -59,6 +87,22 @@ pub async fn exchange(
     ask: Ask<'_>,
     timeout: Duration,
 ) -> Exchange {
+    let (exchange, upgraded) = exchange_open(io, target, path, ask, timeout).await;
+    if let Some(upgraded) = upgraded {
+        upgraded.close().await;
+    }
+    exchange
+}
+
+/// As `exchange`, but a 101 hands the connection back open: a session continues on it without
+/// paying for another connection and upgrade.
+pub(crate) async fn exchange_open(
+    io: BoxedIo,
+    target: &Target,
+    path: &str,
+    ask: Ask<'_>,
+    timeout: Duration,
+) -> (Exchange, Option<Upgraded>) {
     let key = generate_key();
     let request = request_text(target, path, &key, ask);
     let exchange = Exchange {
@@ -66,7 +110,14 @@ pub async fn exchange(
         request: redact_request(&request, ask.headers),
         ..Exchange::default()
     };
-    send(io, &request, exchange, timeout).await
+    let (io, witness) = close::sniff(io);
+    let (exchange, open) = send(Box::new(io), &request, exchange, timeout).await;
+    let upgraded = open.map(|(io, leftover)| Upgraded {
+        io,
+        leftover,
+        witness,
+    });
+    (exchange, upgraded)
 }
 
 /// A plain `GET` of `path` (no upgrade), read the same way: for probing what else answers.
@@ -80,10 +131,16 @@ pub(crate) async fn get(io: BoxedIo, target: &Target, path: &str, timeout: Durat
         request: request.clone(),
         ..Exchange::default()
     };
-    send(io, &request, exchange, timeout).await
+    send(io, &request, exchange, timeout).await.0
 }
 
-async fn send(io: BoxedIo, request: &str, mut exchange: Exchange, timeout: Duration) -> Exchange {
+/// The answer to `request`; on 101, the connection and what was read past the head.
+async fn send(
+    io: BoxedIo,
+    request: &str,
+    mut exchange: Exchange,
+    timeout: Duration,
+) -> (Exchange, Option<(BoxedIo, Vec<u8>)>) {
     let started = Instant::now();
     let deadline = tokio::time::Instant::now() + timeout;
     let (io, leftover) =
@@ -91,7 +148,7 @@ async fn send(io: BoxedIo, request: &str, mut exchange: Exchange, timeout: Durat
             Ok(Some(rest)) => rest,
             Ok(None) => {
                 exchange.response_ms = millis(started.elapsed());
-                return exchange;
+                return (exchange, None);
             }
             Err(_) => {
                 exchange.problem = Some(Problem::Timeout(format!(
@@ -99,23 +156,15 @@ async fn send(io: BoxedIo, request: &str, mut exchange: Exchange, timeout: Durat
                     exchange.received_bytes
                 )));
                 exchange.response_ms = millis(started.elapsed());
-                return exchange;
+                return (exchange, None);
             }
         };
     exchange.response_ms = millis(started.elapsed());
     if exchange.status == Some(101) {
-        let mut ws = tokio_tungstenite::WebSocketStream::from_partially_read(
-            io,
-            leftover,
-            Role::Client,
-            None,
-        )
-        .await;
-        let _ = tokio::time::timeout(Duration::from_millis(300), ws.close(None)).await;
-    } else {
-        read_body(io, leftover, &mut exchange, deadline).await;
+        return (exchange, Some((io, leftover)));
     }
-    exchange
+    read_body(io, leftover, &mut exchange, deadline).await;
+    (exchange, None)
 }
 
 /// Header values given with -H may hold credentials: the recorded request masks them.

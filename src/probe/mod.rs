@@ -1,7 +1,9 @@
 //! The checks, one file each, and the runner that chains them in the order a connection is
-//! built. Independent work runs concurrently (the `paths` check beside the TLS → upgrade →
-//! WebSocket → provider chain); a check whose dependency failed is `skip` with the reason.
-//! Its product is a `CheckReport`: what `check --format json` prints.
+//! built. TLS, the upgrade and the WebSocket session share one connection; the provider's
+//! stream opens beside it from the start, and the `paths` check reads the target's row from
+//! the upgrade's answer (its variants run only when that failed). A check whose dependency
+//! failed is `skip` with the reason. Its product is a `CheckReport`: what `check --format
+//! json` prints. The round trips each check costs are counted in `docs/speed.md`.
 
 pub mod dns;
 pub mod paths;
@@ -12,17 +14,21 @@ pub mod upgrade;
 pub mod url;
 pub mod websocket;
 
+use std::net::SocketAddr;
 use std::time::Instant;
 
-use crate::catalog::CheckId;
-use crate::check::evidence::RetryReason;
+use tokio::net::TcpStream;
+
+use crate::catalog::{CauseId, CheckId};
+use crate::check::evidence::{RetryReason, WebsocketEvidence};
 use crate::check::options::CheckOptions;
 use crate::check::{CheckResult, Status, ToolInfo};
 use crate::clock::{self, millis};
 use crate::diagnosis::{CheckReport, diagnose};
 use crate::edge::AnsweredBy;
 use crate::net::connect::BoxedIo;
-use crate::records::exchange::UpgradeAuth;
+use crate::net::target::Target;
+use crate::records::exchange::{Exchange, UpgradeAuth};
 
 /// What the runner reports while it works, for progress displays.
 #[derive(Clone, Debug)]
@@ -78,6 +84,15 @@ pub async fn run_scoped(
     }
 }
 
+/// After the chain: whether the provider's stream counts, and how to read it.
+struct ProviderTurn {
+    /// The `websocket` check got its pong: the server answers pings.
+    pings_answered: bool,
+    /// The stream that ran beside the checks does not stand for this target: it went to
+    /// another address than the one that answered, or ran while the service was still waking.
+    again_at: Option<SocketAddr>,
+}
+
 async fn run_checks(
     raw_url: &str,
     options: &CheckOptions,
@@ -117,135 +132,239 @@ async fn run_checks(
     )
     .await;
     finish(dns_result, &mut results);
-    if addrs.is_empty() {
+    let Some(&first_addr) = addrs.first() else {
         skip_rest(&CheckId::ALL[2..], "the name did not resolve", &mut results);
         return results;
-    }
+    };
     if !wanted(CheckId::Tcp) {
         return results;
     }
-
-    progress(Progress::Started(CheckId::Tcp));
-    let (tcp_result, connected) = tcp::check(&addrs, target.port, options.timeout).await;
-    finish(tcp_result, &mut results);
-    let Some((stream, addr)) = connected else {
-        skip_rest(&CheckId::ALL[3..], "no TCP connection", &mut results);
-        return results;
-    };
-
     let dns_answer = results
         .iter()
         .find_map(|r| r.details.answered_by())
         .cloned();
-    let chain = async {
-        let mut chain_results = Vec::new();
-        if !wanted(CheckId::Tls) {
-            return chain_results;
-        }
-        let io: BoxedIo = if target.secure {
-            progress(Progress::Started(CheckId::Tls));
-            let (tls_result, tls_stream) =
-                tls::check(stream, addr, &target, &options.extra_roots, options.timeout).await;
-            finish(tls_result, &mut chain_results);
-            match tls_stream {
-                Some(io) => io,
-                None => {
-                    let rest = [CheckId::Upgrade, CheckId::Websocket, CheckId::Provider];
-                    skip_rest(&rest, "TLS did not complete", &mut chain_results);
-                    return chain_results;
-                }
-            }
-        } else {
-            let reason = "ws:// does not use TLS";
-            finish(
-                CheckResult::skipped(CheckId::Tls, reason),
-                &mut chain_results,
-            );
-            Box::new(stream)
-        };
 
-        if !wanted(CheckId::Upgrade) {
-            return chain_results;
-        }
-        progress(Progress::Started(CheckId::Upgrade));
-        let waking = |attempt| {
-            progress(Progress::Retrying {
-                check: CheckId::Upgrade,
-                why: RetryReason::ColdStart,
-                attempt,
-            })
-        };
-        let upgrade_result = upgrade::check(io, addr, &target, options, &waking).await;
-        // A warning (a service that needed waking) still upgraded.
-        let upgraded = matches!(upgrade_result.status, Status::Pass | Status::Warn);
-        finish(upgrade_result, &mut chain_results);
-        if !upgraded {
-            let rest = [CheckId::Websocket, CheckId::Provider];
-            skip_rest(&rest, "the upgrade did not succeed", &mut chain_results);
-            return chain_results;
-        }
-
-        if !wanted(CheckId::Websocket) {
-            return chain_results;
-        }
-        progress(Progress::Started(CheckId::Websocket));
-        let platform = dns_answer
-            .iter()
-            .chain(chain_results.iter().filter_map(|r| r.details.answered_by()))
-            .find_map(AnsweredBy::platform);
-        // The provider's stream opens side by side with the session, not after it: its TCP,
-        // TLS and upgrade round trips overlap the session's. It only counts when the session
-        // stayed open.
-        let streams = wanted(CheckId::Provider) && options.provider;
+    // The provider's stream opens now, beside the first connection: its TCP, TLS, upgrade and
+    // start round trips overlap the other checks'. It counts only when the session stayed
+    // open, and is dropped unread when it does not.
+    let streams = wanted(CheckId::Provider) && options.provider;
+    let early_addr = SocketAddr::new(first_addr, target.port);
+    if streams {
+        progress(Progress::Started(CheckId::Provider));
+    }
+    let early = async {
         if streams {
-            progress(Progress::Started(CheckId::Provider));
+            Some(provider::stream(early_addr, &target, options).await)
+        } else {
+            None
         }
-        let stream = async {
-            if streams {
-                Some(provider::check(addr, &target, options).await)
-            } else {
-                None
+    };
+    let checks = async {
+        let mut results = Vec::new();
+        progress(Progress::Started(CheckId::Tcp));
+        let (tcp_result, connected) = tcp::check(&addrs, target.port, options.timeout).await;
+        finish(tcp_result, &mut results);
+        let Some((stream, addr)) = connected else {
+            skip_rest(&CheckId::ALL[3..], "no TCP connection", &mut results);
+            return (results, None);
+        };
+        // The upgrade's first answer is the `paths` check's answer for the target too.
+        let (first_answer, target_answer) = tokio::sync::oneshot::channel();
+        let chain = chain(
+            Link {
+                stream,
+                addr,
+                early_addr,
+                target: &target,
+                options,
+                dns_answer,
+                wanted: &wanted,
+                progress,
+            },
+            first_answer,
+        );
+        let paths = async {
+            if !wanted(CheckId::Paths) {
+                return None;
+            }
+            progress(Progress::Started(CheckId::Paths));
+            let known = target_answer
+                .await
+                .unwrap_or(paths::Known::Nothing { slow: false });
+            let result = paths::check(addr, &target, options, known).await;
+            progress(Progress::Finished(Box::new(result.clone())));
+            Some(result)
+        };
+        let ((chain_results, turn), paths_result) = tokio::join!(chain, paths);
+        results.extend(chain_results);
+        results.extend(paths_result);
+        (results, turn)
+    };
+    tokio::pin!(early, checks);
+    let mut streamed = None;
+    let (checked, turn) = loop {
+        tokio::select! {
+            done = &mut checks => break done,
+            attempt = &mut early, if streamed.is_none() => streamed = Some(attempt),
+        }
+    };
+    results.extend(checked);
+    if let Some(turn) = turn {
+        let early = match (turn.again_at, streamed) {
+            (Some(_), _) => None,
+            (None, Some(got)) => got,
+            (None, None) => early.await,
+        };
+        let attempt = match early {
+            Some(attempt) => attempt,
+            None => {
+                let addr = turn.again_at.unwrap_or(early_addr);
+                provider::stream(addr, &target, options).await
             }
         };
-        let (ws_result, streamed) =
-            tokio::join!(websocket::check(addr, &target, options, platform), stream);
-        let session_ok = ws_result.status != Status::Fail && ws_result.status != Status::Error;
-        finish(ws_result, &mut chain_results);
-
-        if !wanted(CheckId::Provider) {
-            return chain_results;
-        }
-        if !options.provider {
-            let reason = "turned off with --no-provider";
-            finish(
-                CheckResult::skipped(CheckId::Provider, reason),
-                &mut chain_results,
-            );
-        } else if let Some(result) = streamed.filter(|_| session_ok) {
-            finish(result, &mut chain_results);
-        } else {
-            let reason = "the WebSocket session did not stay open";
-            finish(
-                CheckResult::skipped(CheckId::Provider, reason),
-                &mut chain_results,
-            );
-        }
-        chain_results
-    };
-    let paths = async {
-        if !wanted(CheckId::Paths) {
-            return None;
-        }
-        progress(Progress::Started(CheckId::Paths));
-        let result = paths::check(addr, &target, options).await;
-        progress(Progress::Finished(Box::new(result.clone())));
-        Some(result)
-    };
-    let (chain_results, paths_result) = tokio::join!(chain, paths);
-    results.extend(chain_results);
-    results.extend(paths_result);
+        finish(provider::judge(attempt, turn.pings_answered), &mut results);
+    }
     results.sort_by_key(|r| r.id);
     results
+}
+
+/// What the TLS → upgrade → WebSocket chain starts from.
+struct Link<'a> {
+    stream: TcpStream,
+    addr: SocketAddr,
+    /// Where the provider's stream went.
+    early_addr: SocketAddr,
+    target: &'a Target,
+    options: &'a CheckOptions,
+    dns_answer: Option<AnsweredBy>,
+    wanted: &'a (dyn Fn(CheckId) -> bool + Send + Sync),
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
+/// TLS, the upgrade and the WebSocket session, on one connection; the provider's slot is
+/// filled here when the chain stops short of it, and handed back otherwise.
+async fn chain(
+    link: Link<'_>,
+    first_answer: tokio::sync::oneshot::Sender<paths::Known>,
+) -> (Vec<CheckResult>, Option<ProviderTurn>) {
+    let Link {
+        stream,
+        addr,
+        early_addr,
+        target,
+        options,
+        dns_answer,
+        wanted,
+        progress,
+    } = link;
+    let mut results = Vec::new();
+    let finish = |result: CheckResult, results: &mut Vec<CheckResult>| {
+        progress(Progress::Finished(Box::new(result.clone())));
+        results.push(result);
+    };
+    let skip_rest = |from: &[CheckId], reason: &str, results: &mut Vec<CheckResult>| {
+        for &id in from.iter().filter(|id| wanted(**id)) {
+            finish(CheckResult::skipped(id, reason), results);
+        }
+    };
+    let first_answer = std::sync::Mutex::new(Some(first_answer));
+    let tell_paths = |known: paths::Known| {
+        if let Some(sender) = first_answer.lock().ok().and_then(|mut s| s.take()) {
+            let _ = sender.send(known);
+        }
+    };
+    if !wanted(CheckId::Tls) {
+        return (results, None);
+    }
+    let io: BoxedIo = if target.secure {
+        progress(Progress::Started(CheckId::Tls));
+        let (tls_result, tls_stream) =
+            tls::check(stream, addr, target, &options.extra_roots, options.timeout).await;
+        if tls_stream.is_none() {
+            let slow = tls_result.has_cause(CauseId::TlsHandshakeTimeout);
+            tell_paths(paths::Known::Nothing { slow });
+        }
+        finish(tls_result, &mut results);
+        match tls_stream {
+            Some(io) => io,
+            None => {
+                let rest = [CheckId::Upgrade, CheckId::Websocket, CheckId::Provider];
+                skip_rest(&rest, "TLS did not complete", &mut results);
+                return (results, None);
+            }
+        }
+    } else {
+        let reason = "ws:// does not use TLS";
+        finish(CheckResult::skipped(CheckId::Tls, reason), &mut results);
+        Box::new(stream)
+    };
+
+    if !wanted(CheckId::Upgrade) {
+        return (results, None);
+    }
+    progress(Progress::Started(CheckId::Upgrade));
+    let waking = |attempt| {
+        progress(Progress::Retrying {
+            check: CheckId::Upgrade,
+            why: RetryReason::ColdStart,
+            attempt,
+        })
+    };
+    let heard = |exchange: &Exchange| tell_paths(paths::Known::Answer(exchange.clone()));
+    let upgrade = upgrade::check(io, addr, target, options, &waking, &heard).await;
+    // A warning (a service that needed waking) still upgraded.
+    let upgraded = matches!(upgrade.result.status, Status::Pass | Status::Warn);
+    finish(upgrade.result, &mut results);
+    if !upgraded {
+        let rest = [CheckId::Websocket, CheckId::Provider];
+        skip_rest(&rest, "the upgrade did not succeed", &mut results);
+        return (results, None);
+    }
+
+    if !wanted(CheckId::Websocket) {
+        return (results, None);
+    }
+    progress(Progress::Started(CheckId::Websocket));
+    let platform = dns_answer
+        .iter()
+        .chain(results.iter().filter_map(|r| r.details.answered_by()))
+        .find_map(AnsweredBy::platform);
+    // An upgrade that passed on a later attempt left no session open, and the provider's
+    // stream, which ran while the service woke, is run again.
+    let woke = upgrade.opened.is_none();
+    let ws_result = websocket::check(addr, target, options, platform, upgrade.opened).await;
+    let session_ok = ws_result.status != Status::Fail && ws_result.status != Status::Error;
+    let pings_answered = ws_result
+        .details
+        .websocket()
+        .is_some_and(WebsocketEvidence::answered_ping);
+    finish(ws_result, &mut results);
+
+    if !wanted(CheckId::Provider) {
+        return (results, None);
+    }
+    if !options.provider {
+        let reason = "turned off with --no-provider";
+        finish(
+            CheckResult::skipped(CheckId::Provider, reason),
+            &mut results,
+        );
+        return (results, None);
+    }
+    if !session_ok {
+        let reason = "the WebSocket session did not stay open";
+        finish(
+            CheckResult::skipped(CheckId::Provider, reason),
+            &mut results,
+        );
+        return (results, None);
+    }
+    let again_at = (woke || addr != early_addr).then_some(addr);
+    let turn = ProviderTurn {
+        pings_answered,
+        again_at,
+    };
+    (results, Some(turn))
 }
 
 #[cfg(test)]

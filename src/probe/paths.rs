@@ -2,7 +2,8 @@
 //! once, to expose routing that matches a literal or a different pattern (the Node `ws` `path` option
 //! is an exact match, so `'/api/calls/:id/audio'` upgrades only that literal text).
 //! Certificates are not judged here (the `tls` check does that), so a certificate fault does
-//! not hide the routing.
+//! not hide the routing. The target's own answer is the upgrade check's first one when that
+//! check got one: asking again would only cost a connection.
 
 use std::net::SocketAddr;
 use std::time::Instant;
@@ -108,10 +109,21 @@ pub(crate) fn variants(path: &str) -> Vec<Variant> {
     out
 }
 
+/// What the connection chain learnt of the target before this check asks anything.
+#[derive(Debug)]
+pub(crate) enum Known {
+    /// The upgrade check's first answer at the target.
+    Answer(Exchange),
+    /// Nothing: the chain stopped before the upgrade. `slow`: its TLS handshake timed out, so
+    /// the target and its variants are asked at once rather than paying that wait twice.
+    Nothing { slow: bool },
+}
+
 pub(crate) async fn check(
     addr: SocketAddr,
     target: &Target,
     options: &CheckOptions,
+    known: Known,
 ) -> CheckResult {
     let started = Instant::now();
     let path = target.url.path();
@@ -143,11 +155,20 @@ pub(crate) async fn check(
     };
     // The target first: the variants explain a target that fails, so a target that upgrades
     // spares the server (and the person waiting) a dozen more connections.
-    let mut outcomes: Vec<Result<Exchange, String>> = vec![attempt(&all[0]).await];
+    let mut outcomes: Vec<Result<Exchange, String>> = match known {
+        Known::Answer(exchange) => vec![Ok(exchange)],
+        Known::Nothing { slow: true } => {
+            futures_util::future::join_all(all.iter().map(attempt)).await
+        }
+        Known::Nothing { slow: false } => vec![attempt(&all[0]).await],
+    };
     let variants: &[Variant] = if outcomes[0].as_ref().is_ok_and(Exchange::upgraded) {
+        outcomes.truncate(1);
         &all[..1]
     } else {
-        outcomes.extend(futures_util::future::join_all(all[1..].iter().map(attempt)).await);
+        if outcomes.len() < all.len() {
+            outcomes.extend(futures_util::future::join_all(all[1..].iter().map(attempt)).await);
+        }
         &all
     };
     let rows = variants

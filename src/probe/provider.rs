@@ -1,11 +1,14 @@
 //! The `provider` check: a second of a 440 Hz tone sent exactly as Telnyx would send it
 //! (`stream::caller`, the code `replay` runs too), then a reading of what happened: did the
 //! upgrade go through with only the provider's headers, did every message go out, and how did
-//! the server end the stream.
+//! the server end the stream. The stream runs beside the other checks (`stream`); it is judged
+//! once the `websocket` check has said whether the server answers pings (`judge`).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+use crate::catalog::Provider;
 
 use super::upgrade::status_cause;
 use crate::audio::{Codec, tone};
@@ -16,20 +19,21 @@ use crate::check::options::CheckOptions;
 use crate::clock::millis;
 use crate::net::target::Target;
 use crate::records::live::MediaFormat;
-use crate::stream::caller::{self, CLOCK_RATE_HZ, Dial, OpenError, Pace, Plan};
+use crate::stream::caller::{self, CLOCK_RATE_HZ, Call, Dial, OpenError, Pace, Plan};
 use crate::stream::script::FRAME_MS;
 
 /// One second of audio.
 const SAMPLES: usize = CLOCK_RATE_HZ as usize;
-/// After `start`, the most the ping barrier waits for its pong (a server that answers no
-/// ping: the `websocket` check names that).
-const START_BARRIER: Duration = Duration::from_millis(500);
 
-pub(crate) async fn check(
-    addr: SocketAddr,
-    target: &Target,
-    options: &CheckOptions,
-) -> CheckResult {
+/// The provider's stream as it went, not yet judged.
+pub(crate) struct Attempt {
+    call: Call,
+    provider: Provider,
+    took: Duration,
+}
+
+/// Streams a second of tone to `addr` as the provider does.
+pub(crate) async fn stream(addr: SocketAddr, target: &Target, options: &CheckOptions) -> Attempt {
     let started = Instant::now();
     let provider = options.protocol;
     let codec = Codec::Pcmu;
@@ -48,16 +52,33 @@ pub(crate) async fn check(
         tracks: &["inbound"],
         samples: &samples,
         pace: Pace::Max,
-        start_barrier: Some(START_BARRIER),
+        start_mark: true,
         call_id: None,
         parameters: &BTreeMap::new(),
     };
     let call = caller::call(&dial, &plan, &|| {}).await;
-    let elapsed = || millis(started.elapsed());
+    Attempt {
+        call,
+        provider,
+        took: started.elapsed(),
+    }
+}
+
+/// The verdict on a stream; `pings_answered`: the `websocket` check got its pong, so the start
+/// mark's pong tells how far the server read.
+pub(crate) fn judge(attempt: Attempt, pings_answered: bool) -> CheckResult {
+    let Attempt {
+        call,
+        provider,
+        took,
+    } = attempt;
+    let codec = Codec::Pcmu;
+    let elapsed = || millis(took);
     let found = |cause: CauseId, summary: String, evidence: ProviderEvidence| {
         CheckResult::found(CheckId::Provider, cause, summary, elapsed(), evidence)
     };
     let stream = match call.outcome {
+        Ok(stream) if pings_answered => stream.read_by_server(),
         Ok(stream) => stream,
         Err(OpenError::Refused {
             status,

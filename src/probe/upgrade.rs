@@ -2,7 +2,8 @@
 //! checks opened (`net::upgrade` records exactly what came back), judged by its status,
 //! `Sec-WebSocket-Accept` and who answered (a platform's edge page, a proxy, the app). Where
 //! a second attempt could change the verdict it makes one: after a pause, for a service that
-//! may be asleep; with an `Origin` header, for a server that refused without one.
+//! may be asleep; with an `Origin` header, for a server that refused without one. An upgrade
+//! that passes hands its connection on, open, to the `websocket` check.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
@@ -15,7 +16,7 @@ use crate::clock::millis;
 use crate::edge::{self, AnsweredBy, AnswererKind, EdgeSignal};
 use crate::net::connect::{self, BoxedIo, Verify};
 use crate::net::target::Target;
-use crate::net::upgrade::{self, Ask, exchange};
+use crate::net::upgrade::{self, Ask, Upgraded, exchange};
 use crate::records::exchange::{Exchange, Problem};
 
 /// The cause a non-upgrading HTTP status points at.
@@ -413,14 +414,29 @@ fn after_authorization(first: &Exchange, tried_origin: bool, third: &Exchange) -
     }
 }
 
-/// `on_attempt` hears each further attempt at waking a sleeping service, by number.
+/// A session the upgrade opened, for the `websocket` check to continue.
+pub(crate) struct Opened {
+    pub upgraded: Upgraded,
+    pub answered_by: Option<AnsweredBy>,
+}
+
+/// What the upgrade check hands on: its result, and the open session when it passed.
+pub(crate) struct Upgrade {
+    pub result: CheckResult,
+    pub opened: Option<Opened>,
+}
+
+/// `on_attempt` hears each further attempt at waking a sleeping service, by number;
+/// `on_first` hears the first answer at once (the `paths` check reads the target's row from it
+/// instead of asking again).
 pub(crate) async fn check(
     io: BoxedIo,
     addr: SocketAddr,
     target: &Target,
     options: &CheckOptions,
     on_attempt: &(dyn Fn(u32) + Send + Sync),
-) -> CheckResult {
+    on_first: &(dyn Fn(&Exchange) + Send + Sync),
+) -> Upgrade {
     let started = Instant::now();
     let timeout = options.timeout;
     let headers = super::request_headers(options, target.url.as_str());
@@ -432,7 +448,8 @@ pub(crate) async fn check(
         origin: None,
     };
     let path = &target.path_and_query;
-    let first = exchange(io, target, path, ask, timeout).await;
+    let (first, upgraded) = upgrade::exchange_open(io, target, path, ask, timeout).await;
+    on_first(&first);
     let mut finding = finding(&first, target);
     let mut answered = answered_by(&first);
     let suspect_socket_io = !first.upgraded()
@@ -542,6 +559,17 @@ pub(crate) async fn check(
             first.response_ms
         ),
     };
+    let opened = match upgraded {
+        Some(upgraded) if finding.is_none() => Some(Opened {
+            upgraded,
+            answered_by: answered.clone(),
+        }),
+        Some(unused) => {
+            unused.close().await;
+            None
+        }
+        None => None,
+    };
     let evidence = UpgradeEvidence {
         answered_by: answered,
         exchange: first,
@@ -549,13 +577,14 @@ pub(crate) async fn check(
         further,
         twilio_signature,
     };
-    CheckResult::from_findings(
+    let result = CheckResult::from_findings(
         CheckId::Upgrade,
         summary,
         millis(started.elapsed()),
         evidence,
         finding.into_iter().collect(),
-    )
+    );
+    Upgrade { result, opened }
 }
 
 #[cfg(test)]

@@ -1,22 +1,27 @@
-//! The `websocket` check: a real WebSocket session with tokio-tungstenite on a fresh
-//! connection: a ping/pong round trip, then a watch (`--observe`) for the server closing on
-//! its own before any provider message was sent.
+//! The `websocket` check: a real WebSocket session with tokio-tungstenite, continued on the
+//! connection the `upgrade` check opened (a fresh one when that upgrade needed more than one
+//! attempt): a ping/pong round trip, then a watch (`--observe`) for the server closing on its
+//! own before any provider message was sent. The close of a session that stayed open is
+//! written, not awaited.
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use futures_util::{SinkExt, StreamExt};
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::http::HeaderMap;
+use tokio_tungstenite::tungstenite::protocol::Role;
 
+use super::upgrade::Opened;
 use crate::catalog::{CauseId, CheckId, Finding};
 use crate::check::CheckResult;
 use crate::check::evidence::{ServerClose, Watch, WebsocketEvidence};
 use crate::check::options::CheckOptions;
 use crate::clock::millis;
 use crate::edge::{self, AnsweredBy, AnswererKind, Platform};
-use crate::net::close;
-use crate::net::connect::{self, Verify};
+use crate::net::close::{self, CloseWitness};
+use crate::net::connect::{self, BoxedIo, Verify};
 use crate::net::target::Target;
 use crate::net::upgrade::client_request;
 use crate::records::close::Close;
@@ -35,46 +40,84 @@ pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
 }
 
 /// `platform` is the hosting platform the earlier checks saw, if any: its idle limit is
-/// weighed against a server that never pings.
+/// weighed against a server that never pings. `opened` is the upgrade check's session, when it
+/// left one open.
 pub(crate) async fn check(
     addr: SocketAddr,
     target: &Target,
     options: &CheckOptions,
     platform: Option<Platform>,
+    opened: Option<Opened>,
 ) -> CheckResult {
     let started = Instant::now();
+    let (ws, answered_by, witness) = match opened {
+        Some(Opened {
+            upgraded,
+            answered_by,
+        }) => {
+            let ws = WebSocketStream::from_partially_read(
+                upgraded.io,
+                upgraded.leftover,
+                Role::Client,
+                None,
+            )
+            .await;
+            (ws, answered_by, upgraded.witness)
+        }
+        None => match open_fresh(addr, target, options, started).await {
+            Ok(fresh) => fresh,
+            Err(result) => return *result,
+        },
+    };
+    watch(ws, answered_by, witness, options, platform, started).await
+}
+
+type Session = WebSocketStream<BoxedIo>;
+
+/// A session on a connection of its own, for an upgrade that took more than one attempt.
+async fn open_fresh(
+    addr: SocketAddr,
+    target: &Target,
+    options: &CheckOptions,
+    started: Instant,
+) -> Result<(Session, Option<AnsweredBy>, CloseWitness), Box<CheckResult>> {
     let timeout = options.timeout;
     let fail = |cause: CauseId, summary: String| {
-        CheckResult::found(
+        Box::new(CheckResult::found(
             CheckId::Websocket,
             cause,
             summary,
             millis(started.elapsed()),
             WebsocketEvidence::NotOpened {},
-        )
+        ))
     };
     let headers = super::request_headers(options, target.url.as_str());
     let request = match client_request(target, &headers) {
         Ok(r) => r,
         Err(e) => {
             let elapsed = millis(started.elapsed());
-            return CheckResult::broken(CheckId::Websocket, e.to_string(), elapsed);
+            return Err(Box::new(CheckResult::broken(
+                CheckId::Websocket,
+                e.to_string(),
+                elapsed,
+            )));
         }
     };
     let verify = Verify::Provider(&options.extra_roots);
     let io = match connect::open(addr, target, verify, timeout).await {
         Ok(io) => io,
         Err(e) => {
-            return fail(
+            return Err(fail(
                 CauseId::WsClosedOnConnect,
                 format!("a second connection failed: {e}"),
-            );
+            ));
         }
     };
     let (io, witness) = close::sniff(io);
+    let io: BoxedIo = Box::new(io);
     let handshake =
         tokio::time::timeout(timeout, tokio_tungstenite::client_async(request, io)).await;
-    let (mut ws, mut answered_by) = match handshake {
+    match handshake {
         Ok(Ok((ws, response))) => {
             let headers = header_pairs(response.headers());
             let response = edge::Response {
@@ -82,17 +125,29 @@ pub(crate) async fn check(
                 headers: &headers,
                 body: "",
             };
-            (ws, edge::from_response(&response))
+            Ok((ws, edge::from_response(&response), witness))
         }
         Ok(Err(e)) => {
             let summary = format!("the WebSocket handshake failed on a second connection: {e}");
-            return fail(CauseId::HttpUpgradeRejected, summary);
+            Err(fail(CauseId::HttpUpgradeRejected, summary))
         }
         Err(_) => {
             let summary = format!("no handshake on a second connection within {timeout:?}");
-            return fail(CauseId::WsHandshakeTimeout, summary);
+            Err(fail(CauseId::WsHandshakeTimeout, summary))
         }
-    };
+    }
+}
+
+/// The ping, the watch, and the verdict on an open session.
+async fn watch(
+    mut ws: Session,
+    mut answered_by: Option<AnsweredBy>,
+    witness: CloseWitness,
+    options: &CheckOptions,
+    platform: Option<Platform>,
+    started: Instant,
+) -> CheckResult {
+    let timeout = options.timeout;
     let opened = Instant::now();
     let mut received: Vec<String> = Vec::new();
     let mut closed: Option<(Close, Duration)> = None;

@@ -63,10 +63,9 @@ pub(crate) struct Plan<'a> {
     pub samples: &'a [i16],
     pub pace: Pace,
     /// After `start`, a ping whose pong proves the server has read `start` (frames are read in
-    /// order), so a refusal is pinned on `start` rather than on the media after it; waited
-    /// for at most this long (a server that answers no ping costs this, once). `None`: media
-    /// follows at once.
-    pub start_barrier: Option<Duration>,
+    /// order). Media follows at once, without waiting a round trip for the pong; a server that
+    /// closes before that pong stopped reading at `start` (`Streamed::read_by_server`).
+    pub start_mark: bool,
     /// The call id to carry, as a live call's would (random when not given).
     pub call_id: Option<&'a str>,
     /// The custom parameters `start` carries.
@@ -111,9 +110,28 @@ pub(crate) struct Streamed {
     pub send_error: Option<String>,
     pub replies: Replies,
     pub ending: Ending,
+    /// With `start_mark`: whether the pong to the ping after `start` came before the end.
+    pub start_read: Option<bool>,
 }
 
 impl Streamed {
+    /// The stream as the server read it, for a server that answers pings: one that closed
+    /// before the pong to the ping after `start` read nothing after `start`, whatever went out
+    /// in the meantime (and a send that failed then failed because it had closed).
+    pub(crate) fn read_by_server(mut self) -> Self {
+        if self.start_read == Some(false) && self.sent.start {
+            self.sent = SentCounts {
+                connected: self.sent.connected,
+                start: true,
+                media: 0,
+                stop: false,
+            };
+            self.last_sent = Some(Sent::Start);
+            self.send_error = None;
+        }
+        self
+    }
+
     /// Every message of the plan went out, `stop` included.
     pub(crate) fn completed(&self) -> bool {
         self.sent.stop
@@ -168,13 +186,11 @@ pub(crate) async fn call(dial: &Dial<'_>, plan: &Plan<'_>, on_open: &(dyn Fn() +
 async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>) -> Streamed {
     let opened = Instant::now();
     let (mut sink, source) = ws.split();
-    let (closed_tx, mut closed) = watch::channel(false);
+    let (closed_tx, closed) = watch::channel(false);
     let (marks_tx, mut marks) = mpsc::unbounded_channel();
-    let (pongs_tx, mut pongs) = watch::channel(());
     let signals = Signals {
         marks: marks_tx,
         closed: closed_tx,
-        barrier: pongs_tx,
     };
     let reader = tokio::spawn(read_replies(source, witness, opened, signals));
 
@@ -185,7 +201,8 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
     script.parameters.clone_from(plan.parameters);
     let timeout = dial.timeout;
     let mut progress = Progress::default();
-    // A message, counted as `kind` when it is one of the provider's (the barrier's ping is not).
+    // A message, counted as `kind` when it is one of the provider's (the start mark's ping is
+    // not).
     let mut send = async |message: Message, kind: Option<Sent>, progress: &mut Progress| {
         match tokio::time::timeout(timeout, sink.send(message)).await {
             Ok(Ok(())) => {
@@ -211,15 +228,8 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
         .await?;
         let start = script.start(plan.codec, CLOCK_RATE_HZ, plan.tracks);
         send(Message::text(start), Some(Sent::Start), p).await?;
-        if let Some(most) = plan.start_barrier {
-            send(Message::Ping(START_BARRIER.into()), None, p).await?;
-            let read_or_closed = async {
-                tokio::select! {
-                    _ = pongs.changed() => {}
-                    _ = closed.wait_for(|c| *c) => {}
-                }
-            };
-            let _ = tokio::time::timeout(most, read_or_closed).await;
+        if plan.start_mark {
+            send(Message::Ping(START_MARK.into()), None, p).await?;
         }
         let rate_hz = plan.codec.audio_rate(CLOCK_RATE_HZ);
         let per_frame = (rate_hz as usize * FRAME_MS as usize) / 1000;
@@ -263,7 +273,8 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
         };
         let _ = tokio::time::timeout(CLOSE_WAIT, sink.send(Message::Close(Some(bye)))).await;
     }
-    let (replies, ending) = match tokio::time::timeout(READER_WAIT.min(timeout), reader).await {
+    let (replies, ending, pong) = match tokio::time::timeout(READER_WAIT.min(timeout), reader).await
+    {
         Ok(Ok(read)) => read,
         _ => (
             Replies::default(),
@@ -271,6 +282,7 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
                 close: Close::error("the server did not answer our close"),
                 at_ms: None,
             },
+            false,
         ),
     };
     Streamed {
@@ -279,6 +291,7 @@ async fn stream(ws: Ws, witness: CloseWitness, dial: &Dial<'_>, plan: &Plan<'_>)
         send_error,
         replies,
         ending,
+        start_read: plan.start_mark.then_some(pong),
     }
 }
 
@@ -323,29 +336,25 @@ pub(crate) async fn open(
 }
 
 /// The payload of the ping sent after `start`.
-const START_BARRIER: &[u8] = b"stream-doctor: start read?";
+const START_MARK: &[u8] = b"stream-doctor: start read?";
 
-/// What the reader tells the sender: marks to answer, the barrier's pong, the end.
+/// What the reader tells the sender: marks to answer, the end.
 struct Signals {
     marks: mpsc::UnboundedSender<String>,
     closed: watch::Sender<bool>,
-    barrier: watch::Sender<()>,
 }
 
 /// Reads until the server closes: counts and keeps replies, hands marks to the sender, and
-/// raises `closed` when the stream ends.
+/// raises `closed` when the stream ends. Also says whether the start mark's pong came.
 async fn read_replies(
     mut source: futures_util::stream::SplitStream<Ws>,
     witness: CloseWitness,
     opened: Instant,
     signals: Signals,
-) -> (Replies, Ending) {
-    let Signals {
-        marks,
-        closed,
-        barrier,
-    } = signals;
+) -> (Replies, Ending, bool) {
+    let Signals { marks, closed } = signals;
     let mut replies = Replies::default();
+    let mut pong = false;
     let close = loop {
         let Some(next) = source.next().await else {
             break Close::no_frame();
@@ -379,9 +388,7 @@ async fn read_replies(
                     .close()
                     .unwrap_or_else(|| close::of_frame(frame.as_ref()));
             }
-            Ok(Message::Pong(payload)) if payload.as_ref() == START_BARRIER => {
-                barrier.send_replace(());
-            }
+            Ok(Message::Pong(payload)) if payload.as_ref() == START_MARK => pong = true,
             Ok(_) => {}
             Err(e) => {
                 break witness
@@ -395,5 +402,48 @@ async fn read_replies(
         at_ms: Some(millis(opened.elapsed())),
     };
     let _ = closed.send(true);
-    (replies, ending)
+    (replies, ending, pong)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn streamed(start_read: Option<bool>) -> Streamed {
+        Streamed {
+            sent: SentCounts {
+                connected: true,
+                start: true,
+                media: 50,
+                stop: true,
+            },
+            last_sent: Some(Sent::Stop),
+            send_error: Some("sending failed: broken pipe".into()),
+            replies: Replies::default(),
+            ending: Ending {
+                close: Close::decoded(Some(1003), "unsupported media format"),
+                at_ms: Some(1.0),
+            },
+            start_read,
+        }
+    }
+
+    /// A close before the start mark's pong means the server read nothing after `start`.
+    #[test]
+    fn a_close_before_the_start_marks_pong_ends_the_stream_at_start() {
+        let read = streamed(Some(false)).read_by_server();
+        assert_eq!(read.last_sent, Some(Sent::Start));
+        assert_eq!(read.sent.media, 0);
+        assert!(!read.sent.stop);
+        assert_eq!(read.send_error, None);
+        assert!(
+            read.cut_short()
+                .is_some_and(|why| why.contains("after `start`"))
+        );
+        for kept in [Some(true), None] {
+            let read = streamed(kept).read_by_server();
+            assert_eq!(read.sent.media, 50, "{kept:?}");
+            assert_eq!(read.last_sent, Some(Sent::Stop));
+        }
+    }
 }

@@ -173,7 +173,7 @@ async fn send_stream(
         tracks: options.tracks.names(),
         samples,
         pace: options.pace,
-        start_barrier: None,
+        start_mark: false,
         call_id: options.call_id.as_deref(),
         parameters: &options.custom_parameters,
     };
