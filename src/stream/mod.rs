@@ -8,6 +8,7 @@ pub mod caller;
 mod flex;
 pub mod protocol;
 pub mod replay;
+mod scan;
 pub mod script;
 pub mod telnyx;
 pub mod twilio;
@@ -257,35 +258,63 @@ struct MediaFields<'a> {
     payload: Cow<'a, str>,
 }
 
+/// The media frame `frame` holds, read as `parse` reads it, with its provider.
+fn media_of<'a>(
+    frame: MediaFrame<'a>,
+    known: Option<Provider>,
+) -> Option<(Option<Provider>, MediaRef<'a>)> {
+    if frame.event.as_deref() != Some("media") {
+        return None;
+    }
+    let media = frame.media?;
+    let provider = frame.provider.or(known);
+    let reader = provider.unwrap_or(DEFAULT_PROVIDER);
+    let sequence = frame
+        .sequences
+        .iter()
+        .find(|(p, _)| *p == reader)
+        .map(|(_, n)| *n);
+    let media = MediaRef {
+        // A frame without a track is the inbound one.
+        track: media.track.unwrap_or(Cow::Borrowed("inbound")),
+        sequence,
+        chunk: media.chunk,
+        timestamp_ms: media.timestamp,
+        payload_b64: media.payload,
+    };
+    Some((provider, media))
+}
+
+/// serde's reading of a frame's top level, in place.
+fn serde_frame(text: &str) -> Option<MediaFrame<'_>> {
+    let mut reader = serde_json::Deserializer::from_str(text);
+    serde::de::DeserializeSeed::deserialize(MediaFrameSeed, &mut reader).ok()
+}
+
 /// Reads one text frame as `parse` does, a media frame in place (the frames that come fifty
-/// a second per track); anything else, or a media frame of an odd shape, the full way.
+/// a second per track): by the hand-written scanner, or serde's in-place reading where the
+/// scanner gives up; anything else, or a media frame of an odd shape, the full way.
 pub fn read(
     text: &str,
     known: Option<Provider>,
 ) -> Result<(Option<Provider>, Read<'_>), ParseError> {
-    let mut reader = serde_json::Deserializer::from_str(text);
-    if let Ok(frame) = serde::de::DeserializeSeed::deserialize(MediaFrameSeed, &mut reader)
-        && frame.event.as_deref() == Some("media")
-        && let Some(media) = frame.media
-    {
-        let provider = frame.provider.or(known);
-        let reader = provider.unwrap_or(DEFAULT_PROVIDER);
-        let sequence = frame
-            .sequences
-            .iter()
-            .find(|(p, _)| *p == reader)
-            .map(|(_, n)| *n);
-        let media = MediaRef {
-            // A frame without a track is the inbound one.
-            track: media.track.unwrap_or(Cow::Borrowed("inbound")),
-            sequence,
-            chunk: media.chunk,
-            timestamp_ms: media.timestamp,
-            payload_b64: media.payload,
-        };
+    let frame = scan::media_frame(text).or_else(|| serde_frame(text));
+    if let Some((provider, media)) = frame.and_then(|frame| media_of(frame, known)) {
         return Ok((provider, Read::Media(media)));
     }
     parse(text, known).map(|(provider, inbound)| (provider, Read::Message(inbound)))
+}
+
+/// A media frame read both in-place ways: the scanner's reading (`None` where it gives up)
+/// beside serde's. They must agree wherever the scanner answers; the fuzz target
+/// `provider_messages` holds them to it.
+pub type InPlace<'a> = Option<(Option<Provider>, MediaRef<'a>)>;
+
+#[doc(hidden)]
+pub fn read_in_place(text: &str) -> (InPlace<'_>, InPlace<'_>) {
+    let scanned = scan::media_frame(text).and_then(|frame| media_of(frame, None));
+    let serde = serde_frame(text).and_then(|frame| media_of(frame, None));
+    (scanned, serde)
 }
 
 /// Reads one text frame a server sent back to the provider.
