@@ -303,6 +303,21 @@ impl StreamState {
         }
     }
 
+    /// Takes what a receiver measured in its own copy (`meter`, written frame by frame outside
+    /// the store's lock): the counts, the tracks and their levels, the recordings, the mark's
+    /// round trip. What the events set (ids, format, timeline, the close) stays.
+    pub(crate) fn take_meter(&mut self, meter: &StreamState) {
+        self.bytes = meter.bytes;
+        self.messages = meter.messages.clone();
+        self.media_problems = meter.media_problems.clone();
+        if meter.protocol.is_some() {
+            self.protocol = meter.protocol;
+        }
+        self.tracks.clone_from(&meter.tracks);
+        self.mark_round_trip_ms = meter.mark_round_trip_ms;
+        self.recordings.clone_from(&meter.recordings);
+    }
+
     pub(crate) fn note(&mut self, text: impl Into<String>) {
         if self.timeline.len() == TIMELINE_ENTRIES {
             self.timeline.pop_front();

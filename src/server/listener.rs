@@ -506,12 +506,16 @@ async fn connection(tcp: TcpStream, remote: SocketAddr, shared: Arc<Shared>) {
         number,
         shared: shared.clone(),
         receiver: Receiver::new(number, options),
+        meter: StreamState::new(number, String::new(), remote.to_string()),
+        metered: false,
         replies: VecDeque::new(),
     };
     let closed = stream.serve(ws).await;
+    stream.flush();
     shared.publish(Some(number), Happening::Close(closed));
     let recorded = stream.update(|receiver, state| receiver.finish(state));
-    for text in recorded.into_iter().flatten() {
+    stream.flush();
+    for text in recorded {
         shared.publish(Some(number), Happening::Note { text });
     }
     shared.closed.send_modify(|count| *count += 1);
@@ -552,20 +556,43 @@ struct LiveStream {
     number: u64,
     shared: Arc<Shared>,
     receiver: Receiver,
+    /// What the receiver measures, frame by frame, outside the store's lock: the store takes
+    /// it in batches (`flush`), so the streams and the window do not contend for the lock on
+    /// every frame.
+    meter: StreamState,
+    /// The meter holds frames the store has not taken yet.
+    metered: bool,
     replies: VecDeque<Outgoing>,
 }
 
+/// How often the store takes a stream's meter while frames arrive (the window plots from it).
+const METER_EVERY: Duration = Duration::from_millis(50);
+
 impl LiveStream {
-    /// Runs `f` on the receiver and this stream's live record, under one lock.
-    fn update<R>(&mut self, f: impl FnOnce(&mut Receiver, &mut StreamState) -> R) -> Option<R> {
-        let mut live = self.shared.store.lock().ok()?;
-        let state = live.stream_mut(self.number)?;
-        Some(f(&mut self.receiver, state))
+    /// Runs `f` on the receiver and this stream's meter.
+    fn update<R>(&mut self, f: impl FnOnce(&mut Receiver, &mut StreamState) -> R) -> R {
+        self.metered = true;
+        f(&mut self.receiver, &mut self.meter)
     }
 
-    /// Publishes what a frame said, tells the correlation of a start, queues the replies.
-    fn apply(&mut self, step: Option<Step>) {
-        let Some(step) = step else { return };
+    /// Hands the meter to the store, under its lock, when it holds anything new.
+    fn flush(&mut self) {
+        if !std::mem::take(&mut self.metered) {
+            return;
+        }
+        if let Ok(mut live) = self.shared.store.lock()
+            && let Some(state) = live.stream_mut(self.number)
+        {
+            state.take_meter(&self.meter);
+        }
+    }
+
+    /// Publishes what a frame said, tells the correlation of a start, queues the replies. The
+    /// store takes the meter first, so what an event says and the counts beside it agree.
+    fn apply(&mut self, step: Step) {
+        if !step.said.is_empty() {
+            self.flush();
+        }
         for what in step.said {
             self.shared.publish(Some(self.number), what);
         }
@@ -590,8 +617,10 @@ impl LiveStream {
             last_wait: Instant::now(),
         };
         let mut ticker = tokio::time::interval(REPLY_INTERVAL);
+        let mut metering = tokio::time::interval(METER_EVERY);
         loop {
             tokio::select! {
+                _ = metering.tick() => self.flush(),
                 next = source.next() => {
                     let (message, arrived) = match next {
                         None => return Closed::new(ClosedBy::Remote, None, "the connection ended without a close frame"),

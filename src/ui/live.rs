@@ -36,6 +36,31 @@ struct StreamView {
     timeline: Vec<String>,
 }
 
+/// What the shown stream's view was made from: while none of it changes, the view is reused
+/// rather than copied again (a stream's bytes change with every message it gets).
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Made {
+    number: u64,
+    whole_stream: bool,
+    bytes: u64,
+    timeline: usize,
+    open: bool,
+    columns: usize,
+}
+
+impl Made {
+    fn of(state: &StreamState, whole_stream: bool, columns: usize) -> Self {
+        Self {
+            number: state.number,
+            whole_stream,
+            bytes: state.bytes,
+            timeline: state.timeline.len(),
+            open: state.is_open(),
+            columns,
+        }
+    }
+}
+
 pub struct LiveView {
     pub port: u16,
     pub token: String,
@@ -48,6 +73,10 @@ pub struct LiveView {
     pub demo_playing: bool,
     selected: u64,
     whole_stream: bool,
+    /// The shown stream's view, and what it was made from.
+    shown: Option<(Made, StreamView)>,
+    /// How many views were made: a frame that changed nothing makes none.
+    views_made: u64,
 }
 
 impl Default for LiveView {
@@ -63,6 +92,8 @@ impl Default for LiveView {
             demo_playing: false,
             selected: 0,
             whole_stream: false,
+            shown: None,
+            views_made: 0,
         }
     }
 }
@@ -84,7 +115,35 @@ fn tab_title(state: &StreamState) -> String {
     )
 }
 
-fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
+/// At most one point per pixel column: of the points falling in a column, the loudest, as the
+/// whole-stream history keeps the loudest moment of each of its spans.
+fn per_column(
+    points: &[&LevelPoint],
+    columns: usize,
+    level: impl Fn(&LevelPoint) -> f64,
+) -> Vec<[f64; 2]> {
+    let (Some(first), Some(last)) = (points.first(), points.last()) else {
+        return Vec::new();
+    };
+    let span = (last.at_ms - first.at_ms).max(f64::EPSILON);
+    let last_column = columns.max(1) - 1;
+    let mut out: Vec<[f64; 2]> = Vec::with_capacity(points.len().min(last_column + 1));
+    let mut current = usize::MAX;
+    for point in points {
+        let column = ((point.at_ms - first.at_ms) / span * last_column as f64) as usize;
+        let y = level(point);
+        match out.last_mut() {
+            Some(kept) if column == current => kept[1] = kept[1].max(y),
+            _ => {
+                current = column;
+                out.push([point.at_ms / 1000.0, y]);
+            }
+        }
+    }
+    out
+}
+
+fn snapshot(state: &StreamState, whole_stream: bool, columns: usize) -> StreamView {
     let format = state
         .media_format
         .as_ref()
@@ -134,14 +193,8 @@ fn snapshot(state: &StreamState, whole_stream: bool) -> StreamView {
                 name: name.clone(),
                 last: track.recent.back().copied(),
                 frames: track.frames,
-                rms: points
-                    .iter()
-                    .map(|p| [p.at_ms / 1000.0, floor(p.rms_dbfs)])
-                    .collect(),
-                peak: points
-                    .iter()
-                    .map(|p| [p.at_ms / 1000.0, floor(p.peak_dbfs)])
-                    .collect(),
+                rms: per_column(&points, columns, |p| floor(p.rms_dbfs)),
+                peak: per_column(&points, columns, |p| floor(p.peak_dbfs)),
             }
         })
         .collect();
@@ -353,33 +406,45 @@ impl LiveView {
         // kept waiting for the lock) more than drawing did.
         let selected = self.selected;
         let whole_stream = self.whole_stream;
-        let (tabs, shown) = self
+        let columns = ui.available_width().max(1.0) as usize;
+        let mut kept = self.shown.take();
+        let mut made = 0;
+        let tabs: Vec<(u64, String, bool)> = self
             .store
             .as_ref()
             .and_then(|s| {
                 s.lock().ok().map(|live| {
-                    let tabs: Vec<(u64, String, bool)> = live
-                        .streams
-                        .iter()
-                        .map(|s| (s.number, tab_title(s), s.is_open()))
-                        .collect();
                     let shown = live
                         .streams
                         .iter()
                         .find(|s| s.number == selected)
-                        .or(live.streams.last())
-                        .map(|s| snapshot(s, whole_stream));
-                    (tabs, shown)
+                        .or(live.streams.last());
+                    kept = shown.map(|state| {
+                        let key = Made::of(state, whole_stream, columns);
+                        match kept.take() {
+                            Some((was, view)) if was == key => (was, view),
+                            _ => {
+                                made += 1;
+                                (key, snapshot(state, whole_stream, columns))
+                            }
+                        }
+                    });
+                    live.streams
+                        .iter()
+                        .map(|s| (s.number, tab_title(s), s.is_open()))
+                        .collect()
                 })
             })
             .unwrap_or_default();
+        self.views_made += made;
+        let shown = kept;
         if tabs.is_empty() {
             ui.add_space(12.0);
             ui.label("No stream yet.");
             ui.label(RichText::new("Start listening and point the provider (or `stream-doctor replay`) at the URL above, or press ▶ Play demo stream.").weak());
             return;
         }
-        if let Some(view) = &shown {
+        if let Some((_, view)) = &shown {
             self.selected = view.number;
         }
         ui.horizontal_wrapped(|ui| {
@@ -392,9 +457,10 @@ impl LiveView {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(50));
         }
-        if let Some(view) = shown.as_ref().filter(|v| v.number == self.selected) {
+        if let Some((_, view)) = shown.as_ref().filter(|(_, v)| v.number == self.selected) {
             self.stream_ui(ui, view);
         }
+        self.shown = shown;
     }
 
     fn stream_ui(&mut self, ui: &mut egui::Ui, view: &StreamView) {
@@ -510,5 +576,48 @@ mod tests {
         assert_eq!(stream, "wss://abc.ngrok.app/stream/s3cret");
         assert_eq!(hooks, "https://abc.ngrok.app/s3cret/webhooks/telnyx");
         assert!(!live.shown(&hooks).contains("s3cret"), "masked on screen");
+    }
+
+    #[test]
+    fn the_plot_gets_at_most_one_point_per_pixel_column_the_loudest() {
+        let points: Vec<LevelPoint> = (0..1500)
+            .map(|i| LevelPoint {
+                at_ms: f64::from(i) * 20.0,
+                rms_dbfs: Some(-60.0 + f64::from(i % 5)),
+                peak_dbfs: None,
+            })
+            .collect();
+        let refs: Vec<&LevelPoint> = points.iter().collect();
+        let drawn = per_column(&refs, 300, |p| floor(p.rms_dbfs));
+        assert!(drawn.len() <= 300 && drawn.len() >= 290, "{}", drawn.len());
+        assert!(drawn.iter().all(|p| p[1] == -56.0), "each column keeps its loudest");
+        assert_eq!(drawn[0][0], 0.0);
+        assert_eq!(per_column(&refs[..3], 300, |p| floor(p.rms_dbfs)).len(), 3);
+        assert!(per_column(&[], 300, |p| floor(p.rms_dbfs)).is_empty());
+    }
+
+    #[test]
+    fn a_frame_in_which_the_stream_did_not_change_makes_no_new_view() {
+        let store = LiveStore::default();
+        if let Ok(mut live) = store.lock() {
+            live.streams
+                .push(StreamState::new(1, "/s".into(), "127.0.0.1:2".into()));
+        }
+        let mut view = LiveView::default();
+        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store.clone());
+        let ctx = egui::Context::default();
+        let mut draw = |view: &mut LiveView| {
+            let mut output = ctx.run_ui(egui::RawInput::default(), |ui| view.streams_ui(ui));
+            // No renderer here takes the font textures.
+            output.textures_delta.clear();
+        };
+        draw(&mut view);
+        draw(&mut view);
+        assert_eq!(view.views_made, 1);
+        if let Ok(mut live) = store.lock() {
+            live.streams[0].bytes += 320;
+        }
+        draw(&mut view);
+        assert_eq!(view.views_made, 2);
     }
 }
