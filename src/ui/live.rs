@@ -590,7 +590,10 @@ mod tests {
         let refs: Vec<&LevelPoint> = points.iter().collect();
         let drawn = per_column(&refs, 300, |p| floor(p.rms_dbfs));
         assert!(drawn.len() <= 300 && drawn.len() >= 290, "{}", drawn.len());
-        assert!(drawn.iter().all(|p| p[1] == -56.0), "each column keeps its loudest");
+        assert!(
+            drawn.iter().all(|p| p[1] == -56.0),
+            "each column keeps its loudest"
+        );
         assert_eq!(drawn[0][0], 0.0);
         assert_eq!(per_column(&refs[..3], 300, |p| floor(p.rms_dbfs)).len(), 3);
         assert!(per_column(&[], 300, |p| floor(p.rms_dbfs)).is_empty());
