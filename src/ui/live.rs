@@ -609,7 +609,7 @@ mod tests {
         let mut view = LiveView::default();
         view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store.clone());
         let ctx = egui::Context::default();
-        let mut draw = |view: &mut LiveView| {
+        let draw = |view: &mut LiveView| {
             let mut output = ctx.run_ui(egui::RawInput::default(), |ui| view.streams_ui(ui));
             // No renderer here takes the font textures.
             output.textures_delta.clear();
