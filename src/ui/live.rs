@@ -43,6 +43,9 @@ struct Made {
     number: u64,
     whole_stream: bool,
     bytes: u64,
+    /// A watched listener's streams grow by frames and level points, not bytes.
+    frames: u64,
+    points: usize,
     timeline: usize,
     open: bool,
     columns: usize,
@@ -54,6 +57,8 @@ impl Made {
             number: state.number,
             whole_stream,
             bytes: state.bytes,
+            frames: state.tracks.values().map(|t| t.frames).sum(),
+            points: state.tracks.values().map(|t| t.recent.len()).sum(),
             timeline: state.timeline.len(),
             open: state.is_open(),
             columns,
