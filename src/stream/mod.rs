@@ -181,6 +181,37 @@ struct MediaFrame<'a> {
     sequences: Vec<(Provider, u64)>,
 }
 
+/// A top-level key one provider owns.
+enum OwnedKey {
+    Sequence(Provider),
+    StreamId(Provider),
+}
+
+/// Whose sequence number or stream id `key` is, if any provider's.
+fn owned_key(key: &str) -> Option<OwnedKey> {
+    Provider::ALL.into_iter().find_map(|p| {
+        let keys = p.protocol().keys();
+        if key == keys.sequence {
+            Some(OwnedKey::Sequence(p))
+        } else if key == keys.stream_id {
+            Some(OwnedKey::StreamId(p))
+        } else {
+            None
+        }
+    })
+}
+
+impl MediaFrame<'_> {
+    /// A key of `provider`'s was there (with its sequence number, for that key): the first
+    /// such key names the provider.
+    fn owned_by(&mut self, provider: Provider, sequence: Option<u64>) {
+        self.provider.get_or_insert(provider);
+        if let Some(number) = sequence {
+            self.sequences.push((provider, number));
+        }
+    }
+}
+
 /// Reads a frame's top-level object with the providers' keys in hand.
 struct MediaFrameSeed;
 
@@ -215,27 +246,14 @@ impl<'de> serde::de::Visitor<'de> for MediaFrameSeed {
                 frame.media = Some(map.next_value()?);
                 continue;
             }
-            let owner = Provider::ALL.into_iter().find_map(|p| {
-                let keys = p.protocol().keys();
-                if key == keys.sequence {
-                    Some((p, true))
-                } else if key == keys.stream_id {
-                    Some((p, false))
-                } else {
-                    None
-                }
-            });
-            match owner {
-                Some((provider, true)) => {
+            match owned_key(&key) {
+                Some(OwnedKey::Sequence(provider)) => {
                     let sequence: flex::Flexible = map.next_value()?;
-                    frame.provider.get_or_insert(provider);
-                    if let Some(number) = sequence.0 {
-                        frame.sequences.push((provider, number));
-                    }
+                    frame.owned_by(provider, sequence.0);
                 }
-                Some((provider, false)) => {
+                Some(OwnedKey::StreamId(provider)) => {
                     map.next_value::<IgnoredAny>()?;
-                    frame.provider.get_or_insert(provider);
+                    frame.owned_by(provider, None);
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;

@@ -7,8 +7,7 @@
 
 use std::borrow::Cow;
 
-use super::{MediaFields, MediaFrame};
-use crate::catalog::Provider;
+use super::{MediaFields, MediaFrame, OwnedKey, owned_key};
 
 /// How deep nested values it skips may go before it gives up.
 const MAX_DEPTH: usize = 32;
@@ -206,27 +205,14 @@ pub(super) fn media_frame(text: &str) -> Option<MediaFrame<'_>> {
         } else if key == "media" {
             frame.media = Some(cursor.media()?);
         } else {
-            let owner = Provider::ALL.into_iter().find_map(|p| {
-                let keys = p.protocol().keys();
-                if key == keys.sequence {
-                    Some((p, true))
-                } else if key == keys.stream_id {
-                    Some((p, false))
-                } else {
-                    None
-                }
-            });
-            match owner {
-                Some((provider, true)) => {
+            match owned_key(key) {
+                Some(OwnedKey::Sequence(provider)) => {
                     let sequence = cursor.flexible()?;
-                    frame.provider.get_or_insert(provider);
-                    if let Some(number) = sequence {
-                        frame.sequences.push((provider, number));
-                    }
+                    frame.owned_by(provider, sequence);
                 }
-                Some((provider, false)) => {
+                Some(OwnedKey::StreamId(provider)) => {
                     cursor.skip_value(1)?;
-                    frame.provider.get_or_insert(provider);
+                    frame.owned_by(provider, None);
                 }
                 None => cursor.skip_value(1)?,
             }
