@@ -68,7 +68,9 @@ impl FrameStats {
         if !self.started {
             due.run_all = measure.run_all && frame.demo_ready;
             due.demo_stream = measure.demo_stream;
-            due.load = (measure.streams > 0).then_some((measure.streams, measure.seconds));
+            let lead = idle_lead(measure.seconds);
+            due.load = (measure.streams > 0 && elapsed.as_secs_f64() >= lead)
+                .then_some((measure.streams, measure.seconds - lead));
             self.started = due.run_all || due.demo_stream || due.load.is_some();
         }
         if elapsed.as_secs_f64() >= measure.seconds && !self.reported {
@@ -80,10 +82,11 @@ impl FrameStats {
     }
 
     // The one print of the library: timings and memory only, nothing a person typed, for
-    // `--measure-frames` run from a terminal.
-    #[allow(clippy::print_stdout)]
+    // `--measure-frames` run from a terminal. A closed pipe (`| head`) loses the figures, not
+    // the window.
     fn print(&self) {
-        println!("{}", self.report());
+        use std::io::Write;
+        let _ = writeln!(std::io::stdout(), "{}", self.report());
     }
 
     /// The figures, a line each.
@@ -99,7 +102,7 @@ impl FrameStats {
                 "{name}: {} frames, CPU per frame mean {:.2} ms, median {:.2} ms, p95 {:.2} ms",
                 sorted.len(),
                 mean * 1000.0,
-                sorted[sorted.len() / 2] * 1000.0,
+                median(samples).unwrap_or_default() * 1000.0,
                 sorted[sorted.len() * 95 / 100] * 1000.0
             )
         };
@@ -111,6 +114,12 @@ impl FrameStats {
             describe("idle", &self.idle),
             describe("while checks run or a stream plays", &self.busy),
         ];
+        if let (Some(idle), Some(busy)) = (median(&self.idle), median(&self.busy)) {
+            lines.push(format!(
+                "busy against idle, medians from this run: {:.2}x",
+                busy / idle
+            ));
+        }
         if !self.memory.is_empty() {
             let series: Vec<String> = self
                 .memory
@@ -121,6 +130,18 @@ impl FrameStats {
         }
         lines.join("\n")
     }
+}
+
+/// How long a streams measurement leaves the window idle before the streams start, so the
+/// idle baseline comes from the same process and display as the load it is set beside.
+fn idle_lead(seconds: f64) -> f64 {
+    (seconds / 6.0).min(10.0)
+}
+
+fn median(samples: &[f32]) -> Option<f32> {
+    let mut sorted = samples.to_vec();
+    sorted.sort_by(f32::total_cmp);
+    sorted.get(sorted.len() / 2).copied()
 }
 
 /// This process's resident memory, KiB (0 where /proc cannot tell).
@@ -175,5 +196,55 @@ mod tests {
         };
         assert!(stats.frame(&over, launched, frame(true)).close);
         assert!(!stats.frame(&over, launched, frame(true)).close, "once");
+    }
+
+    #[test]
+    fn streams_start_after_an_idle_lead_and_the_report_sets_them_beside_it() {
+        let measure = Measure {
+            seconds: 120.0,
+            run_all: false,
+            demo_stream: false,
+            streams: 25,
+        };
+        let mut stats = FrameStats::default();
+        let idle = |cpu| Frame {
+            cpu: Some(cpu),
+            busy: false,
+            demo_ready: true,
+        };
+        let just_launched = Instant::now();
+        for _ in 0..3 {
+            assert_eq!(
+                stats.frame(&measure, just_launched, idle(0.002)).load,
+                None,
+                "no streams while the idle baseline is measured"
+            );
+        }
+        let lead_over = Instant::now()
+            .checked_sub(std::time::Duration::from_secs(11))
+            .expect("a clock 11 s past its start");
+        let due = stats.frame(&measure, lead_over, idle(0.002));
+        assert_eq!(due.load, Some((25, 110.0)));
+        assert_eq!(
+            stats.frame(&measure, lead_over, idle(0.002)).load,
+            None,
+            "once"
+        );
+        for _ in 0..3 {
+            stats.frame(
+                &measure,
+                lead_over,
+                Frame {
+                    cpu: Some(0.0025),
+                    busy: true,
+                    demo_ready: true,
+                },
+            );
+        }
+        let report = stats.report();
+        assert!(
+            report.contains("busy against idle, medians from this run: 1.25x"),
+            "{report}"
+        );
     }
 }
