@@ -120,7 +120,15 @@ fn tab_title(state: &StreamState) -> String {
     )
 }
 
-/// At most one point per pixel column: of the points falling in a column, the loudest, as the
+/// Pixels of plot width a point gets: on a software renderer the plot's lines were most of what
+/// 50 live tracks cost the window a frame, and a level line drawn 1 px thin through a point
+/// every 2 px looks the same as one through every pixel.
+const PIXELS_A_POINT: f32 = 2.0;
+
+/// How wide the plot's lines are: at 1 px egui draws a thin line, with fewer triangles.
+const LINE_WIDTH: f32 = 1.0;
+
+/// At most one point per column: of the points falling in a column, the loudest, as the
 /// whole-stream history keeps the loudest moment of each of its spans.
 fn per_column(
     points: &[&LevelPoint],
@@ -411,7 +419,7 @@ impl LiveView {
         // kept waiting for the lock) more than drawing did.
         let selected = self.selected;
         let whole_stream = self.whole_stream;
-        let columns = ui.available_width().max(1.0) as usize;
+        let columns = (ui.available_width() / PIXELS_A_POINT).max(1.0) as usize;
         let mut kept = self.shown.take();
         let mut made = 0;
         let tabs: Vec<(u64, String, bool)> = self
@@ -517,22 +525,27 @@ impl LiveView {
             .allow_scroll(false)
             .show(ui, |plot| {
                 for track in &view.tracks {
-                    plot.line(Line::new(format!("{} RMS", track.name), track.rms.clone()));
-                    plot.line(Line::new(
-                        format!("{} peak", track.name),
-                        track.peak.clone(),
-                    ));
+                    plot.line(
+                        Line::new(format!("{} RMS", track.name), track.rms.clone())
+                            .width(LINE_WIDTH),
+                    );
+                    plot.line(
+                        Line::new(format!("{} peak", track.name), track.peak.clone())
+                            .width(LINE_WIDTH),
+                    );
                 }
             });
         egui::CollapsingHeader::new("Protocol events")
             .id_salt(("events", view.number))
             .default_open(true)
             .show(ui, |ui| {
+                // Only the rows in sight are laid out: the rest cost a frame and showed nothing.
+                let row = ui.text_style_height(&egui::TextStyle::Monospace);
                 egui::ScrollArea::vertical()
                     .id_salt(("events-scroll", view.number))
                     .max_height(120.0)
-                    .show(ui, |ui| {
-                        for line in &view.timeline {
+                    .show_rows(ui, row, view.timeline.len(), |ui, rows| {
+                        for line in view.timeline.get(rows).unwrap_or_default() {
                             ui.label(RichText::new(line).monospace());
                         }
                     });
@@ -627,5 +640,44 @@ mod tests {
         }
         draw(&mut view);
         assert_eq!(view.views_made, 2);
+    }
+
+    #[test]
+    fn thirty_seconds_of_levels_get_one_point_per_two_pixels_of_the_window() {
+        let store = LiveStore::default();
+        if let Ok(mut live) = store.lock() {
+            let mut stream = StreamState::new(1, "/s".into(), "127.0.0.1:2".into());
+            let track = stream.tracks.entry("inbound".into()).or_default();
+            for i in 0..1500 {
+                track.push_level(LevelPoint {
+                    at_ms: f64::from(i) * 20.0,
+                    rms_dbfs: Some(-20.0),
+                    peak_dbfs: Some(-6.0),
+                });
+            }
+            live.streams.push(stream);
+        }
+        let mut view = LiveView::default();
+        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store);
+        let ctx = egui::Context::default();
+        let input = egui::RawInput {
+            screen_rect: Some(egui::Rect::from_min_size(
+                egui::Pos2::ZERO,
+                egui::vec2(800.0, 600.0),
+            )),
+            ..Default::default()
+        };
+        let mut output = ctx.run_ui(input, |ui| view.streams_ui(ui));
+        output.textures_delta.clear();
+        let Some((_, shown)) = &view.shown else {
+            panic!("the stream is shown");
+        };
+        let rms = &shown.tracks[0].rms;
+        assert!(
+            rms.len() <= 400 && rms.len() > 300,
+            "{} points in 800 px",
+            rms.len()
+        );
+        assert_eq!(shown.tracks[0].peak.len(), rms.len());
     }
 }
