@@ -176,9 +176,10 @@ pub fn parse(
 struct MediaFrame<'a> {
     event: Option<Cow<'a, str>>,
     media: Option<MediaFields<'a>>,
-    /// The provider whose stream id or sequence key was there, and that sequence number.
-    provider: Option<Provider>,
-    sequences: Vec<(Provider, u64)>,
+    /// The providers whose stream id or sequence key was there.
+    owners: Vec<Provider>,
+    /// Each sequence key met, in order, with its number (`None`: not a number).
+    sequences: Vec<(Provider, Option<u64>)>,
 }
 
 /// A top-level key one provider owns.
@@ -202,13 +203,42 @@ fn owned_key(key: &str) -> Option<OwnedKey> {
 }
 
 impl MediaFrame<'_> {
-    /// A key of `provider`'s was there (with its sequence number, for that key): the first
-    /// such key names the provider.
-    fn owned_by(&mut self, provider: Provider, sequence: Option<u64>) {
-        self.provider.get_or_insert(provider);
-        if let Some(number) = sequence {
-            self.sequences.push((provider, number));
+    fn new() -> Self {
+        Self {
+            event: None,
+            media: None,
+            owners: Vec::new(),
+            sequences: Vec::new(),
         }
+    }
+
+    /// A key of `provider`'s was there.
+    fn owned_by(&mut self, provider: Provider) {
+        if !self.owners.contains(&provider) {
+            self.owners.push(provider);
+        }
+    }
+
+    /// `provider`'s sequence key was there, holding `number`.
+    fn sequence(&mut self, provider: Provider, number: Option<u64>) {
+        self.owned_by(provider);
+        self.sequences.push((provider, number));
+    }
+
+    /// The provider the frame names, picked as `detect` picks from a JSON tree: the first of
+    /// `Provider::ALL` with a key there, wherever that key stands in the frame.
+    fn provider(&self) -> Option<Provider> {
+        Provider::ALL.into_iter().find(|p| self.owners.contains(p))
+    }
+
+    /// The number under `provider`'s sequence key; of a key given twice the last one, as in a
+    /// JSON tree.
+    fn sequence_of(&self, provider: Provider) -> Option<u64> {
+        self.sequences
+            .iter()
+            .rev()
+            .find(|(p, _)| *p == provider)
+            .and_then(|(_, n)| *n)
     }
 }
 
@@ -231,12 +261,7 @@ impl<'de> serde::de::Visitor<'de> for MediaFrameSeed {
     }
 
     fn visit_map<M: serde::de::MapAccess<'de>>(self, mut map: M) -> Result<Self::Value, M::Error> {
-        let mut frame = MediaFrame {
-            event: None,
-            media: None,
-            provider: None,
-            sequences: Vec::new(),
-        };
+        let mut frame = MediaFrame::new();
         while let Some(key) = map.next_key::<Cow<'de, str>>()? {
             if key == "event" {
                 frame.event = Some(map.next_value()?);
@@ -249,11 +274,11 @@ impl<'de> serde::de::Visitor<'de> for MediaFrameSeed {
             match owned_key(&key) {
                 Some(OwnedKey::Sequence(provider)) => {
                     let sequence: flex::Flexible = map.next_value()?;
-                    frame.owned_by(provider, sequence.0);
+                    frame.sequence(provider, sequence.0);
                 }
                 Some(OwnedKey::StreamId(provider)) => {
                     map.next_value::<IgnoredAny>()?;
-                    frame.owned_by(provider, None);
+                    frame.owned_by(provider);
                 }
                 None => {
                     map.next_value::<IgnoredAny>()?;
@@ -284,14 +309,9 @@ fn media_of<'a>(
     if frame.event.as_deref() != Some("media") {
         return None;
     }
+    let provider = frame.provider().or(known);
+    let sequence = frame.sequence_of(provider.unwrap_or(DEFAULT_PROVIDER));
     let media = frame.media?;
-    let provider = frame.provider.or(known);
-    let reader = provider.unwrap_or(DEFAULT_PROVIDER);
-    let sequence = frame
-        .sequences
-        .iter()
-        .find(|(p, _)| *p == reader)
-        .map(|(_, n)| *n);
     let media = MediaRef {
         // A frame without a track is the inbound one.
         track: media.track.unwrap_or(Cow::Borrowed("inbound")),
@@ -493,5 +513,26 @@ mod tests {
             assert_eq!(parse_reply(text), Ok(reply), "{text}");
         }
         assert!(parse_reply("{\"mark\":1}").is_err());
+    }
+
+    #[test]
+    fn a_frame_with_two_providers_keys_or_a_key_twice_is_read_in_place_as_in_full() {
+        // Found by the `provider_messages` fuzz target: a Twilio sequence key before a Telnyx
+        // stream id named Twilio in place and Telnyx in full.
+        let frames = [
+            r#"{"event":"media","sequenceNumber":"1","stream_id":"MZ1","media":{"track":"outbound","payload":"fn5+"}}"#,
+            r#"{"event":"media","streamSid":"MZ1","sequence_number":"7","media":{"payload":"fn5+"}}"#,
+            r#"{"event":"media","sequence_number":"1","sequence_number":"2","media":{"payload":"fn5+"}}"#,
+            r#"{"event":"media","sequence_number":"1","sequence_number":"x","media":{"payload":"fn5+"}}"#,
+        ];
+        for text in frames {
+            let (Ok((fast_provider, Read::Media(fast))), Ok((full_provider, Inbound::Media(full)))) =
+                (read(text, None), parse(text, None))
+            else {
+                panic!("both read {text} as media");
+            };
+            assert_eq!(fast_provider, full_provider, "{text}");
+            assert_eq!(fast, full.as_ref(), "{text}");
+        }
     }
 }

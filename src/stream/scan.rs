@@ -188,12 +188,7 @@ impl<'a> Cursor<'a> {
 pub(super) fn media_frame(text: &str) -> Option<MediaFrame<'_>> {
     let mut cursor = Cursor { text, at: 0 };
     cursor.eat(b'{')?;
-    let mut frame = MediaFrame {
-        event: None,
-        media: None,
-        provider: None,
-        sequences: Vec::new(),
-    };
+    let mut frame = MediaFrame::new();
     if cursor.eat(b'}').is_some() {
         return Some(frame);
     }
@@ -208,11 +203,11 @@ pub(super) fn media_frame(text: &str) -> Option<MediaFrame<'_>> {
             match owned_key(key) {
                 Some(OwnedKey::Sequence(provider)) => {
                     let sequence = cursor.flexible()?;
-                    frame.owned_by(provider, sequence);
+                    frame.sequence(provider, sequence);
                 }
                 Some(OwnedKey::StreamId(provider)) => {
                     cursor.skip_value(1)?;
-                    frame.owned_by(provider, None);
+                    frame.owned_by(provider);
                 }
                 None => cursor.skip_value(1)?,
             }
