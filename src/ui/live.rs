@@ -125,6 +125,9 @@ fn tab_title(state: &StreamState) -> String {
 /// every 2 px looks the same as one through every pixel.
 const PIXELS_A_POINT: f32 = 2.0;
 
+/// Up to this many streams get a tab each.
+const MOST_TABS: usize = 6;
+
 /// How wide the plot's lines are: at 1 px egui draws a thin line, with fewer triangles.
 const LINE_WIDTH: f32 = 1.0;
 
@@ -460,12 +463,7 @@ impl LiveView {
         if let Some((_, view)) = &shown {
             self.selected = view.number;
         }
-        ui.horizontal_wrapped(|ui| {
-            for (number, title, open) in &tabs {
-                let marker = if *open { "▶" } else { "⏹" };
-                ui.selectable_value(&mut self.selected, *number, format!("{marker} {title}"));
-            }
-        });
+        self.picker_ui(ui, &tabs);
         if tabs.iter().any(|(_, _, open)| *open) {
             ui.ctx()
                 .request_repaint_after(std::time::Duration::from_millis(50));
@@ -474,6 +472,41 @@ impl LiveView {
             self.stream_ui(ui, view);
         }
         self.shown = shown;
+    }
+
+    /// A tab per stream for a few; for more, a list to pick from, which keeps the view on one
+    /// line and costs a frame one widget rather than dozens.
+    fn picker_ui(&mut self, ui: &mut egui::Ui, tabs: &[(u64, String, bool)]) {
+        let name = |(_, title, open): &(u64, String, bool)| {
+            let marker = if *open { "▶" } else { "⏹" };
+            format!("{marker} {title}")
+        };
+        if tabs.len() <= MOST_TABS {
+            ui.horizontal_wrapped(|ui| {
+                for tab in tabs {
+                    ui.selectable_value(&mut self.selected, tab.0, name(tab));
+                }
+            });
+            return;
+        }
+        let shown = tabs
+            .iter()
+            .find(|tab| tab.0 == self.selected)
+            .map(name)
+            .unwrap_or_default();
+        let open = tabs.iter().filter(|tab| tab.2).count();
+        ui.horizontal(|ui| {
+            egui::ComboBox::from_id_salt("stream picker")
+                .selected_text(shown)
+                .show_ui(ui, |ui| {
+                    for tab in tabs {
+                        ui.selectable_value(&mut self.selected, tab.0, name(tab));
+                    }
+                })
+                .response
+                .on_hover_text("The stream shown below; ▶ still open, ⏹ ended");
+            ui.label(format!("{} streams, {open} open", tabs.len()));
+        });
     }
 
     fn stream_ui(&mut self, ui: &mut egui::Ui, view: &StreamView) {
@@ -640,6 +673,53 @@ mod tests {
         }
         draw(&mut view);
         assert_eq!(view.views_made, 2);
+    }
+
+    use egui_kittest::kittest::Queryable;
+
+    fn store_of(count: u64) -> LiveStore {
+        let store = LiveStore::default();
+        if let Ok(mut live) = store.lock() {
+            for number in 1..=count {
+                live.streams
+                    .push(StreamState::new(number, "/s".into(), "127.0.0.1:2".into()));
+            }
+        }
+        store
+    }
+
+    #[test]
+    fn a_few_streams_get_tabs_and_many_a_list_to_pick_from() {
+        let mut view = LiveView::default();
+        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store_of(3));
+        let mut harness = egui_kittest::Harness::new_ui_state(
+            |ui, view: &mut LiveView| view.streams_ui(ui),
+            view,
+        );
+        harness.run();
+        harness.get_by_label("▶ #1 stream").click();
+        harness.run();
+        assert_eq!(harness.state().selected, 1);
+        assert!(harness.query_by_label("3 streams, 3 open").is_none());
+
+        let mut view = LiveView::default();
+        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store_of(25));
+        let mut harness = egui_kittest::Harness::new_ui_state(
+            |ui, view: &mut LiveView| view.streams_ui(ui),
+            view,
+        );
+        harness.run();
+        harness.get_by_label("25 streams, 25 open");
+        assert!(
+            harness.query_by_label("▶ #3 stream").is_none(),
+            "no tab per stream"
+        );
+        assert_eq!(harness.state().selected, 25, "the newest is shown first");
+        harness.get_by_role(egui::accesskit::Role::ComboBox).click();
+        harness.run();
+        harness.get_by_label("▶ #3 stream").click();
+        harness.run();
+        assert_eq!(harness.state().selected, 3);
     }
 
     #[test]
