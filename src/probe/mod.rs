@@ -100,26 +100,17 @@ async fn run_checks(
     progress: &(dyn Fn(Progress) + Send + Sync),
 ) -> Vec<CheckResult> {
     let wanted = |id: CheckId| scope.is_none_or(|s| s.needs().contains(&id));
-    let mut results = Vec::new();
-    let finish = |result: CheckResult, results: &mut Vec<CheckResult>| {
-        progress(Progress::Finished(Box::new(result.clone())));
-        results.push(result);
-    };
-    let skip_rest = |from: &[CheckId], reason: &str, results: &mut Vec<CheckResult>| {
-        for &id in from.iter().filter(|id| wanted(**id)) {
-            finish(CheckResult::skipped(id, reason), results);
-        }
-    };
+    let mut results = Tally::new(&wanted, progress);
 
     progress(Progress::Started(CheckId::Url));
     let (url_result, target) = url::check(raw_url);
-    finish(url_result, &mut results);
+    results.finish(url_result);
     let Some(target) = target else {
-        skip_rest(&CheckId::ALL[1..], "the URL is not usable", &mut results);
-        return results;
+        results.skip_rest(&CheckId::ALL[1..], "the URL is not usable");
+        return results.list;
     };
     if !wanted(CheckId::Dns) {
-        return results;
+        return results.list;
     }
 
     progress(Progress::Started(CheckId::Dns));
@@ -131,15 +122,16 @@ async fn run_checks(
         options.ipv6_route,
     )
     .await;
-    finish(dns_result, &mut results);
+    results.finish(dns_result);
     let Some(&first_addr) = addrs.first() else {
-        skip_rest(&CheckId::ALL[2..], "the name did not resolve", &mut results);
-        return results;
+        results.skip_rest(&CheckId::ALL[2..], "the name did not resolve");
+        return results.list;
     };
     if !wanted(CheckId::Tcp) {
-        return results;
+        return results.list;
     }
     let dns_answer = results
+        .list
         .iter()
         .find_map(|r| r.details.answered_by())
         .cloned();
@@ -160,13 +152,13 @@ async fn run_checks(
         }
     };
     let checks = async {
-        let mut results = Vec::new();
+        let mut results = Tally::new(&wanted, progress);
         progress(Progress::Started(CheckId::Tcp));
         let (tcp_result, connected) = tcp::check(&addrs, target.port, options.timeout).await;
-        finish(tcp_result, &mut results);
+        results.finish(tcp_result);
         let Some((stream, addr)) = connected else {
-            skip_rest(&CheckId::ALL[3..], "no TCP connection", &mut results);
-            return (results, None);
+            results.skip_rest(&CheckId::ALL[3..], "no TCP connection");
+            return (results.list, None);
         };
         // The upgrade's first answer is the `paths` check's answer for the target too.
         let (first_answer, target_answer) = tokio::sync::oneshot::channel();
@@ -196,9 +188,9 @@ async fn run_checks(
             Some(result)
         };
         let ((chain_results, turn), paths_result) = tokio::join!(chain, paths);
-        results.extend(chain_results);
-        results.extend(paths_result);
-        (results, turn)
+        results.list.extend(chain_results);
+        results.list.extend(paths_result);
+        (results.list, turn)
     };
     tokio::pin!(early, checks);
     let mut streamed = None;
@@ -208,7 +200,7 @@ async fn run_checks(
             attempt = &mut early, if streamed.is_none() => streamed = Some(attempt),
         }
     };
-    results.extend(checked);
+    results.list.extend(checked);
     if let Some(turn) = turn {
         let early = match (turn.again_at, streamed) {
             (Some(_), _) => None,
@@ -222,10 +214,42 @@ async fn run_checks(
                 provider::stream(addr, &target, options).await
             }
         };
-        finish(provider::judge(attempt, turn.pings_answered), &mut results);
+        results.finish(provider::judge(attempt, turn.pings_answered));
     }
-    results.sort_by_key(|r| r.id);
-    results
+    results.list.sort_by_key(|r| r.id);
+    results.list
+}
+
+/// The results so far; each is told to `progress` as it is added.
+struct Tally<'a> {
+    list: Vec<CheckResult>,
+    wanted: &'a (dyn Fn(CheckId) -> bool + Send + Sync),
+    progress: &'a (dyn Fn(Progress) + Send + Sync),
+}
+
+impl<'a> Tally<'a> {
+    fn new(
+        wanted: &'a (dyn Fn(CheckId) -> bool + Send + Sync),
+        progress: &'a (dyn Fn(Progress) + Send + Sync),
+    ) -> Self {
+        Self {
+            list: Vec::new(),
+            wanted,
+            progress,
+        }
+    }
+
+    fn finish(&mut self, result: CheckResult) {
+        (self.progress)(Progress::Finished(Box::new(result.clone())));
+        self.list.push(result);
+    }
+
+    /// The checks of `from` that were asked for, skipped for `reason`.
+    fn skip_rest(&mut self, from: &[CheckId], reason: &str) {
+        for &id in from.iter().filter(|id| (self.wanted)(**id)) {
+            self.finish(CheckResult::skipped(id, reason));
+        }
+    }
 }
 
 /// What the TLS → upgrade → WebSocket chain starts from.
@@ -257,16 +281,7 @@ async fn chain(
         wanted,
         progress,
     } = link;
-    let mut results = Vec::new();
-    let finish = |result: CheckResult, results: &mut Vec<CheckResult>| {
-        progress(Progress::Finished(Box::new(result.clone())));
-        results.push(result);
-    };
-    let skip_rest = |from: &[CheckId], reason: &str, results: &mut Vec<CheckResult>| {
-        for &id in from.iter().filter(|id| wanted(**id)) {
-            finish(CheckResult::skipped(id, reason), results);
-        }
-    };
+    let mut results = Tally::new(&wanted, progress);
     let first_answer = std::sync::Mutex::new(Some(first_answer));
     let tell_paths = |known: paths::Known| {
         if let Some(sender) = first_answer.lock().ok().and_then(|mut s| s.take()) {
@@ -274,7 +289,7 @@ async fn chain(
         }
     };
     if !wanted(CheckId::Tls) {
-        return (results, None);
+        return (results.list, None);
     }
     let io: BoxedIo = if target.secure {
         progress(Progress::Started(CheckId::Tls));
@@ -284,23 +299,23 @@ async fn chain(
             let slow = tls_result.has_cause(CauseId::TlsHandshakeTimeout);
             tell_paths(paths::Known::Nothing { slow });
         }
-        finish(tls_result, &mut results);
+        results.finish(tls_result);
         match tls_stream {
             Some(io) => io,
             None => {
                 let rest = [CheckId::Upgrade, CheckId::Websocket, CheckId::Provider];
-                skip_rest(&rest, "TLS did not complete", &mut results);
-                return (results, None);
+                results.skip_rest(&rest, "TLS did not complete");
+                return (results.list, None);
             }
         }
     } else {
         let reason = "ws:// does not use TLS";
-        finish(CheckResult::skipped(CheckId::Tls, reason), &mut results);
+        results.finish(CheckResult::skipped(CheckId::Tls, reason));
         Box::new(stream)
     };
 
     if !wanted(CheckId::Upgrade) {
-        return (results, None);
+        return (results.list, None);
     }
     progress(Progress::Started(CheckId::Upgrade));
     let waking = |attempt| {
@@ -314,20 +329,20 @@ async fn chain(
     let upgrade = upgrade::check(io, addr, target, options, &waking, &heard).await;
     // A warning (a service that needed waking) still upgraded.
     let upgraded = matches!(upgrade.result.status, Status::Pass | Status::Warn);
-    finish(upgrade.result, &mut results);
+    results.finish(upgrade.result);
     if !upgraded {
         let rest = [CheckId::Websocket, CheckId::Provider];
-        skip_rest(&rest, "the upgrade did not succeed", &mut results);
-        return (results, None);
+        results.skip_rest(&rest, "the upgrade did not succeed");
+        return (results.list, None);
     }
 
     if !wanted(CheckId::Websocket) {
-        return (results, None);
+        return (results.list, None);
     }
     progress(Progress::Started(CheckId::Websocket));
     let platform = dns_answer
         .iter()
-        .chain(results.iter().filter_map(|r| r.details.answered_by()))
+        .chain(results.list.iter().filter_map(|r| r.details.answered_by()))
         .find_map(AnsweredBy::platform);
     // An upgrade that passed on a later attempt left no session open, and the provider's
     // stream, which ran while the service woke, is run again.
@@ -338,33 +353,27 @@ async fn chain(
         .details
         .websocket()
         .is_some_and(WebsocketEvidence::answered_ping);
-    finish(ws_result, &mut results);
+    results.finish(ws_result);
 
     if !wanted(CheckId::Provider) {
-        return (results, None);
+        return (results.list, None);
     }
     if !options.provider {
         let reason = "turned off with --no-provider";
-        finish(
-            CheckResult::skipped(CheckId::Provider, reason),
-            &mut results,
-        );
-        return (results, None);
+        results.finish(CheckResult::skipped(CheckId::Provider, reason));
+        return (results.list, None);
     }
     if !session_ok {
         let reason = "the WebSocket session did not stay open";
-        finish(
-            CheckResult::skipped(CheckId::Provider, reason),
-            &mut results,
-        );
-        return (results, None);
+        results.finish(CheckResult::skipped(CheckId::Provider, reason));
+        return (results.list, None);
     }
     let again_at = (woke || addr != early_addr).then_some(addr);
     let turn = ProviderTurn {
         pings_answered,
         again_at,
     };
-    (results, Some(turn))
+    (results.list, Some(turn))
 }
 
 #[cfg(test)]
