@@ -688,27 +688,27 @@ mod tests {
         store
     }
 
-    #[test]
-    fn a_few_streams_get_tabs_and_many_a_list_to_pick_from() {
+    /// The streams part of the Live tab, showing `count` streams, drawn once.
+    fn streams_of(count: u64) -> egui_kittest::Harness<'static, LiveView> {
         let mut view = LiveView::default();
-        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store_of(3));
+        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store_of(count));
         let mut harness = egui_kittest::Harness::new_ui_state(
             |ui, view: &mut LiveView| view.streams_ui(ui),
             view,
         );
         harness.run();
+        harness
+    }
+
+    #[test]
+    fn a_few_streams_get_tabs_and_many_a_list_to_pick_from() {
+        let mut harness = streams_of(3);
         harness.get_by_label("▶ #1 stream").click();
         harness.run();
         assert_eq!(harness.state().selected, 1);
         assert!(harness.query_by_label("3 streams, 3 open").is_none());
 
-        let mut view = LiveView::default();
-        view.set_listening(SocketAddr::from(([127, 0, 0, 1], 1)), store_of(25));
-        let mut harness = egui_kittest::Harness::new_ui_state(
-            |ui, view: &mut LiveView| view.streams_ui(ui),
-            view,
-        );
-        harness.run();
+        let mut harness = streams_of(25);
         harness.get_by_label("25 streams, 25 open");
         assert!(
             harness.query_by_label("▶ #3 stream").is_none(),
