@@ -176,10 +176,19 @@ pub fn parse(
 struct MediaFrame<'a> {
     event: Option<Cow<'a, str>>,
     media: Option<MediaFields<'a>>,
-    /// The providers whose stream id or sequence key was there.
-    owners: Vec<Provider>,
-    /// Each sequence key met, in order, with its number (`None`: not a number).
-    sequences: Vec<(Provider, Option<u64>)>,
+    /// Per provider, in `Provider::ALL`'s order: whether its stream id or sequence key was
+    /// there, and the number under its sequence key (`None`: none, or not a number). Arrays,
+    /// not lists: a frame is read fifty times a second per track and should not allocate.
+    owners: [bool; Provider::ALL.len()],
+    sequences: [Option<u64>; Provider::ALL.len()],
+}
+
+/// Where `provider` stands in `Provider::ALL`.
+fn slot(provider: Provider) -> usize {
+    Provider::ALL
+        .iter()
+        .position(|p| *p == provider)
+        .unwrap_or_default()
 }
 
 /// A top-level key one provider owns.
@@ -207,38 +216,31 @@ impl MediaFrame<'_> {
         Self {
             event: None,
             media: None,
-            owners: Vec::new(),
-            sequences: Vec::new(),
+            owners: [false; Provider::ALL.len()],
+            sequences: [None; Provider::ALL.len()],
         }
     }
 
     /// A key of `provider`'s was there.
     fn owned_by(&mut self, provider: Provider) {
-        if !self.owners.contains(&provider) {
-            self.owners.push(provider);
-        }
+        self.owners[slot(provider)] = true;
     }
 
-    /// `provider`'s sequence key was there, holding `number`.
+    /// `provider`'s sequence key was there, holding `number`; of a key given twice the last
+    /// one counts, as in a JSON tree.
     fn sequence(&mut self, provider: Provider, number: Option<u64>) {
         self.owned_by(provider);
-        self.sequences.push((provider, number));
+        self.sequences[slot(provider)] = number;
     }
 
     /// The provider the frame names, picked as `detect` picks from a JSON tree: the first of
     /// `Provider::ALL` with a key there, wherever that key stands in the frame.
     fn provider(&self) -> Option<Provider> {
-        Provider::ALL.into_iter().find(|p| self.owners.contains(p))
+        Provider::ALL.into_iter().find(|p| self.owners[slot(*p)])
     }
 
-    /// The number under `provider`'s sequence key; of a key given twice the last one, as in a
-    /// JSON tree.
     fn sequence_of(&self, provider: Provider) -> Option<u64> {
-        self.sequences
-            .iter()
-            .rev()
-            .find(|(p, _)| *p == provider)
-            .and_then(|(_, n)| *n)
+        self.sequences[slot(provider)]
     }
 }
 
